@@ -1,0 +1,23 @@
+// Shared pieces of the pybind11 bindings. Every kernel takes buffers as integer addresses
+// (numpy's .ctypes.data, torch's .data_ptr()) plus sizes: the Python layer has already
+// validated shapes, dtypes, devices and contiguity, and allocated the outputs. The GIL is
+// released around every kernel.
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+#include <cstdint>
+
+namespace cvk {
+namespace bindings {
+
+inline const void* cptr(uintptr_t p) { return reinterpret_cast<const void*>(p); }
+inline void* mptr(uintptr_t p) { return reinterpret_cast<void*>(p); }
+
+using nogil = pybind11::call_guard<pybind11::gil_scoped_release>;
+
+void register_common(pybind11::module_& m);
+void register_boxes(pybind11::module_& m);
+
+}  // namespace bindings
+}  // namespace cvk

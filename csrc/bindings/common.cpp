@@ -1,0 +1,17 @@
+#include "bindings/bindings.h"
+#include "common/cpu_features.h"
+#include "common/thread_pool.h"
+
+namespace cvk {
+namespace bindings {
+
+void register_common(pybind11::module_& m) {
+  m.def("set_num_threads", &cvk::set_num_threads);
+  m.def("get_num_threads", &cvk::get_num_threads);
+  m.def("cpu_has_avx2", &cvk::cpu_has_avx2);
+  m.def("set_simd_enabled", &cvk::set_simd_enabled);
+  m.def("simd_level", [] { return cvk::use_avx2() ? "avx2" : "baseline"; });
+}
+
+}  // namespace bindings
+}  // namespace cvk

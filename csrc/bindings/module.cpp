@@ -1,0 +1,8 @@
+// cvkernels._C: the CPU extension module. One register_<area> per csrc/<area>/.
+#include "bindings/bindings.h"
+
+PYBIND11_MODULE(_C, m) {
+  m.doc() = "cvkernels CPU kernels (private: use the cvkernels package)";
+  cvk::bindings::register_common(m);
+  cvk::bindings::register_boxes(m);
+}

@@ -1,0 +1,23 @@
+#include "common/cpu_features.h"
+
+#include <atomic>
+
+namespace cvk {
+namespace {
+bool detect() {
+#if defined(CVK_HAVE_AVX2_TU) && CVK_HAVE_AVX2_TU && (defined(__x86_64__) || defined(__i386__))
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+  return false;
+#endif
+}
+const bool g_has_avx2 = detect();
+std::atomic<bool> g_enabled{true};
+}  // namespace
+
+bool cpu_has_avx2() { return g_has_avx2; }
+void set_simd_enabled(bool on) { g_enabled.store(on); }
+bool use_avx2() { return g_has_avx2 && g_enabled.load(); }
+
+}  // namespace cvk

@@ -1,0 +1,157 @@
+#include "common/thread_pool.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <unistd.h>
+
+namespace cvk {
+namespace {
+
+// A fixed set of workers that sleep on a condition variable. A job is a function of a chunk
+// index; participants (workers and the caller) claim chunk indices from an atomic counter.
+class Pool {
+ public:
+  explicit Pool(int workers) {
+    for (int i = 0; i < workers; ++i) threads_.emplace_back([this] { worker_loop(); });
+  }
+  ~Pool() {
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+  int workers() const { return static_cast<int>(threads_.size()); }
+
+  // Runs job(c) for c in [0, chunks); returns when all are done. Rethrows the first error.
+  void run(int64_t chunks, const std::function<void(int64_t)>& job) {
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      job_ = &job;
+      chunks_ = chunks;
+      next_.store(0);
+      pending_ = chunks;
+      error_ = nullptr;
+      ++generation_;
+    }
+    cv_.notify_all();
+    work();
+    std::unique_lock<std::mutex> lk(mu_);
+    // Wait for every chunk and for every worker to leave work(): a worker still inside it
+    // could otherwise claim a chunk index of the next job while holding this one.
+    done_cv_.wait(lk, [this] { return pending_ == 0 && active_ == 0; });
+    job_ = nullptr;
+    if (error_) std::rethrow_exception(error_);
+  }
+
+ private:
+  void work() {
+    for (;;) {
+      int64_t c = next_.fetch_add(1);
+      if (c >= chunks_) return;
+      try {
+        (*job_)(c);
+      } catch (...) {
+        std::lock_guard<std::mutex> lk(mu_);
+        if (!error_) error_ = std::current_exception();
+      }
+      std::lock_guard<std::mutex> lk(mu_);
+      if (--pending_ == 0) done_cv_.notify_one();
+    }
+  }
+  void worker_loop();
+  int active_ = 0;  // workers inside work() for the current job
+
+  std::vector<std::thread> threads_;
+  std::mutex mu_;
+  std::condition_variable cv_, done_cv_;
+  const std::function<void(int64_t)>* job_ = nullptr;
+  int64_t chunks_ = 0;
+  std::atomic<int64_t> next_{0};
+  int64_t pending_ = 0;
+  uint64_t generation_ = 0;
+  bool stop_ = false;
+  std::exception_ptr error_;
+};
+
+thread_local bool tl_in_pool = false;
+
+void Pool::worker_loop() {
+  tl_in_pool = true;
+  uint64_t seen = 0;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lk(mu_);
+      cv_.wait(lk, [&] { return stop_ || (generation_ != seen && job_ != nullptr); });
+      if (stop_) return;
+      seen = generation_;
+      ++active_;
+    }
+    work();
+    std::lock_guard<std::mutex> lk(mu_);
+    if (--active_ == 0 && pending_ == 0) done_cv_.notify_one();
+  }
+}
+
+int default_threads() {
+  unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : static_cast<int>(n);
+}
+
+std::atomic<int> g_num_threads{default_threads()};
+std::mutex g_pool_mu;  // held by the one caller that owns the pool for a parallel_for
+std::unique_ptr<Pool> g_pool;
+pid_t g_pool_pid = 0;
+
+}  // namespace
+
+int get_num_threads() { return g_num_threads.load(); }
+
+void set_num_threads(int n) { g_num_threads.store(std::max(1, n)); }
+
+void parallel_for(int64_t begin, int64_t end, int64_t grain,
+                  const std::function<void(int64_t, int64_t)>& fn) {
+  if (end <= begin) return;
+  const int64_t n = end - begin;
+  grain = std::max<int64_t>(grain, 1);
+  int64_t chunks = std::min<int64_t>(get_num_threads(), (n + grain - 1) / grain);
+  if (chunks <= 1 || tl_in_pool) {
+    fn(begin, end);
+    return;
+  }
+  std::unique_lock<std::mutex> owner(g_pool_mu, std::try_to_lock);
+  if (!owner.owns_lock()) {  // another thread is using the pool: do our work ourselves
+    fn(begin, end);
+    return;
+  }
+  if (g_pool_pid != getpid()) {
+    // A forked child inherits the pool object but not its threads: abandon it (never join
+    // threads that do not exist in this process) and start afresh.
+    (void)g_pool.release();
+    g_pool_pid = getpid();
+  }
+  if (!g_pool || g_pool->workers() != get_num_threads() - 1) {
+    g_pool.reset();
+    g_pool = std::make_unique<Pool>(get_num_threads() - 1);
+  }
+  const int64_t step = (n + chunks - 1) / chunks;
+  struct InPool {  // the caller runs chunks too; nested calls from it must run inline
+    InPool() { tl_in_pool = true; }
+    ~InPool() { tl_in_pool = false; }
+  } mark;
+  g_pool->run(chunks, [&](int64_t c) {
+    int64_t b = begin + c * step;
+    int64_t e = std::min(end, b + step);
+    if (b < e) fn(b, e);
+  });
+}
+
+}  // namespace cvk

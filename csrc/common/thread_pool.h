@@ -1,0 +1,22 @@
+// One small std::thread pool for every CPU kernel (no OpenMP: torch wheels bundle their own
+// libgomp, and two OpenMP runtimes in one process oversubscribe or deadlock).
+//
+// parallel_for(begin, end, grain, fn) splits [begin, end) into at most num_threads chunks
+// of at least `grain` items and runs fn(chunk_begin, chunk_end) on the pool, the calling
+// thread taking a chunk too. It runs inline, on the caller alone, when the range is small,
+// when called from inside a pool task (nesting), or when another thread is already using
+// the pool: concurrent callers are therefore safe and never wait on each other's work.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+namespace cvk {
+
+int get_num_threads();
+void set_num_threads(int n);  // n >= 1
+
+void parallel_for(int64_t begin, int64_t end, int64_t grain,
+                  const std::function<void(int64_t, int64_t)>& fn);
+
+}  // namespace cvk

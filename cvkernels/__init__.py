@@ -1,0 +1,50 @@
+"""cvkernels: fast, exact kernels for detection and segmentation pipelines.
+
+Every op takes torch tensors or numpy arrays and returns the caller's type. See README.md.
+"""
+
+from __future__ import annotations
+
+import sys as _sys
+
+from . import reference
+from ._threads import get_num_threads, set_num_threads
+from .boxes import (
+    box_area,
+    box_convert,
+    box_iou,
+    complete_box_iou,
+    complete_box_iou_loss,
+    distance_box_iou,
+    distance_box_iou_loss,
+    generalized_box_iou,
+    generalized_box_iou_loss,
+)
+
+__version__ = "0.1.0"
+
+
+def register_torch_ops() -> None:
+    """Import torch and register torch.ops.cvkernels.* now (otherwise done on first use)."""
+    from . import _torch
+
+    _torch.ensure_registered()
+
+
+if "torch" in _sys.modules:
+    register_torch_ops()
+
+__all__ = [
+    "box_area",
+    "box_convert",
+    "box_iou",
+    "complete_box_iou",
+    "complete_box_iou_loss",
+    "distance_box_iou",
+    "distance_box_iou_loss",
+    "generalized_box_iou",
+    "generalized_box_iou_loss",
+    "get_num_threads",
+    "register_torch_ops",
+    "set_num_threads",
+]

@@ -1,0 +1,19 @@
+"""torch.library registration of the cvkernels operators (torch.ops.cvkernels.*).
+
+Importing this package imports torch; the numpy path never does. cvkernels registers the ops
+when it is imported after torch, and otherwise on the first call with a tensor; call
+cvkernels.register_torch_ops() to have torch.ops.cvkernels.* before that.
+"""
+
+from __future__ import annotations
+
+_registered = False
+
+
+def ensure_registered() -> None:
+    global _registered
+    if _registered:
+        return
+    from . import boxes  # noqa: F401  (defines the ops at import)
+
+    _registered = True
