@@ -40,6 +40,7 @@ void pairwise_typed(int kind, const T* a, const T* b, T* out, int64_t B, int64_t
       s[7 * M + j] = info.angle;
     }
   }
+  advise_huge_pages(out, B * N * M * static_cast<int64_t>(sizeof(T)));
   const int dtype = std::is_same<T, float>::value ? 0 : 1;
   const bool simd = use_avx2();
   const int64_t grain = std::max<int64_t>(1, kPairsPerTask / M);

@@ -16,6 +16,12 @@ namespace cvk {
 int get_num_threads();
 void set_num_threads(int n);  // n >= 1
 
+// Ask the OS for transparent huge pages on a large output buffer before its first write.
+// A fresh multi-MiB tensor is untouched memory: writing it costs one page fault per 4 KiB,
+// which for a 64 MiB IoU matrix takes longer than computing it. With huge pages it is one
+// fault per 2 MiB. Advisory only (a no-op where THP is off or on other systems).
+void advise_huge_pages(void* p, int64_t bytes);
+
 void parallel_for(int64_t begin, int64_t end, int64_t grain,
                   const std::function<void(int64_t, int64_t)>& fn);
 
