@@ -65,7 +65,7 @@ def _centre_distance_sq(a, b):
 
 def _aspect_angle(w, h):
     """atan(w / h), and 0 for a box with w == h == 0."""
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         angle = np.arctan(w / h)
     return np.where((w == 0) & (h == 0), 0.0, angle)
 
