@@ -31,7 +31,7 @@ def register_torch_ops() -> None:
     _torch.ensure_registered()
 
 
-if "torch" in _sys.modules:
+if _sys.modules.get("torch") is not None:
     register_torch_ops()
 
 __all__ = [

@@ -1,0 +1,137 @@
+"""The package itself: it runs without torch, it is the installed build, it never includes a
+torch header, and the thread-count API behaves as documented."""
+
+import os
+import pathlib
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+import cvkernels
+from conftest import random_boxes, requires_torch, torch
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def test_numpy_path_works_where_torch_cannot_be_imported():
+    code = """
+import sys
+sys.modules["torch"] = None  # any 'import torch' now raises ImportError
+import numpy as np
+import cvkernels
+try:
+    import torch
+except ImportError:
+    pass
+else:
+    raise SystemExit("torch was importable")
+a = np.array([[0, 0, 2, 2]], np.float32)
+b = np.array([[1, 1, 3, 3]], np.float32)
+out = cvkernels.box_iou(a, b)
+assert isinstance(out, np.ndarray) and abs(out[0, 0] - 1 / 7) < 1e-6, out
+assert cvkernels.generalized_box_iou_loss(a, b, reduction="sum") > 0
+assert cvkernels.get_num_threads() >= 1
+print("ok")
+"""
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd="/")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "ok"
+
+
+def test_tests_run_against_the_installed_package():
+    # The source tree has no compiled _C, so importing cvkernels from it would fail; this
+    # checks that pytest did not pick up the source tree by accident.
+    assert pathlib.Path(cvkernels._C.__file__).exists()
+    if os.environ.get("CVK_EXPECT_INSTALLED") == "1":
+        assert "site-packages" in cvkernels.__file__, cvkernels.__file__
+
+
+def test_no_torch_header_in_csrc():
+    csrc = ROOT / "csrc"
+    if not csrc.is_dir():
+        pytest.skip("source tree not available")
+    offenders = []
+    for path in csrc.rglob("*"):
+        if path.suffix in {".h", ".hpp", ".cpp", ".cu", ".cuh"}:
+            for line in path.read_text().splitlines():
+                s = line.strip()
+                if s.startswith("#include") and any(k in s for k in ("torch/", "ATen/", "c10/", "<torch")):
+                    offenders.append(f"{path}: {s}")
+    assert offenders == []
+
+
+def test_set_num_threads():
+    cvkernels.set_num_threads(3)
+    assert cvkernels.get_num_threads() == 3
+    assert cvkernels._C.get_num_threads() == 3
+    cvkernels.set_num_threads(None)
+    assert cvkernels.get_num_threads() >= 1
+    with pytest.raises(ValueError, match="n must be >= 1"):
+        cvkernels.set_num_threads(0)
+    with pytest.raises(TypeError, match="n must be an int"):
+        cvkernels.set_num_threads(2.0)
+
+
+@requires_torch
+def test_default_follows_torch():
+    old = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        assert cvkernels.get_num_threads() == 1
+        cvkernels.box_iou(torch.zeros(2, 4), torch.zeros(2, 4))
+        assert cvkernels._C.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(old)
+
+
+def test_concurrent_calls_from_threads_are_safe(rng):
+    a = random_boxes(rng, 700, dtype=np.float32)
+    b = random_boxes(rng, 600, dtype=np.float32)
+    want = cvkernels.box_iou(a, b)
+    cvkernels.set_num_threads(2)
+    errors = []
+
+    def work():
+        try:
+            for _ in range(5):
+                np.testing.assert_array_equal(cvkernels.box_iou(a, b), want)
+        except Exception as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert errors == []
+
+
+def test_pool_survives_fork(rng):
+    if not hasattr(os, "fork"):
+        pytest.skip("no fork")
+    a = random_boxes(rng, 500, dtype=np.float32)
+    cvkernels.set_num_threads(2)
+    want = cvkernels.box_iou(a, a)  # starts the pool in the parent
+    code = """
+import os, sys, numpy as np, cvkernels
+cvkernels.set_num_threads(2)
+rng = np.random.default_rng(0)
+xy = rng.uniform(0, 100, (500, 2)); b = np.concatenate([xy, xy + 5], 1).astype(np.float32)
+cvkernels.box_iou(b, b)
+pid = os.fork()
+if pid == 0:
+    out = cvkernels.box_iou(b, b)
+    os._exit(0 if out.shape == (500, 500) else 3)
+_, status = os.waitpid(pid, 0)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd="/")
+    assert res.returncode == 0, res.stderr
+    assert want.shape == (500, 500)
+
+
+def test_simd_level_reported():
+    assert cvkernels._C.simd_level() in ("avx2", "baseline")
