@@ -1,0 +1,131 @@
+"""`cvkernels bench`: every implemented op timed beside each installed peer, side by side in
+one process, on the same synthetic inputs and thread count; median of repeats.
+
+A case is a Case(name, impls, ...) whose impls map a label ("cvkernels", "torchvision", ...)
+to a zero-argument callable. Ratios are peer time / cvkernels time (> 1: we are faster).
+Cases are built per area (bench/boxes.py, ...); benchmarks/ reuses the same cases for
+pytest-benchmark.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import platform
+import statistics
+import sys
+import time
+from typing import Callable, Dict, List, Optional
+
+OURS = "cvkernels"
+
+
+@dataclasses.dataclass
+class Case:
+    name: str
+    impls: Dict[str, Callable[[], object]]
+    out_bytes: int = 0  # bytes the op writes: reported as GB/s next to memcpy's
+    note: str = ""
+
+
+def time_call(fn: Callable[[], object], min_time: float = 0.25, min_reps: int = 5, max_reps: int = 200) -> float:
+    """Median seconds of fn() over repeats, after one warm-up call."""
+    fn()
+    times: List[float] = []
+    start = time.perf_counter()
+    while len(times) < min_reps or (time.perf_counter() - start < min_time and len(times) < max_reps):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def memcpy_bandwidth(nbytes: int = 64 << 20):
+    """GB/s of a plain copy of nbytes, as bytes copied per second: into a buffer that already
+    exists (pages mapped), and into a freshly allocated one (clone: pays the page faults that
+    any op returning a new tensor also pays)."""
+    import torch
+
+    src = torch.rand(nbytes // 4)
+    dst = torch.empty_like(src)
+    dst.fill_(0)
+    t_copy = time_call(lambda: dst.copy_(src))
+    t_clone = time_call(lambda: src.clone())
+    return nbytes / t_copy / 1e9, nbytes / t_clone / 1e9
+
+
+def _fmt_time(t: float) -> str:
+    if t >= 1:
+        return f"{t:.3f} s"
+    if t >= 1e-3:
+        return f"{t * 1e3:.2f} ms"
+    return f"{t * 1e6:.1f} us"
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def all_cases(quick: bool = False, only: Optional[List[str]] = None) -> List[Case]:
+    from . import boxes
+
+    cases = boxes.cases(quick=quick)
+    if only:
+        cases = [c for c in cases if any(o in c.name for o in only)]
+    return cases
+
+
+def run(threads: Optional[int] = None, quick: bool = False, only: Optional[List[str]] = None, file=None) -> List[dict]:
+    file = file or sys.stdout
+    try:
+        import torch
+    except ImportError:
+        print("cvkernels bench needs torch (pip install torch): it times cvkernels beside torch and its peers.", file=file)
+        return []
+    import cvkernels
+
+    if threads is None:
+        threads = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    cvkernels.set_num_threads(threads)
+    peers = []
+    for mod in ("torchvision",):
+        try:
+            m = __import__(mod)
+            peers.append(f"{mod} {m.__version__}")
+        except Exception:  # noqa: BLE001
+            peers.append(f"{mod}: not installed")
+    print(f"cvkernels {cvkernels.__version__} bench | torch {torch.__version__} | {', '.join(peers)}", file=file)
+    print(f"threads={threads} (cvkernels and torch) | SIMD: {cvkernels._C.simd_level()} | {_cpu_name()} | "
+          f"{os.cpu_count()} CPUs", file=file)
+    copy_gbs, clone_gbs = memcpy_bandwidth()
+    print(f"memcpy 64 MiB: {copy_gbs:.1f} GB/s into an existing buffer, {clone_gbs:.1f} GB/s into a new one (clone)",
+          file=file)
+    print("ratio = peer time / cvkernels time (higher is better for cvkernels); median of repeats\n", file=file)
+    header = f"{'case':<44} {'implementation':<28} {'median':>10} {'ratio':>8} {'GB/s out':>9}"
+    print(header, file=file)
+    print("-" * len(header), file=file)
+    rows = []
+    for case in all_cases(quick=quick, only=only):
+        times = {label: time_call(fn) for label, fn in case.impls.items()}
+        ours = times.get(OURS)
+        for label, t in times.items():
+            ratio = "" if ours is None or label == OURS else f"{t / ours:.1f}x"
+            gbs = f"{case.out_bytes / t / 1e9:.1f}" if case.out_bytes else ""
+            print(f"{case.name:<44} {label:<28} {_fmt_time(t):>10} {ratio:>8} {gbs:>9}", file=file)
+            rows.append(dict(case=case.name, impl=label, seconds=t, ratio=(t / ours if ours and label != OURS else None)))
+        if case.out_bytes and ours:
+            print(f"{'':<44} {'(output GB/s vs memcpy)':<28} {'':>10} {'':>8} "
+                  f"{case.out_bytes / ours / 1e9 / copy_gbs:.2f}/{case.out_bytes / ours / 1e9 / clone_gbs:.2f}",
+                  file=file)
+        if case.note:
+            print(f"{'':<44} note: {case.note}", file=file)
+        file.flush()
+    return rows
