@@ -1,8 +1,8 @@
 // CPU box kernels: pairwise IoU/GIoU/DIoU/CIoU matrices (forward and backward), the paired
 // losses (forward and backward), box_area and box_convert. Threads from the shared pool;
-// the pairwise forward's inner loop is SIMD-dispatched (boxes_rows_impl.h).
+// the pairwise forward's inner loop is SIMD-dispatched (boxes_simd_impl.h).
 #define CVK_SIMD_NS base
-#include "boxes/boxes_rows_impl.h"
+#include "boxes/boxes_simd_impl.h"
 #undef CVK_SIMD_NS
 
 #include <algorithm>
@@ -15,6 +15,9 @@
 namespace cvk {
 namespace boxes {
 namespace {
+
+// Picks the AVX2 or the baseline copy of a SIMD-dispatched inner kernel.
+#define CVK_SIMD_CALL(fn, ...) (use_avx2() ? avx2::fn(__VA_ARGS__) : base::fn(__VA_ARGS__))
 
 // Work per task: enough pairs that waking a thread pays off.
 constexpr int64_t kPairsPerTask = 1 << 14;
@@ -42,7 +45,6 @@ void pairwise_typed(int kind, const T* a, const T* b, T* out, int64_t B, int64_t
   }
   advise_huge_pages(out, B * N * M * static_cast<int64_t>(sizeof(T)));
   const int dtype = std::is_same<T, float>::value ? 0 : 1;
-  const bool simd = use_avx2();
   const int64_t grain = std::max<int64_t>(1, kPairsPerTask / M);
   parallel_for(0, B * N, grain, [&](int64_t r0, int64_t r1) {
     // A task's rows may span batches: run each batch's piece against its own soa block.
@@ -51,84 +53,24 @@ void pairwise_typed(int kind, const T* a, const T* b, T* out, int64_t B, int64_t
       const int64_t stop = std::min(r1, (bi + 1) * N);
       const T* s = soa.data() + bi * 8 * M;
       // rows_kernel indexes out and a by the global row; soa is per batch.
-      if (simd) {
-        avx2::pairwise_rows(kind, dtype, a, s, out, stop - r0, r0, N, M, eps);
-      } else {
-        base::pairwise_rows(kind, dtype, a, s, out, stop - r0, r0, N, M, eps);
-      }
+      CVK_SIMD_CALL(pairwise_rows, kind, dtype, a, s, out, stop - r0, r0, N, M, eps);
       r0 = stop;
     }
   });
 }
 
-template <PairKind K, class T>
-void pairwise_backward_kernel(const T* a, const T* b, const T* g, T* ga, T* gb, int64_t B,
-                              int64_t N, int64_t M, T eps) {
-  // Deterministic, no atomics: one pass over rows of a (each task owns its rows of grad_a),
-  // one pass over rows of b (each task owns its rows of grad_b). Twice the arithmetic of a
-  // fused pass, but every sum is taken in the same order on every run.
-  const int64_t grain_a = std::max<int64_t>(1, kPairsPerTask / std::max<int64_t>(M, 1));
-  parallel_for(0, B * N, grain_a, [&](int64_t r0, int64_t r1) {
-    T scratch[4] = {0, 0, 0, 0};  // the other side's gradient, not needed here
-    for (int64_t r = r0; r < r1; ++r) {
-      const int64_t bi = r / N;
-      T acc[4] = {0, 0, 0, 0};
-      for (int64_t j = 0; j < M; ++j) {
-        pair_value_grad<K, false>(a + 4 * r, b + 4 * (bi * M + j), eps, g[r * M + j], acc,
-                                  scratch);
-      }
-      std::memcpy(ga + 4 * r, acc, sizeof(acc));
-    }
-  });
-  const int64_t grain_b = std::max<int64_t>(1, kPairsPerTask / std::max<int64_t>(N, 1));
-  parallel_for(0, B * M, grain_b, [&](int64_t c0, int64_t c1) {
-    T scratch[4] = {0, 0, 0, 0};  // the other side's gradient, not needed here
-    for (int64_t c = c0; c < c1; ++c) {
-      const int64_t bi = c / M, j = c % M;
-      T acc[4] = {0, 0, 0, 0};
-      for (int64_t i = 0; i < N; ++i) {
-        pair_value_grad<K, false>(a + 4 * (bi * N + i), b + 4 * c, eps,
-                                  g[(bi * N + i) * M + j], scratch, acc);
-      }
-      std::memcpy(gb + 4 * c, acc, sizeof(acc));
-    }
-  });
+void check_kind(int kind) {
+  if (kind < 0 || kind > 3)
+    throw std::invalid_argument("cvkernels: unknown box metric kind " + std::to_string(kind));
 }
 
-template <PairKind K, class T>
-void loss_kernel(const T* a, const T* b, const T* g, T* out, T* ga, T* gb, int64_t n, T eps) {
-  parallel_for(0, n, kPairsPerTask, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) {
-      if (ga == nullptr) {
-        out[i] = pair_value_grad<K, true>(a + 4 * i, b + 4 * i, eps, T(0), (T*)nullptr,
-                                          (T*)nullptr);
-      } else {
-        T* pa = ga + 4 * i;
-        T* pb = gb + 4 * i;
-        for (int k = 0; k < 4; ++k) pa[k] = pb[k] = T(0);
-        pair_value_grad<K, true>(a + 4 * i, b + 4 * i, eps, g[i], pa, pb);
-      }
-    }
-  });
-}
-
-// Calls f(std::integral_constant<PairKind, K>) for the runtime kind.
-template <class F>
-void dispatch_kind(int kind, F&& f) {
-  switch (static_cast<PairKind>(kind)) {
-    case PairKind::IoU: return f(std::integral_constant<PairKind, PairKind::IoU>{});
-    case PairKind::GIoU: return f(std::integral_constant<PairKind, PairKind::GIoU>{});
-    case PairKind::DIoU: return f(std::integral_constant<PairKind, PairKind::DIoU>{});
-    case PairKind::CIoU: return f(std::integral_constant<PairKind, PairKind::CIoU>{});
-  }
-  throw std::invalid_argument("cvkernels: unknown box metric kind " + std::to_string(kind));
-}
+int64_t elem_size(int dtype) { return dtype_from_int(dtype) == DType::Float32 ? 4 : 8; }
 
 }  // namespace
 
 void pairwise_cpu(int kind, int dtype, const void* a, const void* b, void* out, int64_t B,
                   int64_t N, int64_t M, double eps) {
-  dispatch_kind(kind, [](auto) {});  // validates kind before any work
+  check_kind(kind);
   dispatch_float(dtype, [&](auto zero) {
     using T = decltype(zero);
     pairwise_typed<T>(kind, static_cast<const T*>(a), static_cast<const T*>(b),
@@ -139,38 +81,38 @@ void pairwise_cpu(int kind, int dtype, const void* a, const void* b, void* out, 
 void pairwise_backward_cpu(int kind, int dtype, const void* a, const void* b, const void* grad,
                            void* grad_a, void* grad_b, int64_t B, int64_t N, int64_t M,
                            double eps) {
-  dispatch_float(dtype, [&](auto zero) {
-    using T = decltype(zero);
-    dispatch_kind(kind, [&](auto k) {
-      pairwise_backward_kernel<decltype(k)::value, T>(
-          static_cast<const T*>(a), static_cast<const T*>(b), static_cast<const T*>(grad),
-          static_cast<T*>(grad_a), static_cast<T*>(grad_b), B, N, M, static_cast<T>(eps));
-    });
-  });
+  check_kind(kind);
+  elem_size(dtype);
+  // Deterministic, no atomics: one pass over the rows of grad_a (each task owns its rows),
+  // one over the rows of grad_b. Twice the arithmetic of a fused pass, but every sum is
+  // taken in the same order whatever the thread count.
+  parallel_for(0, B * N, std::max<int64_t>(1, kPairsPerTask / std::max<int64_t>(M, 1)),
+               [&](int64_t r0, int64_t r1) {
+                 CVK_SIMD_CALL(pairwise_grad_rows, kind, dtype, 0, a, b, grad, grad_a, r0, r1, N,
+                               M, eps);
+               });
+  parallel_for(0, B * M, std::max<int64_t>(1, kPairsPerTask / std::max<int64_t>(N, 1)),
+               [&](int64_t r0, int64_t r1) {
+                 CVK_SIMD_CALL(pairwise_grad_rows, kind, dtype, 1, a, b, grad, grad_b, r0, r1, N,
+                               M, eps);
+               });
 }
 
 void loss_cpu(int kind, int dtype, const void* a, const void* b, void* out, int64_t n,
               double eps) {
-  dispatch_float(dtype, [&](auto zero) {
-    using T = decltype(zero);
-    dispatch_kind(kind, [&](auto k) {
-      loss_kernel<decltype(k)::value, T>(static_cast<const T*>(a), static_cast<const T*>(b),
-                                         nullptr, static_cast<T*>(out), nullptr, nullptr, n,
-                                         static_cast<T>(eps));
-    });
+  check_kind(kind);
+  elem_size(dtype);
+  parallel_for(0, n, kPairsPerTask, [&](int64_t i0, int64_t i1) {
+    CVK_SIMD_CALL(loss_range, kind, dtype, a, b, nullptr, out, nullptr, nullptr, i0, i1, eps);
   });
 }
 
 void loss_backward_cpu(int kind, int dtype, const void* a, const void* b, const void* grad,
                        void* grad_a, void* grad_b, int64_t n, double eps) {
-  dispatch_float(dtype, [&](auto zero) {
-    using T = decltype(zero);
-    dispatch_kind(kind, [&](auto k) {
-      loss_kernel<decltype(k)::value, T>(static_cast<const T*>(a), static_cast<const T*>(b),
-                                         static_cast<const T*>(grad), nullptr,
-                                         static_cast<T*>(grad_a), static_cast<T*>(grad_b), n,
-                                         static_cast<T>(eps));
-    });
+  check_kind(kind);
+  elem_size(dtype);
+  parallel_for(0, n, kPairsPerTask, [&](int64_t i0, int64_t i1) {
+    CVK_SIMD_CALL(loss_range, kind, dtype, a, b, grad, nullptr, grad_a, grad_b, i0, i1, eps);
   });
 }
 

@@ -26,15 +26,23 @@ void loss_backward_cpu(int kind, int dtype, const void* a, const void* b, const 
 void area_cpu(int dtype, const void* boxes, void* out, int64_t n);
 void convert_cpu(int dtype, const void* in, void* out, int64_t n, int from_fmt, int to_fmt);
 
-// The SIMD-dispatched inner kernel of pairwise_cpu, one per instruction set.
+// The SIMD-dispatched inner kernels (boxes_simd_impl.h), one copy per instruction set. Each
+// runs one thread's share of the work.
+#define CVK_BOXES_SIMD_DECLS                                                                    \
+  void pairwise_rows(int kind, int dtype, const void* a, const void* soa, void* out,           \
+                     int64_t rows, int64_t row0, int64_t N, int64_t M, double eps);            \
+  void pairwise_grad_rows(int kind, int dtype, int side, const void* a, const void* b,         \
+                          const void* g, void* out, int64_t r0, int64_t r1, int64_t N,         \
+                          int64_t M, double eps);                                               \
+  void loss_range(int kind, int dtype, const void* a, const void* b, const void* g, void* out, \
+                  void* ga, void* gb, int64_t i0, int64_t i1, double eps);
 namespace base {
-void pairwise_rows(int kind, int dtype, const void* a, const void* soa, void* out, int64_t rows,
-                   int64_t row0, int64_t N, int64_t M, double eps);
+CVK_BOXES_SIMD_DECLS
 }
 namespace avx2 {
-void pairwise_rows(int kind, int dtype, const void* a, const void* soa, void* out, int64_t rows,
-                   int64_t row0, int64_t N, int64_t M, double eps);
+CVK_BOXES_SIMD_DECLS
 }
+#undef CVK_BOXES_SIMD_DECLS
 
 }  // namespace boxes
 }  // namespace cvk

@@ -11,8 +11,10 @@
 
 #if defined(__CUDACC__)
 #define CVK_HD __host__ __device__
+#define CVK_FORCEINLINE __forceinline__
 #else
 #define CVK_HD
+#define CVK_FORCEINLINE inline __attribute__((always_inline))
 #endif
 
 namespace cvk {
