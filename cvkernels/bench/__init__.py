@@ -122,7 +122,7 @@ def run(threads: Optional[int] = None, quick: bool = False, only: Optional[List[
             print(f"{case.name:<44} {label:<28} {_fmt_time(t):>10} {ratio:>8} {gbs:>9}", file=file)
             rows.append(dict(case=case.name, impl=label, seconds=t, ratio=(t / ours if ours and label != OURS else None)))
         if case.out_bytes and ours:
-            print(f"{'':<44} {'(output GB/s vs memcpy)':<28} {'':>10} {'':>8} "
+            print(f"{'':<44} {'output vs memcpy (old/new buf)':<28} {'':>10} {'':>8} "
                   f"{case.out_bytes / ours / 1e9 / copy_gbs:.2f}/{case.out_bytes / ours / 1e9 / clone_gbs:.2f}",
                   file=file)
         if case.note:
