@@ -9,6 +9,7 @@ import sys as _sys
 
 from . import reference
 from ._threads import get_num_threads, set_num_threads
+from .nms import batched_nms, batched_soft_nms, multiclass_nms, nms, soft_nms
 from .boxes import (
     box_area,
     box_convert,
@@ -35,6 +36,8 @@ if _sys.modules.get("torch") is not None:
     register_torch_ops()
 
 __all__ = [
+    "batched_nms",
+    "batched_soft_nms",
     "box_area",
     "box_convert",
     "box_iou",
@@ -45,6 +48,9 @@ __all__ = [
     "generalized_box_iou",
     "generalized_box_iou_loss",
     "get_num_threads",
+    "multiclass_nms",
+    "nms",
     "register_torch_ops",
     "set_num_threads",
+    "soft_nms",
 ]

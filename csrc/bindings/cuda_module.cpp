@@ -4,9 +4,11 @@
 // unless that is the caller's current stream.
 #include "bindings/bindings.h"
 #include "boxes/boxes_cuda.h"
+#include "nms/nms_cuda.h"
 
 namespace {
 void* sptr(uintptr_t s) { return reinterpret_cast<void*>(s); }
+int64_t* iptr(uintptr_t p) { return reinterpret_cast<int64_t*>(p); }
 }  // namespace
 
 PYBIND11_MODULE(_C_cuda, m) {
@@ -53,5 +55,34 @@ PYBIND11_MODULE(_C_cuda, m) {
       "box_convert",
       [](int dtype, uintptr_t in, uintptr_t out, int64_t n, int from_fmt, int to_fmt,
          uintptr_t s) { convert_cuda(dtype, cptr(in), mptr(out), n, from_fmt, to_fmt, sptr(s)); },
+      nogil());
+
+  m.def(
+      "nms",
+      [](int dtype, uintptr_t boxes, uintptr_t cls, int64_t n, double thr, uintptr_t mask,
+         uintptr_t keep, uintptr_t count, uintptr_t s) {
+        cvk::nms::nms_cuda(dtype, cptr(boxes), cls ? iptr(cls) : nullptr, n, thr, iptr(mask),
+                           iptr(keep), iptr(count), sptr(s));
+      },
+      nogil());
+  m.def(
+      "soft_nms",
+      [](int dtype, uintptr_t boxes, uintptr_t scores, uintptr_t offsets, int64_t segments,
+         double thr, double sigma, double score_thr, int method, uintptr_t keep,
+         uintptr_t kept_scores, uintptr_t counts, uintptr_t s) {
+        cvk::nms::soft_nms_cuda(dtype, cptr(boxes), cptr(scores), iptr(offsets), segments, thr,
+                                sigma, score_thr, method, iptr(keep), mptr(kept_scores),
+                                iptr(counts), sptr(s));
+      },
+      nogil());
+  m.def(
+      "greedy_sets",
+      [](int dtype, uintptr_t boxes, uintptr_t cand, uintptr_t valid, int64_t sets,
+         int64_t sets_per_image, int64_t L, int64_t N, int64_t C, bool per_class, double thr,
+         int64_t cap, uintptr_t kept_ids, uintptr_t kept_n, uintptr_t scratch, uintptr_t s) {
+        cvk::nms::greedy_sets_cuda(dtype, cptr(boxes), iptr(cand), iptr(valid), sets,
+                                   sets_per_image, L, N, C, per_class, thr, cap, iptr(kept_ids),
+                                   iptr(kept_n), mptr(scratch), sptr(s));
+      },
       nogil());
 }

@@ -5,4 +5,5 @@ PYBIND11_MODULE(_C, m) {
   m.doc() = "cvkernels CPU kernels (private: use the cvkernels package)";
   cvk::bindings::register_common(m);
   cvk::bindings::register_boxes(m);
+  cvk::bindings::register_nms(m);
 }

@@ -131,21 +131,12 @@ int get_num_threads() { return g_num_threads.load(); }
 
 void set_num_threads(int n) { g_num_threads.store(std::max(1, n)); }
 
-void parallel_for(int64_t begin, int64_t end, int64_t grain,
-                  const std::function<void(int64_t, int64_t)>& fn) {
-  if (end <= begin) return;
-  const int64_t n = end - begin;
-  grain = std::max<int64_t>(grain, 1);
-  int64_t chunks = std::min<int64_t>(get_num_threads(), (n + grain - 1) / grain);
-  if (chunks <= 1 || tl_in_pool) {
-    fn(begin, end);
-    return;
-  }
+// Runs job(c) for c in [0, chunks) on the pool, or inline (returns false without running
+// anything) when the pool is busy, we are inside a pool task, or one thread is configured.
+bool run_on_pool(int64_t chunks, const std::function<void(int64_t)>& job) {
+  if (chunks <= 1 || tl_in_pool || get_num_threads() <= 1) return false;
   std::unique_lock<std::mutex> owner(g_pool_mu, std::try_to_lock);
-  if (!owner.owns_lock()) {  // another thread is using the pool: do our work ourselves
-    fn(begin, end);
-    return;
-  }
+  if (!owner.owns_lock()) return false;  // another thread is using the pool
   if (g_pool_pid != getpid()) {
     // A forked child inherits the pool object but not its threads: abandon it (never join
     // threads that do not exist in this process) and start afresh.
@@ -156,16 +147,34 @@ void parallel_for(int64_t begin, int64_t end, int64_t grain,
     g_pool.reset();
     g_pool = std::make_unique<Pool>(get_num_threads() - 1);
   }
-  const int64_t step = (n + chunks - 1) / chunks;
   struct InPool {  // the caller runs chunks too; nested calls from it must run inline
     InPool() { tl_in_pool = true; }
     ~InPool() { tl_in_pool = false; }
   } mark;
-  g_pool->run(chunks, [&](int64_t c) {
+  g_pool->run(chunks, job);
+  return true;
+}
+
+void parallel_for(int64_t begin, int64_t end, int64_t grain,
+                  const std::function<void(int64_t, int64_t)>& fn) {
+  if (end <= begin) return;
+  const int64_t n = end - begin;
+  grain = std::max<int64_t>(grain, 1);
+  const int64_t chunks = std::min<int64_t>(get_num_threads(), (n + grain - 1) / grain);
+  const int64_t step = (n + chunks - 1) / chunks;
+  const bool pooled = run_on_pool(chunks, [&](int64_t c) {
     int64_t b = begin + c * step;
     int64_t e = std::min(end, b + step);
     if (b < e) fn(b, e);
   });
+  if (!pooled) fn(begin, end);
+}
+
+void parallel_for_each(int64_t n, const std::function<void(int64_t)>& fn) {
+  if (n <= 0) return;
+  if (!run_on_pool(n, fn)) {
+    for (int64_t i = 0; i < n; ++i) fn(i);
+  }
 }
 
 }  // namespace cvk

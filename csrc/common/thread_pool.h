@@ -25,4 +25,8 @@ void advise_huge_pages(void* p, int64_t bytes);
 void parallel_for(int64_t begin, int64_t end, int64_t grain,
                   const std::function<void(int64_t, int64_t)>& fn);
 
+// Runs fn(i) for every i in [0, n), items handed out one at a time to whichever thread is
+// free (for uneven items such as NMS classes). Same inline rules as parallel_for.
+void parallel_for_each(int64_t n, const std::function<void(int64_t)>& fn);
+
 }  // namespace cvk

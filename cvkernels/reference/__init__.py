@@ -10,6 +10,7 @@ from .boxes import (
     distance_box_iou,
     generalized_box_iou,
 )
+from .nms import batched_nms, multiclass_nms, nms, soft_nms
 
 __all__ = [
     "box_area",
@@ -19,4 +20,8 @@ __all__ = [
     "complete_box_iou",
     "distance_box_iou",
     "generalized_box_iou",
+    "nms",
+    "batched_nms",
+    "soft_nms",
+    "multiclass_nms",
 ]
