@@ -21,7 +21,7 @@ def clustered(rng, n, scale=200.0, dtype=np.float64):
     """Jittered copies of n // 10 objects: many overlaps, like a detector's raw output."""
     k = max(1, n // 10)
     centre = rng.uniform(0, scale, (k, 2))
-    size = rng.uniform(5, scale / 8, (k, 2))
+    size = rng.uniform(scale / 40, scale / 8, (k, 2))
     o = rng.integers(0, k, n)
     c = centre[o] + rng.normal(0, 1, (n, 2)) * size[o] * 0.15
     s = size[o] * (1 + rng.normal(0, 1, (n, 2)) * 0.1)

@@ -10,8 +10,9 @@
 //
 // Soft-NMS (Bodla et al. 2017): repeatedly select the highest current score (ties: lower
 // index), then rescale the scores of the boxes overlapping it (gaussian exp(-iou^2/sigma), or
-// linear 1 - iou above the IoU threshold) and drop those below score_threshold. A max-heap with
-// lazy invalidation finds the next selection; the grid finds the overlapping boxes.
+// linear 1 - iou above the IoU threshold) and drop those below score_threshold. A max-heap of
+// score upper bounds (lazy decrease-key) finds the next selection; the grid finds the boxes
+// that overlap it. Cost: O(n log n + selections * boxes stored near each selection).
 #include "nms/nms_cpu.h"
 
 #include <algorithm>
@@ -165,11 +166,19 @@ void soft_one(const T* boxes, const T* scores, const std::vector<int64_t>& membe
     grid.insert(static_cast<int32_t>(p), box[p]);
     heap.push({score[p], p});
   }
+  // Lazy decrease-key: a box's heap entry holds an upper bound of its score (weights are in
+  // [0, 1]). When the top entry is stale, it goes back in with the current score; when it is
+  // current, no other box can score higher (every bound is below it) or equal with a lower
+  // index (it would have been on top first).
   int64_t round = 0;
   while (!heap.empty()) {
     const Entry e = heap.top();
     heap.pop();
-    if (!alive[e.p] || e.score != score[e.p]) continue;  // stale entry
+    if (!alive[e.p]) continue;
+    if (e.score != score[e.p]) {
+      heap.push({score[e.p], e.p});
+      continue;
+    }
     alive[e.p] = 0;
     out.push_back({score[e.p], members[e.p]});
     const Box<T>& a = box[e.p];
@@ -182,7 +191,7 @@ void soft_one(const T* boxes, const T* scores, const std::vector<int64_t>& membe
         score[q] *= soft_weight(method, o, thr, sigma);
         if (!(score[q] >= score_thr)) {
           alive[q] = 0;
-        } else if (score[q] != before) {
+        } else if (score[q] > before) {  // cannot happen (weights <= 1); keeps bounds valid
           heap.push({score[q], q});
         }
       }
