@@ -10,6 +10,7 @@ import sys as _sys
 from . import reference
 from ._threads import get_num_threads, set_num_threads
 from .nms import batched_nms, batched_soft_nms, multiclass_nms, nms, soft_nms
+from .roi import roi_align, roi_pool
 from .boxes import (
     box_area,
     box_convert,
@@ -51,6 +52,8 @@ __all__ = [
     "multiclass_nms",
     "nms",
     "register_torch_ops",
+    "roi_align",
+    "roi_pool",
     "set_num_threads",
     "soft_nms",
 ]

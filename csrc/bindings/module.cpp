@@ -6,4 +6,5 @@ PYBIND11_MODULE(_C, m) {
   cvk::bindings::register_common(m);
   cvk::bindings::register_boxes(m);
   cvk::bindings::register_nms(m);
+  cvk::bindings::register_roi(m);
 }

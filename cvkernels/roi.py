@@ -1,0 +1,158 @@
+"""RoI pooling: roi_align and roi_pool with torchvision.ops' signatures and values, for torch
+tensors (through torch.ops.cvkernels.*, differentiable with respect to the input) and numpy
+arrays (forward only).
+
+A RoI is (batch_index, x1, y1, x2, y2) in input-image coordinates; ``spatial_scale`` maps them
+onto the feature map. ``boxes`` is a Tensor[K, 5] of RoIs or a list of Tensor[L, 4] boxes, one
+per image (torchvision's two formats). Channels-last inputs (torch.channels_last, or a numpy
+view of an NHWC array) are read in place, without a copy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _C
+from ._core import as_numpy, code_of, np_float_dtype, sync_threads, torch_module, use_torch
+from ._roi_rules import batch_index_error, check_output_size, check_sampling_ratio, check_scale, roi_dims
+
+__all__ = ["roi_align", "roi_pool"]
+
+
+def _np_rois(boxes, dt):
+    if isinstance(boxes, (list, tuple)):
+        parts = []
+        for i, b in enumerate(boxes):
+            b = as_numpy(f"boxes[{i}]", b)
+            if b.ndim != 2 or b.shape[1] != 4:
+                raise ValueError(f"boxes[{i}] must have shape (L, 4), got {b.shape}")
+            parts.append(np.concatenate([np.full((len(b), 1), i, dtype=dt), b.astype(dt)], axis=1))
+        return np.concatenate(parts, axis=0) if parts else np.zeros((0, 5), dt)
+    r = as_numpy("boxes", boxes)
+    if r.ndim != 2 or r.shape[1] != 5:
+        raise ValueError(f"boxes must be a (K, 5) array of RoIs or a list of (L, 4) arrays, got shape {r.shape}")
+    return np.ascontiguousarray(r, dtype=dt)
+
+
+def _np_input(input):
+    x = as_numpy("input", input)
+    if x.ndim != 4:
+        raise ValueError(f"input must have shape (N, C, H, W), got {x.shape}")
+    dt = np_float_dtype("input", x.dtype)
+    if x.dtype.kind != "f":
+        raise TypeError(f"input must be a float array, got dtype {x.dtype}")
+    nhwc = x.transpose(0, 2, 3, 1)
+    if not x.flags.c_contiguous and nhwc.flags.c_contiguous and x.dtype == dt:
+        return nhwc, True, dt  # a channels-last view: used in place
+    return np.ascontiguousarray(x, dtype=dt), False, dt
+
+
+def _np_check_batch(rois, n):
+    idx = rois[:, 0]
+    if len(idx) and not ((idx >= 0) & (idx < n)).all():
+        raise ValueError(batch_index_error(n))
+
+
+def _torch_boxes(boxes, input):
+    torch = torch_module()
+    if isinstance(boxes, (list, tuple)):
+        parts = []
+        for i, b in enumerate(boxes):
+            b = torch.as_tensor(b, device=input.device)
+            if b.dim() != 2 or b.shape[1] != 4:
+                raise ValueError(f"boxes[{i}] must have shape (L, 4), got {tuple(b.shape)}")
+            parts.append(torch.cat([torch.full_like(b[:, :1], i), b], dim=1))
+        if not parts:
+            return input.new_zeros((0, 5))
+        return torch.cat(parts, dim=0)
+    return boxes if isinstance(boxes, torch.Tensor) else torch.as_tensor(boxes, device=input.device)
+
+
+def roi_align(input, boxes, output_size, spatial_scale: float = 1.0, sampling_ratio: int = -1, aligned: bool = False):
+    """RoIAlign (He et al., Mask R-CNN), as ``torchvision.ops.roi_align``.
+
+    Each RoI is scaled by ``spatial_scale`` (shifted by -0.5 pixel when ``aligned``), split
+    into output_size bins, and each bin averages ``sampling_ratio`` x ``sampling_ratio``
+    bilinear samples (``ceil(bin size)`` per side when ``sampling_ratio <= 0``). Samples
+    outside the map count as 0.
+
+    Args:
+        input: (N, C, H, W) float features (channels-last memory is used in place).
+        boxes: Tensor/ndarray (K, 5) of (batch_index, x1, y1, x2, y2), or a list of (L, 4).
+        output_size: int or (PH, PW).
+        spatial_scale, sampling_ratio, aligned: as torchvision.
+
+    Returns:
+        (K, C, PH, PW) in the input's dtype (float16/bfloat16 computed in float32).
+        float32 values are the same bits as torchvision's.
+
+    Raises:
+        ValueError: bad shapes, a batch index outside [0, N) or not finite, negative
+            output_size. TypeError: non-float input.
+
+    RoIs with a NaN or infinite coordinate give 0 (and no gradient).
+
+    Example:
+        >>> import numpy as np, cvkernels
+        >>> x = np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4)
+        >>> cvkernels.roi_align(x, np.array([[0, 0, 0, 4, 4]], np.float32), 2, sampling_ratio=1)
+        array([[[[ 5.,  7.],
+                 [13., 15.]]]], dtype=float32)
+    """
+    ph, pw = check_output_size(output_size)
+    scale = check_scale(spatial_scale)
+    sr = check_sampling_ratio(sampling_ratio)
+    if use_torch(input, boxes if not isinstance(boxes, (list, tuple)) else (boxes[0] if boxes else None)):
+        torch = torch_module()
+        if not isinstance(input, torch.Tensor):
+            raise TypeError("input must be a torch.Tensor when boxes are tensors")
+        rois = _torch_boxes(boxes, input)
+        return torch.ops.cvkernels.roi_align(input, rois, scale, ph, pw, sr, bool(aligned))
+    x, nhwc, dt = _np_input(input)
+    rois = _np_rois(boxes, dt)
+    N, H, W, C = x.shape if nhwc else (x.shape[0], x.shape[2], x.shape[3], x.shape[1])
+    _np_check_batch(rois, N)
+    out = np.empty((len(rois), C, ph, pw), dtype=dt)
+    sync_threads()
+    _C.roi_align_forward(code_of(dt), x.ctypes.data, nhwc, rois.ctypes.data, (N, C, H, W, len(rois), ph, pw), scale,
+                         sr, bool(aligned), out.ctypes.data)
+    return out.astype(as_numpy("input", input).dtype, copy=False)
+
+
+def roi_pool(input, boxes, output_size, spatial_scale: float = 1.0):
+    """RoIPool (Girshick, Fast R-CNN), as ``torchvision.ops.roi_pool``: the RoI, rounded to
+    whole pixels, is split into output_size bins and each bin takes its maximum (0 when the bin
+    is empty).
+
+    Args:
+        input: (N, C, H, W) float features. boxes: (K, 5) RoIs or a list of (L, 4).
+        output_size: int or (PH, PW). spatial_scale: float.
+
+    Returns:
+        (K, C, PH, PW) in the input's dtype; the same values as torchvision.
+
+    Example:
+        >>> import numpy as np, cvkernels
+        >>> x = np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4)
+        >>> cvkernels.roi_pool(x, np.array([[0, 0, 0, 3, 3]], np.float32), 2)
+        array([[[[ 5.,  7.],
+                 [13., 15.]]]], dtype=float32)
+    """
+    ph, pw = check_output_size(output_size)
+    scale = check_scale(spatial_scale)
+    if use_torch(input, boxes if not isinstance(boxes, (list, tuple)) else (boxes[0] if boxes else None)):
+        torch = torch_module()
+        if not isinstance(input, torch.Tensor):
+            raise TypeError("input must be a torch.Tensor when boxes are tensors")
+        rois = _torch_boxes(boxes, input)
+        return torch.ops.cvkernels.roi_pool(input, rois, scale, ph, pw)[0]
+    x, nhwc, dt = _np_input(input)
+    rois = _np_rois(boxes, dt)
+    N, H, W, C = x.shape if nhwc else (x.shape[0], x.shape[2], x.shape[3], x.shape[1])
+    _np_check_batch(rois, N)
+    out = np.empty((len(rois), C, ph, pw), dtype=dt)
+    arg = np.empty((len(rois), C, ph, pw), dtype=np.int32)
+    sync_threads()
+    _C.roi_pool_forward(code_of(dt), x.ctypes.data, nhwc, rois.ctypes.data, (N, C, H, W, len(rois), ph, pw), scale,
+                        out.ctypes.data, arg.ctypes.data)
+    return out.astype(as_numpy("input", input).dtype, copy=False)
