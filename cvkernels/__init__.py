@@ -26,6 +26,15 @@ from .boxes import (
 __version__ = "0.1.0"
 
 
+def __getattr__(name):
+    # cvkernels.nn needs torch: import it only when asked for.
+    if name == "nn":
+        import importlib
+
+        return importlib.import_module(".nn", __name__)
+    raise AttributeError(f"module 'cvkernels' has no attribute {name!r}")
+
+
 def register_torch_ops() -> None:
     """Import torch and register torch.ops.cvkernels.* now (otherwise done on first use)."""
     from . import _torch

@@ -1,6 +1,7 @@
 #include "bindings/bindings.h"
 #include "common/cpu_features.h"
 #include "common/thread_pool.h"
+#include "common/workspace.h"
 
 namespace cvk {
 namespace bindings {
@@ -10,6 +11,8 @@ void register_common(pybind11::module_& m) {
   m.def("get_num_threads", &cvk::get_num_threads);
   m.def("cpu_has_avx2", &cvk::cpu_has_avx2);
   m.def("set_simd_enabled", &cvk::set_simd_enabled);
+  m.def("release_workspace", &cvk::release_workspace,
+        "Free the cached scratch block some kernels reuse across calls");
   m.def("simd_level", [] { return cvk::use_avx2() ? "avx2" : "baseline"; });
 }
 

@@ -17,11 +17,15 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
+#include <type_traits>
 #include <vector>
 
 #include "common/cpu_features.h"
 #include "common/cvk.h"
 #include "common/thread_pool.h"
+#include "common/transpose.h"
+#include "common/workspace.h"
 
 namespace cvk {
 namespace roi {
@@ -29,23 +33,20 @@ namespace {
 
 #define CVK_SIMD_CALL(fn, ...) (use_avx2() ? avx2::fn(__VA_ARGS__) : base::fn(__VA_ARGS__))
 
-// (N, A, B) -> (N, B, A), blocked so that both sides are read and written in cache lines.
+template <class T>
+constexpr int dtype_code() {
+  return std::is_same<T, float>::value ? 0 : 1;
+}
+
+// (N, A, B) -> (N, B, A) (common/transpose.h).
 template <class T>
 void transpose_batched(const T* in, T* out, int64_t N, int64_t A, int64_t B) {
-  constexpr int64_t kTile = 32;
-  const int64_t tiles_b = (B + kTile - 1) / kTile;
-  parallel_for(0, N * tiles_b, 4, [&](int64_t t0, int64_t t1) {
-    for (int64_t t = t0; t < t1; ++t) {
-      const int64_t n = t / tiles_b, b0 = (t % tiles_b) * kTile, b1 = std::min(B, b0 + kTile);
-      const T* src = in + n * A * B;
-      T* dst = out + n * A * B;
-      for (int64_t a0 = 0; a0 < A; a0 += kTile) {
-        const int64_t a1 = std::min(A, a0 + kTile);
-        for (int64_t b = b0; b < b1; ++b)
-          for (int64_t a = a0; a < a1; ++a) dst[b * A + a] = src[a * B + b];
-      }
-    }
-  });
+  cvk::transpose_batched(dtype_code<T>(), in, out, N, A, B);
+}
+
+template <class T>
+size_t bytes_of(int64_t n) {
+  return static_cast<size_t>(n) * sizeof(T);
 }
 
 // Does the RoI work dwarf a transpose of the map? (taps per channel vs pixels)
@@ -65,11 +66,11 @@ template <class T>
 void align_forward_typed(const T* input, bool nhwc, const T* rois, Shape s, T scale, int64_t sr,
                          bool aligned, T* out) {
   if (s.K == 0 || s.C == 0 || s.PH == 0 || s.PW == 0) return;
-  std::vector<T> transposed;
+  std::unique_ptr<Scratch> transposed;
   if (!nhwc && worth_transposing(s, sr)) {
-    transposed.resize(static_cast<size_t>(s.N * s.C * s.H * s.W));
-    transpose_batched(input, transposed.data(), s.N, s.C, s.H * s.W);
-    input = transposed.data();
+    transposed = std::make_unique<Scratch>(bytes_of<T>(s.N * s.C * s.H * s.W));
+    transpose_batched(input, transposed->as<T>(), s.N, s.C, s.H * s.W);
+    input = transposed->as<T>();
     nhwc = true;
   }
   const int64_t PP = s.PH * s.PW;
@@ -138,15 +139,18 @@ template <class T>
 void align_backward_typed(const T* grad, const T* rois, Shape s, T scale, int64_t sr,
                           bool aligned, bool nhwc, T* grad_input) {
   const int64_t total = s.N * s.C * s.H * s.W;
-  std::fill(grad_input, grad_input + total, T(0));
-  if (s.K == 0 || s.C == 0 || s.PH == 0 || s.PW == 0) return;
-  const bool via_nhwc = nhwc || worth_transposing(s, sr);
+  const bool empty = s.K == 0 || s.C == 0 || s.PH == 0 || s.PW == 0;
+  const bool via_nhwc = !empty && (nhwc || worth_transposing(s, sr));
+  advise_huge_pages(grad_input, total * static_cast<int64_t>(sizeof(T)));  // a fresh tensor
+  if (!via_nhwc || nhwc) std::fill(grad_input, grad_input + total, T(0));
+  if (empty) return;
   if (via_nhwc) {
-    std::vector<T> scratch;
+    std::unique_ptr<Scratch> scratch;
     T* gi = grad_input;
     if (!nhwc) {
-      scratch.assign(static_cast<size_t>(total), T(0));
-      gi = scratch.data();
+      scratch = std::make_unique<Scratch>(bytes_of<T>(total));
+      gi = scratch->as<T>();
+      std::fill(gi, gi + total, T(0));
     }
     const std::vector<T> tiles = grad_tiles(grad, s);
     over_channels(s.C, [&](int64_t c0, int64_t c1) {
@@ -188,11 +192,31 @@ void align_backward_typed(const T* grad, const T* rois, Shape s, T scale, int64_
   });
 }
 
+// RoIPool reads every pixel of every RoI: is that much more than the map itself?
+template <class T>
+bool pool_worth_transposing(const T* rois, const Shape& s, T scale) {
+  double area = 0;
+  for (int64_t k = 0; k < s.K; ++k) {
+    const T* r = rois + 5 * k;
+    const double w = std::min<double>(s.W, std::max<double>(0, (r[3] - r[1]) * scale + 1));
+    const double h = std::min<double>(s.H, std::max<double>(0, (r[4] - r[2]) * scale + 1));
+    if (w == w && h == h) area += w * h;
+  }
+  return area >= 0.5 * double(s.N) * double(s.H) * double(s.W);
+}
+
 template <class T>
 void pool_forward_typed(const T* input, bool nhwc, const T* rois, Shape s, T scale, T* out,
                         int32_t* argmax) {
   if (s.K == 0 || s.C == 0 || s.PH == 0 || s.PW == 0) return;
   const int64_t PP = s.PH * s.PW;
+  std::unique_ptr<Scratch> transposed;
+  if (!nhwc && pool_worth_transposing(rois, s, scale)) {
+    transposed = std::make_unique<Scratch>(bytes_of<T>(s.N * s.C * s.H * s.W));
+    transpose_batched(input, transposed->as<T>(), s.N, s.C, s.H * s.W);
+    input = transposed->as<T>();
+    nhwc = true;
+  }
   if (nhwc) {
     parallel_for(0, s.K, 1, [&](int64_t k0, int64_t k1) {
       std::vector<T> tile(static_cast<size_t>(PP * s.C));
@@ -231,7 +255,9 @@ void pool_forward_typed(const T* input, bool nhwc, const T* rois, Shape s, T sca
 template <class T>
 void pool_backward_typed(const T* grad, const int32_t* argmax, const T* rois, Shape s, bool nhwc,
                          T* grad_input) {
-  std::fill(grad_input, grad_input + s.N * s.C * s.H * s.W, T(0));
+  const int64_t total = s.N * s.C * s.H * s.W;
+  advise_huge_pages(grad_input, total * static_cast<int64_t>(sizeof(T)));  // a fresh tensor
+  std::fill(grad_input, grad_input + total, T(0));
   const int64_t PP = s.PH * s.PW;
   over_channels(s.C, [&](int64_t c0, int64_t c1) {
     for (int64_t k = 0; k < s.K; ++k) {

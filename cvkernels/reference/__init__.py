@@ -11,6 +11,7 @@ from .boxes import (
     generalized_box_iou,
 )
 from .nms import batched_nms, multiclass_nms, nms, soft_nms
+from .roi import roi_align, roi_pool
 
 __all__ = [
     "box_area",
@@ -24,4 +25,6 @@ __all__ = [
     "batched_nms",
     "soft_nms",
     "multiclass_nms",
+    "roi_align",
+    "roi_pool",
 ]
