@@ -5,10 +5,20 @@
 #include "bindings/bindings.h"
 #include "boxes/boxes_cuda.h"
 #include "nms/nms_cuda.h"
+#include "roi/roi_cuda.h"
+
+#include <pybind11/stl.h>
+#include <tuple>
 
 namespace {
 void* sptr(uintptr_t s) { return reinterpret_cast<void*>(s); }
 int64_t* iptr(uintptr_t p) { return reinterpret_cast<int64_t*>(p); }
+int32_t* i32(uintptr_t p) { return reinterpret_cast<int32_t*>(p); }
+using ShapeT = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t>;
+cvk::roi::Shape shape_of(const ShapeT& t) {
+  return cvk::roi::Shape{std::get<0>(t), std::get<1>(t), std::get<2>(t), std::get<3>(t),
+                         std::get<4>(t), std::get<5>(t), std::get<6>(t)};
+}
 }  // namespace
 
 PYBIND11_MODULE(_C_cuda, m) {
@@ -83,6 +93,40 @@ PYBIND11_MODULE(_C_cuda, m) {
         cvk::nms::greedy_sets_cuda(dtype, cptr(boxes), iptr(cand), iptr(valid), sets,
                                    sets_per_image, L, N, C, per_class, thr, cap, iptr(kept_ids),
                                    iptr(kept_n), mptr(scratch), sptr(s));
+      },
+      nogil());
+
+  m.def(
+      "roi_align_forward",
+      [](int dtype, uintptr_t input, bool channels_last, uintptr_t rois, ShapeT sh, double scale,
+         int64_t sr, bool aligned, uintptr_t out, uintptr_t s) {
+        cvk::roi::roi_align_forward_cuda(dtype, cptr(input), channels_last, cptr(rois),
+                                         shape_of(sh), scale, sr, aligned, mptr(out), sptr(s));
+      },
+      nogil());
+  m.def(
+      "roi_align_backward",
+      [](int dtype, uintptr_t grad, uintptr_t rois, ShapeT sh, double scale, int64_t sr,
+         bool aligned, bool channels_last, bool deterministic, uintptr_t grad_input, uintptr_t s) {
+        cvk::roi::roi_align_backward_cuda(dtype, cptr(grad), cptr(rois), shape_of(sh), scale, sr,
+                                          aligned, channels_last, deterministic, mptr(grad_input),
+                                          sptr(s));
+      },
+      nogil());
+  m.def(
+      "roi_pool_forward",
+      [](int dtype, uintptr_t input, bool channels_last, uintptr_t rois, ShapeT sh, double scale,
+         uintptr_t out, uintptr_t argmax, uintptr_t s) {
+        cvk::roi::roi_pool_forward_cuda(dtype, cptr(input), channels_last, cptr(rois),
+                                        shape_of(sh), scale, mptr(out), i32(argmax), sptr(s));
+      },
+      nogil());
+  m.def(
+      "roi_pool_backward",
+      [](int dtype, uintptr_t grad, uintptr_t argmax, uintptr_t rois, ShapeT sh,
+         bool channels_last, bool deterministic, uintptr_t grad_input, uintptr_t s) {
+        cvk::roi::roi_pool_backward_cuda(dtype, cptr(grad), i32(argmax), cptr(rois), shape_of(sh),
+                                         channels_last, deterministic, mptr(grad_input), sptr(s));
       },
       nogil());
 }

@@ -57,6 +57,12 @@ def _prep(input, rois, ct):
     return x, rois.to(ct).contiguous(), nhwc
 
 
+def _deterministic(device):
+    """The CUDA backward kernels take a deterministic flag (atomics otherwise); the CPU ones
+    are always deterministic."""
+    return (torch.are_deterministic_algorithms_enabled(),) if device.type == "cuda" else ()
+
+
 def _grad_input_buffer(N, C, H, W, ct, device, nhwc):
     if nhwc:  # (N, H, W, C) memory seen as (N, C, H, W)
         return torch.empty((N, H, W, C), dtype=ct, device=device).permute(0, 3, 1, 2)
@@ -87,7 +93,8 @@ def _roi_align_backward_impl(grad, rois, spatial_scale, pooled_height, pooled_wi
     kernels(g.device).roi_align_backward(
         code(ct), g.data_ptr(), r.data_ptr(), (batch_size, channels, height, width, r.shape[0], pooled_height,
                                                pooled_width),
-        spatial_scale, sampling_ratio, aligned, channels_last, gi.data_ptr(), *stream_args(g.device),
+        spatial_scale, sampling_ratio, aligned, channels_last, *_deterministic(g.device), gi.data_ptr(),
+        *stream_args(g.device),
     )
     return gi.to(grad.dtype)
 
@@ -153,7 +160,7 @@ def _roi_pool_backward_impl(grad, rois, argmax, spatial_scale, pooled_height, po
     kernels(g.device).roi_pool_backward(
         code(ct), g.data_ptr(), a.data_ptr(), r.data_ptr(),
         (batch_size, channels, height, width, r.shape[0], pooled_height, pooled_width), channels_last,
-        gi.data_ptr(), *stream_args(g.device),
+        *_deterministic(g.device), gi.data_ptr(), *stream_args(g.device),
     )
     return gi.to(grad.dtype)
 

@@ -74,9 +74,9 @@ def _cpu_name() -> str:
 
 
 def all_cases(quick: bool = False, only: Optional[List[str]] = None) -> List[Case]:
-    from . import boxes, nms
+    from . import boxes, nms, roi
 
-    cases = boxes.cases(quick=quick) + nms.cases(quick=quick)
+    cases = boxes.cases(quick=quick) + nms.cases(quick=quick) + roi.cases(quick=quick)
     if only:
         cases = [c for c in cases if any(o in c.name for o in only)]
     return cases
