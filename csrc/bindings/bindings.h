@@ -20,6 +20,7 @@ void register_common(pybind11::module_& m);
 void register_boxes(pybind11::module_& m);
 void register_nms(pybind11::module_& m);
 void register_roi(pybind11::module_& m);
+void register_eval(pybind11::module_& m);
 
 }  // namespace bindings
 }  // namespace cvk

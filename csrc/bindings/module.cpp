@@ -7,4 +7,5 @@ PYBIND11_MODULE(_C, m) {
   cvk::bindings::register_boxes(m);
   cvk::bindings::register_nms(m);
   cvk::bindings::register_roi(m);
+  cvk::bindings::register_eval(m);
 }

@@ -1,0 +1,139 @@
+// Bindings of the COCO evaluator: a small class that keeps the columnar numpy arrays alive
+// while the C++ evaluator points into them.
+#include <pybind11/numpy.h>
+#include <pybind11/stl.h>
+
+#include <memory>
+
+#include "bindings/bindings.h"
+#include "eval/coco_eval.h"
+
+namespace py = pybind11;
+
+namespace cvk {
+namespace bindings {
+namespace {
+
+template <class T>
+using Arr = py::array_t<T, py::array::c_style | py::array::forcecast>;
+
+template <class T>
+py::array_t<T> to_numpy(const std::vector<T>& v) {
+  py::array_t<T> out(static_cast<py::ssize_t>(v.size()));
+  std::copy(v.begin(), v.end(), out.mutable_data());
+  return out;
+}
+
+class PyCocoEval {
+ public:
+  PyCocoEval(std::vector<double> iou_thrs, std::vector<double> rec_thrs, Arr<double> area_rng,
+             std::vector<int64_t> max_dets, int64_t num_images, int64_t num_cats,
+             Arr<int64_t> g_img, Arr<int64_t> g_cat, Arr<double> g_box, Arr<double> g_area,
+             Arr<uint8_t> g_crowd, Arr<int64_t> d_img, Arr<int64_t> d_cat, Arr<double> d_box,
+             Arr<double> d_area, Arr<double> d_score)
+      : keep_{g_img, g_cat, g_box, g_area, g_crowd, d_img, d_cat, d_box, d_area, d_score} {
+    eval::CocoParams p;
+    p.iou_thrs = std::move(iou_thrs);
+    p.rec_thrs = std::move(rec_thrs);
+    p.max_dets = std::move(max_dets);
+    if (area_rng.ndim() != 2 || area_rng.shape(1) != 2)
+      throw std::invalid_argument("areaRng must be a list of [min, max] pairs");
+    for (py::ssize_t a = 0; a < area_rng.shape(0); ++a) {
+      p.area_lo.push_back(area_rng.at(a, 0));
+      p.area_hi.push_back(area_rng.at(a, 1));
+    }
+    eval::Annotations gt, dt;
+    gt.n = g_img.size();
+    gt.img = g_img.data();
+    gt.cat = g_cat.data();
+    gt.box = g_box.data();
+    gt.area = g_area.data();
+    gt.crowd = g_crowd.data();
+    dt.n = d_img.size();
+    dt.img = d_img.data();
+    dt.cat = d_cat.data();
+    dt.box = d_box.data();
+    dt.area = d_area.data();
+    dt.score = d_score.data();
+    T_ = static_cast<int64_t>(p.iou_thrs.size());
+    R_ = static_cast<int64_t>(p.rec_thrs.size());
+    ev_ = std::make_unique<eval::CocoEval>(std::move(p), num_images, num_cats, gt, dt);
+  }
+
+  void evaluate() {
+    py::gil_scoped_release nogil;
+    ev_->evaluate();
+  }
+
+  py::tuple accumulate(const std::vector<int64_t>& cats, const std::vector<int64_t>& areas,
+                       const std::vector<int64_t>& max_dets, const std::vector<int64_t>& images) {
+    const py::ssize_t K = cats.size(), A = areas.size(), M = max_dets.size();
+    py::array_t<double> precision({py::ssize_t(T_), py::ssize_t(R_), K, A, M});
+    py::array_t<double> recall({py::ssize_t(T_), K, A, M});
+    py::array_t<double> scores({py::ssize_t(T_), py::ssize_t(R_), K, A, M});
+    std::fill(precision.mutable_data(), precision.mutable_data() + precision.size(), -1.0);
+    std::fill(recall.mutable_data(), recall.mutable_data() + recall.size(), -1.0);
+    std::fill(scores.mutable_data(), scores.mutable_data() + scores.size(), -1.0);
+    double* pp = precision.mutable_data();
+    double* rp = recall.mutable_data();
+    double* sp = scores.mutable_data();
+    {
+      py::gil_scoped_release nogil;
+      ev_->accumulate(cats, areas, max_dets, images, pp, rp, sp);
+    }
+    return py::make_tuple(precision, recall, scores);
+  }
+
+  // (dt indices, gt indices, match (T, D) int32 gt position or -1, dt ignore (T, D), gt ignore)
+  // of one (category, image, area range), or None when the image has neither.
+  py::object group(int64_t cat, int64_t img, int64_t area) const {
+    const int64_t g = ev_->group_of(cat, img);
+    if (g < 0) return py::none();
+    const auto& dets = ev_->group_dets(g);
+    const py::ssize_t D = static_cast<py::ssize_t>(dets.size());
+    py::array_t<int32_t> match({py::ssize_t(T_), D});
+    py::array_t<uint8_t> dig({py::ssize_t(T_), D});
+    const auto& m = ev_->group_match(g, area);
+    const auto& di = ev_->group_dt_ignore(g, area);
+    std::copy(m.begin(), m.end(), match.mutable_data());
+    std::copy(di.begin(), di.end(), dig.mutable_data());
+    return py::make_tuple(to_numpy(dets), to_numpy(ev_->group_gts(g)), match, dig,
+                          to_numpy(ev_->group_gt_ignore(g, area)));
+  }
+
+ private:
+  std::vector<py::object> keep_;  // the arrays the evaluator points into
+  std::unique_ptr<eval::CocoEval> ev_;
+  int64_t T_ = 0, R_ = 0;
+};
+
+}  // namespace
+
+void register_eval(py::module_& m) {
+  py::class_<PyCocoEval>(m, "CocoEval")
+      .def(py::init<std::vector<double>, std::vector<double>, Arr<double>, std::vector<int64_t>,
+                    int64_t, int64_t, Arr<int64_t>, Arr<int64_t>, Arr<double>, Arr<double>,
+                    Arr<uint8_t>, Arr<int64_t>, Arr<int64_t>, Arr<double>, Arr<double>,
+                    Arr<double>>())
+      .def("evaluate", &PyCocoEval::evaluate)
+      .def("accumulate", &PyCocoEval::accumulate)
+      .def("group", &PyCocoEval::group);
+  m.def(
+      "bbox_iou_xywh",
+      [](Arr<double> dt, Arr<double> gt, Arr<uint8_t> crowd) {
+        const py::ssize_t D = dt.size() / 4, G = gt.size() / 4;
+        py::array_t<double> out({D, G});
+        const double* d = dt.data();
+        const double* g = gt.data();
+        const uint8_t* c = crowd.size() ? crowd.data() : nullptr;
+        double* o = out.mutable_data();
+        {
+          py::gil_scoped_release nogil;
+          eval::bbox_iou_xywh(d, D, g, G, c, o);
+        }
+        return out;
+      });
+}
+
+}  // namespace bindings
+}  // namespace cvk

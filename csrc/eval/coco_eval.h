@@ -1,0 +1,89 @@
+// COCO detection evaluation (pycocotools' COCOeval.evaluate + accumulate), on columnar
+// arrays. The Python layer (cvkernels.coco) turns annotations into these arrays, runs this, and
+// summarizes with numpy exactly as pycocotools does.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace cvk {
+namespace eval {
+
+struct CocoParams {
+  std::vector<double> iou_thrs;           // T
+  std::vector<double> rec_thrs;           // R
+  std::vector<double> area_lo, area_hi;   // A ranges, inclusive
+  std::vector<int64_t> max_dets;          // M, ascending
+};
+
+// One side (ground truth or detections), columnar. img / cat are indices into the evaluated
+// image and category lists (cat is 0 for every annotation when categories are not used);
+// annotations outside those lists are dropped by the caller. box is (x, y, w, h). Inside an
+// (image, category) group, annotations are taken in array order, which the caller makes
+// pycocotools' order (dataset order; by category first when categories are not used): it
+// decides ties between equal scores and equal IoUs.
+struct Annotations {
+  int64_t n = 0;
+  const int64_t* img = nullptr;
+  const int64_t* cat = nullptr;
+  const double* box = nullptr;
+  const double* area = nullptr;
+  const uint8_t* crowd = nullptr;  // ground truth only
+  const double* score = nullptr;   // detections only
+};
+
+// Per-image matching (evaluateImg for every image, category and area range) and the
+// accumulation into precision / recall / scores.
+class CocoEval {
+ public:
+  CocoEval(CocoParams params, int64_t num_images, int64_t num_cats, Annotations gt,
+           Annotations dt);
+
+  // Matches every (category, image) group for every area range and IoU threshold.
+  void evaluate();
+
+  // precision, scores: (T, R, K', A', M'), recall: (T, K', A', M'), C order, prefilled by the
+  // caller with -1, for the category / area / maxDet / image index lists given.
+  void accumulate(const std::vector<int64_t>& cats, const std::vector<int64_t>& areas,
+                  const std::vector<int64_t>& max_dets, const std::vector<int64_t>& images,
+                  double* precision, double* recall, double* scores) const;
+
+  // For evalImgs: the group of (cat, img) (-1 when it has neither ground truth nor
+  // detections), its detections (indices into dt, score order, truncated to the largest
+  // maxDet), its ground truth (indices into gt, group order), and for area a the matched
+  // ground-truth position (or -1) and ignore flag per (threshold, detection), and the
+  // ground-truth ignore flags.
+  int64_t group_of(int64_t cat, int64_t img) const;
+  const std::vector<int64_t>& group_dets(int64_t g) const { return dets_[g]; }
+  const std::vector<int64_t>& group_gts(int64_t g) const { return gts_[g]; }
+  const std::vector<int32_t>& group_match(int64_t g, int64_t a) const { return match_[g][a]; }
+  const std::vector<uint8_t>& group_dt_ignore(int64_t g, int64_t a) const {
+    return dt_ignore_[g][a];
+  }
+  std::vector<uint8_t> group_gt_ignore(int64_t g, int64_t a) const;
+
+  int64_t num_cats() const { return K_; }
+
+ private:
+  void evaluate_group(int64_t g);
+
+  CocoParams p_;
+  int64_t I_, K_;
+  Annotations gt_, dt_;
+  std::vector<int64_t> group_index_;       // (cat * I + img) -> group or -1
+  std::vector<int64_t> group_key_;         // group -> cat * I + img
+  std::vector<std::vector<int64_t>> gts_;  // group -> gt indices (group order)
+  std::vector<std::vector<int64_t>> dets_; // group -> dt indices (score order, truncated)
+  // group -> area -> (T x D): matched gt position in gts_[g] or -1; ignore flag.
+  std::vector<std::vector<std::vector<int32_t>>> match_;
+  std::vector<std::vector<std::vector<uint8_t>>> dt_ignore_;
+  std::vector<std::vector<int64_t>> npig_;  // group -> area -> non-ignored gt count
+};
+
+// pycocotools' bounding-box IoU (maskApi.c bbIou): boxes (x, y, w, h), crowd ground truth
+// divides by the detection's area. out[d * G + g].
+void bbox_iou_xywh(const double* dt, int64_t D, const double* gt, int64_t G,
+                   const uint8_t* crowd, double* out);
+
+}  // namespace eval
+}  // namespace cvk

@@ -1,0 +1,56 @@
+"""Synthetic COCO-style data for tests and benchmarks: a val2017-like mix of small / medium /
+large boxes, about 1% crowd, images without ground truth or without detections, categories
+without ground truth, and detections (jittered ground truth plus false positives) whose
+scores can be rounded to force ties."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def synthetic_coco(n_images=50, n_cats=8, gt_per_image=7.2, dets_per_image=42, seed=0, crowd_frac=0.01,
+                   score_decimals=None, max_dets=100, empty_cats=1, first_id=1):
+    rng = np.random.default_rng(seed)
+    images = [{"id": int(i), "width": 640, "height": 480, "file_name": f"{i}.jpg"} for i in range(first_id, first_id + n_images)]
+    cats = [{"id": int(c), "name": f"class{c}", "supercategory": "thing"} for c in range(1, n_cats + 1)]
+    used_cats = max(1, n_cats - empty_cats)  # the last categories get no ground truth
+    anns, dets = [], []
+    ann_id = first_id
+    for img in images:
+        n_gt = rng.poisson(gt_per_image) if img["id"] % 11 != 3 else 0  # some images without gt
+        boxes = []
+        for _ in range(n_gt):
+            # log-uniform sizes: roughly COCO's mix of small, medium and large
+            side = float(np.exp(rng.uniform(np.log(4), np.log(400))))
+            aspect = float(np.exp(rng.uniform(-0.7, 0.7)))
+            w, h = side * aspect, side / aspect
+            x, y = rng.uniform(0, 640 - min(w, 639)), rng.uniform(0, 480 - min(h, 479))
+            cat = int(rng.integers(1, used_cats + 1))
+            crowd = int(rng.uniform() < crowd_frac)
+            box = [round(x, 2), round(y, 2), round(w, 2), round(h, 2)]
+            anns.append({"id": ann_id, "image_id": img["id"], "category_id": cat, "bbox": box,
+                         "area": float(box[2] * box[3] * rng.uniform(0.6, 1.0)), "iscrowd": crowd})
+            ann_id += 1
+            boxes.append((box, cat))
+        if img["id"] % 13 == 5:
+            continue  # an image without detections
+        n_det = min(max_dets + 20, rng.poisson(dets_per_image))
+        for j in range(n_det):
+            if boxes and rng.uniform() < 0.6:
+                (x, y, w, h), cat = boxes[rng.integers(len(boxes))]
+                jit = rng.normal(0, 0.12, 4)
+                box = [x + w * jit[0], y + h * jit[1], w * np.exp(jit[2]), h * np.exp(jit[3])]
+                if rng.uniform() < 0.1:
+                    cat = int(rng.integers(1, n_cats + 1))
+                score = rng.uniform(0.3, 1.0)
+            else:
+                side = float(np.exp(rng.uniform(np.log(4), np.log(300))))
+                box = [rng.uniform(0, 600), rng.uniform(0, 440), side, side * rng.uniform(0.5, 2)]
+                cat = int(rng.integers(1, n_cats + 1))
+                score = rng.uniform(0.0, 0.7)
+            if score_decimals is not None:
+                score = round(score, score_decimals)
+            dets.append({"image_id": img["id"], "category_id": cat, "bbox": [float(v) for v in box],
+                         "score": float(score)})
+    gt = {"info": {"description": "synthetic"}, "images": images, "annotations": anns, "categories": cats}
+    return gt, dets
