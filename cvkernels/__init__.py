@@ -9,6 +9,7 @@ import sys as _sys
 
 from . import reference
 from ._threads import get_num_threads, set_num_threads
+from .ap import average_precision, match_detections
 from .nms import batched_nms, batched_soft_nms, multiclass_nms, nms, soft_nms
 from .roi import roi_align, roi_pool
 from .boxes import (
@@ -27,8 +28,8 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name):
-    # cvkernels.nn needs torch: import it only when asked for.
-    if name == "nn":
+    # cvkernels.nn needs torch, cvkernels.coco is large: import them when asked for.
+    if name in ("nn", "coco"):
         import importlib
 
         return importlib.import_module(".nn", __name__)
@@ -48,6 +49,7 @@ if _sys.modules.get("torch") is not None:
 __all__ = [
     "batched_nms",
     "batched_soft_nms",
+    "average_precision",
     "box_area",
     "box_convert",
     "box_iou",
@@ -58,6 +60,7 @@ __all__ = [
     "generalized_box_iou",
     "generalized_box_iou_loss",
     "get_num_threads",
+    "match_detections",
     "multiclass_nms",
     "nms",
     "register_torch_ops",

@@ -7,6 +7,7 @@
 
 #include "bindings/bindings.h"
 #include "eval/coco_eval.h"
+#include "eval/match.h"
 
 namespace py = pybind11;
 
@@ -118,6 +119,28 @@ void register_eval(py::module_& m) {
       .def("evaluate", &PyCocoEval::evaluate)
       .def("accumulate", &PyCocoEval::accumulate)
       .def("group", &PyCocoEval::group);
+  m.def(
+      "match_detections",
+      [](Arr<double> iou, std::vector<double> thrs, Arr<uint8_t> crowd, Arr<uint8_t> ignore,
+         bool voc) {
+        const py::ssize_t D = iou.shape(0), G = iou.shape(1), T = thrs.size();
+        py::array_t<int32_t> match({T, D});
+        py::array_t<uint8_t> dig({T, D});
+        const double* io = iou.data();
+        const uint8_t* cr = crowd.data();
+        const uint8_t* ig = ignore.data();
+        int32_t* mp = match.mutable_data();
+        uint8_t* dp = dig.mutable_data();
+        {
+          py::gil_scoped_release nogil;
+          if (voc) {
+            eval::match_voc(io, D, G, thrs.data(), T, ig, mp, dp);
+          } else {
+            eval::match_coco(io, D, G, thrs.data(), T, cr, ig, mp, dp);
+          }
+        }
+        return py::make_tuple(match, dig);
+      });
   m.def(
       "bbox_iou_xywh",
       [](Arr<double> dt, Arr<double> gt, Arr<uint8_t> crowd) {

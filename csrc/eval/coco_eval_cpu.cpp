@@ -4,14 +4,14 @@
 // each group, in parallel: detections sorted by score (stable, so ties keep dataset order) and
 // cut to the largest maxDet; the D x G IoU matrix once; then for each area range the ground
 // truth is reordered with ignored ones last and, for each IoU threshold, every detection in
-// score order takes the best still-free ground truth with IoU >= threshold (a crowd can be
-// taken many times; once matched to a regular ground truth a detection does not move to an
-// ignored one). Unmatched detections outside the area range are ignored.
+// score order takes the best still-free ground truth with IoU >= threshold (match.h's COCO
+// rule). Unmatched detections outside the area range are ignored.
 // accumulate(): for each (category, area range, maxDet), the detections of all images are
 // merged by score (stable: ties by image order), cumulative true / false positives give
 // recall and precision, the precision envelope is sampled at the recall thresholds.
 // Cost: O(sum over groups of T * D * G) for matching, O(D log D) per accumulation.
 #include "eval/coco_eval.h"
+#include "eval/match.h"
 
 #include <algorithm>
 #include <cmath>
@@ -111,8 +111,7 @@ void CocoEval::evaluate_group(int64_t g) {
   match_[g].assign(A, std::vector<int32_t>(T * D, -1));
   dt_ignore_[g].assign(A, std::vector<uint8_t>(T * D, 0));
   npig_[g].assign(A, 0);
-  std::vector<uint8_t> ignore(G), taken(G);
-  std::vector<int64_t> order(G);
+  std::vector<uint8_t> ignore(G);
   for (int64_t a = 0; a < A; ++a) {
     const double lo = p_.area_lo[a], hi = p_.area_hi[a];
     for (int64_t j = 0; j < G; ++j) {
@@ -121,34 +120,16 @@ void CocoEval::evaluate_group(int64_t g) {
       ignore[j] = crowd[j] || ar < lo || ar > hi;
       npig_[g][a] += !ignore[j];
     }
-    std::iota(order.begin(), order.end(), int64_t(0));
-    std::stable_sort(order.begin(), order.end(),
-                     [&](int64_t x, int64_t y) { return ignore[x] < ignore[y]; });
     std::vector<int32_t>& match = match_[g][a];
     std::vector<uint8_t>& dig = dt_ignore_[g][a];
-    for (int64_t t = 0; t < T; ++t) {
-      std::fill(taken.begin(), taken.end(), 0);
-      for (int64_t d = 0; d < D; ++d) {
-        double best = std::min(p_.iou_thrs[t], 1 - 1e-10);
-        int64_t m = -1;
-        for (int64_t j : order) {
-          if (taken[j] && !crowd[j]) continue;
-          if (m > -1 && !ignore[m] && ignore[j]) break;
-          const double o = iou[d * G + j];
-          if (o < best) continue;
-          best = o;
-          m = j;
-        }
-        if (m == -1) continue;
-        match[t * D + d] = static_cast<int32_t>(m);
-        dig[t * D + d] = ignore[m];
-        taken[m] = 1;
-      }
+    match_coco(iou.data(), D, G, p_.iou_thrs.data(), T, crowd.data(), ignore.data(), match.data(),
+               dig.data());
+    // Unmatched detections outside the area range are ignored.
+    for (int64_t t = 0; t < T; ++t)
       for (int64_t d = 0; d < D; ++d) {
         const double ar = dt_.area[dets[d]];
         if (match[t * D + d] < 0 && (ar < lo || ar > hi)) dig[t * D + d] = 1;
       }
-    }
   }
 }
 

@@ -1,0 +1,68 @@
+#include "eval/match.h"
+
+#include <algorithm>
+#include <numeric>
+#include <vector>
+
+namespace cvk {
+namespace eval {
+
+void match_coco(const double* iou, int64_t D, int64_t G, const double* thrs, int64_t T,
+                const uint8_t* crowd, const uint8_t* ignore, int32_t* match,
+                uint8_t* dt_ignore) {
+  std::vector<int64_t> order(G);
+  std::iota(order.begin(), order.end(), int64_t(0));
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int64_t x, int64_t y) { return ignore[x] < ignore[y]; });
+  std::vector<uint8_t> taken(G);
+  for (int64_t t = 0; t < T; ++t) {
+    std::fill(taken.begin(), taken.end(), 0);
+    for (int64_t d = 0; d < D; ++d) {
+      match[t * D + d] = -1;
+      dt_ignore[t * D + d] = 0;
+      double best = std::min(thrs[t], 1 - 1e-10);
+      int64_t m = -1;
+      for (int64_t j : order) {
+        if (taken[j] && !crowd[j]) continue;
+        if (m > -1 && !ignore[m] && ignore[j]) break;
+        const double o = iou[d * G + j];
+        if (o < best) continue;
+        best = o;
+        m = j;
+      }
+      if (m == -1) continue;
+      match[t * D + d] = static_cast<int32_t>(m);
+      dt_ignore[t * D + d] = ignore[m];
+      taken[m] = 1;
+    }
+  }
+}
+
+void match_voc(const double* iou, int64_t D, int64_t G, const double* thrs, int64_t T,
+               const uint8_t* ignore, int32_t* match, uint8_t* dt_ignore) {
+  std::vector<uint8_t> taken(G);
+  for (int64_t t = 0; t < T; ++t) {
+    std::fill(taken.begin(), taken.end(), 0);
+    for (int64_t d = 0; d < D; ++d) {
+      match[t * D + d] = -1;
+      dt_ignore[t * D + d] = 0;
+      int64_t jmax = -1;
+      double omax = -1;
+      for (int64_t j = 0; j < G; ++j)
+        if (iou[d * G + j] > omax) {
+          omax = iou[d * G + j];
+          jmax = j;
+        }
+      if (jmax < 0 || !(omax > thrs[t])) continue;  // false positive
+      if (ignore[jmax]) {
+        dt_ignore[t * D + d] = 1;
+      } else if (!taken[jmax]) {
+        taken[jmax] = 1;
+        match[t * D + d] = static_cast<int32_t>(jmax);
+      }  // else a duplicate: false positive
+    }
+  }
+}
+
+}  // namespace eval
+}  // namespace cvk

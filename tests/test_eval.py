@@ -1,0 +1,316 @@
+"""COCO evaluation: identical to pycocotools (the oracle, when installed) on synthetic sets with
+crowds, images without ground truth or detections, categories without ground truth, tied
+scores, custom area ranges, other maxDets, useCats=0, single images; evalImgs and ious;
+the documented bug fixes; bad input; match_detections / average_precision; the CLI."""
+
+import contextlib
+import copy
+import io
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import cvkernels
+from cvkernels.bench.coco_data import synthetic_coco
+from cvkernels.coco import COCO, COCOeval
+
+try:
+    from pycocotools.coco import COCO as PyCOCO
+    from pycocotools.cocoeval import COCOeval as PyCOCOeval
+except ImportError:
+    PyCOCO = None
+requires_pycocotools = pytest.mark.skipif(PyCOCO is None, reason="pycocotools is not installed")
+
+# CI size; CVK_COCO_IMAGES=5000 runs the val2017-scale parity check.
+N_IMAGES = int(os.environ.get("CVK_COCO_IMAGES", "300"))
+
+
+def quiet(fn, *args, **kw):
+    with contextlib.redirect_stdout(io.StringIO()):
+        return fn(*args, **kw)
+
+
+def run_ours(gt, dets, setup=None):
+    g = COCO(copy.deepcopy(gt))
+    d = g.loadRes(copy.deepcopy(dets))
+    e = COCOeval(g, d, "bbox")
+    if setup:
+        setup(e.params)
+    e.evaluate()
+    e.accumulate()
+    quiet(e.summarize)
+    return e
+
+
+def run_theirs(gt, dets, setup=None):
+    def go():
+        g = PyCOCO()
+        g.dataset = copy.deepcopy(gt)
+        g.createIndex()
+        d = g.loadRes(copy.deepcopy(dets))
+        e = PyCOCOeval(g, d, "bbox")
+        if setup:
+            setup(e.params)
+        e.evaluate()
+        e.accumulate()
+        e.summarize()
+        return e
+
+    return quiet(go)
+
+
+def assert_same(ours, theirs, stats=True):
+    for key in ("precision", "recall", "scores"):
+        np.testing.assert_array_equal(ours.eval[key], theirs.eval[key], err_msg=key)
+    if stats:
+        np.testing.assert_array_equal(ours.stats, theirs.stats)
+
+
+@requires_pycocotools
+@pytest.mark.parametrize("seed,decimals", [(0, None), (1, 1), (2, 2)])
+def test_identical_to_pycocotools(seed, decimals):
+    gt, dets = synthetic_coco(N_IMAGES, 12, seed=seed, score_decimals=decimals)
+    assert_same(run_ours(gt, dets), run_theirs(gt, dets))
+
+
+SETUPS = {
+    "custom_area_ranges": lambda p: (setattr(p, "areaRng", [[0, 1e10], [0, 500], [500, 5000], [5000, 1e10], [100, 200]]),
+                                     setattr(p, "areaRngLbl", ["all", "small", "medium", "large", "tiny"])),
+    "maxdets_1_5_100": lambda p: setattr(p, "maxDets", [1, 5, 100]),
+    "use_cats_0": lambda p: setattr(p, "useCats", 0),
+    "single_image": lambda p: setattr(p, "imgIds", [p.imgIds[3]]),
+    "some_categories": lambda p: setattr(p, "catIds", p.catIds[2:6]),
+    "iou_thresholds": lambda p: setattr(p, "iouThrs", np.array([0.3, 0.5, 0.85])),
+}
+
+
+@requires_pycocotools
+@pytest.mark.parametrize("name", list(SETUPS))
+def test_identical_with_params(name):
+    gt, dets = synthetic_coco(120, 6, seed=5, score_decimals=2)
+    assert_same(run_ours(gt, dets, SETUPS[name]), run_theirs(gt, dets, SETUPS[name]))
+
+
+@requires_pycocotools
+def test_max_dets_without_100_fixes_summarize():
+    gt, dets = synthetic_coco(60, 5, seed=3)
+    setup = lambda p: setattr(p, "maxDets", [1, 10, 300])  # noqa: E731
+    ours, theirs = run_ours(gt, dets, setup), run_theirs(gt, dets, setup)
+    assert_same(ours, theirs, stats=False)
+    assert theirs.stats[0] == -1  # pycocotools' hard-coded maxDets=100
+    p = ours.eval["precision"][:, :, :, 0, 2]
+    assert ours.stats[0] == pytest.approx(np.mean(p[p > -1]))
+    np.testing.assert_array_equal(ours.stats[1:], theirs.stats[1:])
+
+
+@requires_pycocotools
+def test_annotation_id_zero_is_not_lost():
+    gt, dets = synthetic_coco(30, 3, seed=7, first_id=0)  # image 0 and annotation 0
+    ours = run_ours(gt, dets)
+    shifted = copy.deepcopy(gt)
+    for a in shifted["annotations"]:
+        a["id"] += 1000
+    assert_same(ours, run_theirs(shifted, dets))  # the right answer: ids do not matter
+
+
+@requires_pycocotools
+def test_eval_imgs_and_ious_match_pycocotools():
+    gt, dets = synthetic_coco(25, 4, seed=11, score_decimals=1)
+    ours, theirs = run_ours(gt, dets), run_theirs(gt, dets)
+    assert len(ours.evalImgs) == len(theirs.evalImgs)
+    for a, b in zip(ours.evalImgs, theirs.evalImgs):
+        assert (a is None) == (b is None)
+        if a is None:
+            continue
+        for key in ("image_id", "category_id", "maxDet", "dtIds", "gtIds", "dtScores"):
+            assert list(np.ravel(a[key])) == list(np.ravel(b[key])), key
+        for key in ("dtMatches", "gtMatches", "gtIgnore", "dtIgnore"):
+            np.testing.assert_array_equal(np.asarray(a[key], dtype=float), np.asarray(b[key], dtype=float), err_msg=key)
+    for key, v in theirs.ious.items():
+        np.testing.assert_array_equal(np.asarray(ours.ious[key]), np.asarray(v))
+
+
+@requires_pycocotools
+def test_numpy_results():
+    gt, dets = synthetic_coco(20, 3, seed=4)
+    arr = np.array([[d["image_id"], *d["bbox"], d["score"], d["category_id"]] for d in dets])
+    g = COCO(copy.deepcopy(gt))
+    e = COCOeval(g, g.loadRes(arr), "bbox")
+    e.evaluate()
+    e.accumulate()
+    quiet(e.summarize)
+    np.testing.assert_allclose(e.stats, run_theirs(gt, dets).stats, atol=1e-12)
+
+
+def test_per_class_and_pr_curve(tmp_path):
+    gt, dets = synthetic_coco(40, 4, seed=2)
+    e = run_ours(gt, dets)
+    ap = e.ap_per_class()
+    assert set(ap) == set(e.params.catIds)
+    assert ap[4] == -1  # the category without ground truth
+    valid = [v for v in ap.values() if v >= 0]
+    p = e.eval["precision"][:, :, :, 0, -1]
+    assert np.mean(valid) == pytest.approx(np.mean(p[p > -1]), rel=1e-9)
+    assert "class1" in e.per_class_table()
+    r, prec = e.pr_curve(catId=1, iouThr=0.5)
+    assert r.shape == prec.shape == (101,) and (np.diff(prec) <= 1e-12).all()
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "pr.png"
+    e.plot_pr(str(out))
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_coco_index_api():
+    gt, dets = synthetic_coco(10, 3, seed=1)
+    c = COCO(gt)
+    assert sorted(c.getImgIds()) == [im["id"] for im in gt["images"]]
+    assert c.getCatIds(catNms=["class2"]) == [2]
+    ids = c.getAnnIds(imgIds=[1], catIds=[1, 2])
+    assert all(a["image_id"] == 1 and a["category_id"] in (1, 2) for a in c.loadAnns(ids))
+    assert c.loadImgs(1)[0]["id"] == 1 and c.loadCats([2])[0]["name"] == "class2"
+    assert set(c.getImgIds(catIds=[1])) == {a["image_id"] for a in gt["annotations"] if a["category_id"] == 1}
+
+
+def test_bad_input(tmp_path):
+    gt, dets = synthetic_coco(5, 2, seed=0)
+    bad_json = tmp_path / "bad.json"
+    bad_json.write_text("{not json")
+    with pytest.raises(ValueError, match="not valid JSON"):
+        COCO(str(bad_json))
+    g = COCO(copy.deepcopy(gt))
+    with pytest.raises(ValueError, match="images not in the ground truth"):
+        g.loadRes([{"image_id": 999, "category_id": 1, "bbox": [0, 0, 1, 1], "score": 0.5}])
+    with pytest.raises(ValueError, match="has no 'image_id'"):
+        g.loadRes([{"category_id": 1, "bbox": [0, 0, 1, 1], "score": 0.5}])
+    with pytest.raises(ValueError, match="needs a 'bbox'"):
+        g.loadRes([{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1], "score": 0.5}])
+    with pytest.raises(ValueError, match="list of objects"):
+        g.loadRes({"image_id": 1})
+
+    def evaluate(gt_, dets_):
+        gg = COCO(copy.deepcopy(gt_))
+        e = COCOeval(gg, gg.loadRes(copy.deepcopy(dets_)), "bbox")
+        e.evaluate()
+
+    nan = copy.deepcopy(dets)
+    nan[3]["score"] = float("nan")
+    with pytest.raises(ValueError, match="result 3 has a NaN 'score'"):
+        evaluate(gt, nan)
+    no_score = copy.deepcopy(dets)
+    del no_score[2]["score"]
+    with pytest.raises(ValueError, match="result 2 has no 'score'"):
+        evaluate(gt, no_score)
+    neg = copy.deepcopy(gt)
+    neg["annotations"][1]["bbox"][2] = -3
+    with pytest.raises(ValueError, match="annotation 1: 'bbox' has a negative width"):
+        evaluate(neg, dets)
+    no_area = copy.deepcopy(gt)
+    del no_area["annotations"][0]["area"]
+    with pytest.raises(ValueError, match="annotation 0 has no 'area'"):
+        evaluate(no_area, dets)
+    with pytest.raises(NotImplementedError, match="segm"):
+        e = COCOeval(g, g.loadRes(copy.deepcopy(dets)))  # pycocotools' default iouType
+        e.evaluate()
+    with pytest.raises(RuntimeError, match="evaluate"):
+        COCOeval(g, g, "bbox").accumulate()
+
+
+def test_empty_results():
+    gt, _ = synthetic_coco(5, 2, seed=0)
+    g = COCO(copy.deepcopy(gt))
+    e = COCOeval(g, g.loadRes([]), "bbox")
+    e.evaluate()
+    e.accumulate()
+    stats = quiet(e.summarize)
+    assert stats[0] == 0.0 and (e.eval["precision"][e.eval["precision"] > -1] == 0).all()
+
+
+# --- low-level ops -------------------------------------------------------------------------
+
+def test_match_detections_rules():
+    ious = np.array([[0.9, 0.6], [0.8, 0.0], [0.55, 0.7]])
+    m, ig = cvkernels.match_detections(ious, [0.5, 0.75])
+    assert m.tolist() == [[0, -1, 1], [0, -1, -1]]  # t=0.5, t=0.75
+    # VOC: detection 1's best ground truth (0) is taken: a duplicate, not re-matched
+    mv, igv = cvkernels.match_detections(ious, 0.5, rule="voc")
+    assert mv.tolist() == [[0, -1, 1]]
+    # a crowd absorbs many detections and makes them ignored (COCO)
+    m, ig = cvkernels.match_detections(np.array([[0.9], [0.8]]), 0.5, gt_iscrowd=[True])
+    assert m.tolist() == [[0, 0]] and ig.tolist() == [[True, True]]
+    # VOC: a "difficult" ground truth makes its detection ignored
+    m, ig = cvkernels.match_detections(np.array([[0.9]]), 0.5, gt_ignore=[True], rule="voc")
+    assert ig.tolist() == [[True]]
+    # from boxes: xyxy
+    m, _ = cvkernels.match_detections(dt_boxes=[[0, 0, 10, 10]], gt_boxes=[[1, 1, 10, 10]], iou_thresholds=0.8)
+    assert m.tolist() == [[0]]
+    with pytest.raises(ValueError, match="rule"):
+        cvkernels.match_detections(ious, 0.5, rule="x")
+
+
+@requires_pycocotools
+def test_match_detections_agrees_with_pycocotools_eval_imgs():
+    gt, dets = synthetic_coco(15, 3, seed=9)
+    theirs = run_theirs(gt, dets)
+    p = theirs.params
+    for e in theirs.evalImgs[: len(p.imgIds) * 1]:  # area "all" of the first category
+        if e is None or not len(e["dtIds"]) or not len(e["gtIds"]):
+            continue
+        gts = theirs.cocoGt.loadAnns(e["gtIds"])
+        dts = theirs.cocoDt.loadAnns(e["dtIds"])
+        xyxy = lambda b: [b[0], b[1], b[0] + b[2], b[1] + b[3]]  # noqa: E731
+        m, ig = cvkernels.match_detections(
+            dt_boxes=[xyxy(d["bbox"]) for d in dts], gt_boxes=[xyxy(g["bbox"]) for g in gts],
+            iou_thresholds=p.iouThrs, gt_iscrowd=[g["iscrowd"] for g in gts])
+        gt_ids = np.array(e["gtIds"])
+        want = np.where(e["dtMatches"] > 0, e["dtMatches"], -1)
+        got = np.where(m >= 0, gt_ids[np.maximum(m, 0)], -1)
+        np.testing.assert_array_equal(got, want)
+
+
+def test_average_precision_interpolations():
+    ap, p, r = cvkernels.average_precision([0.9, 0.8, 0.7], [True, False, True], 2)
+    assert ap == pytest.approx((51 * 1.0 + 50 * (2 / 3)) / 101, rel=1e-12)
+    assert r.tolist() == [0.5, 0.5, 1.0]
+    ap11, _, _ = cvkernels.average_precision([0.9, 0.8, 0.7], [True, False, True], 2, "voc11")
+    assert ap11 == pytest.approx((6 * 1.0 + 5 * (2 / 3)) / 11)
+    apa, _, _ = cvkernels.average_precision([0.9, 0.8, 0.7], [True, False, True], 2, "area")
+    assert apa == pytest.approx(0.5 * 1.0 + 0.5 * (2 / 3))
+    assert cvkernels.average_precision([0.5], [True], 0)[0] == -1
+    with pytest.raises(ValueError, match="interpolation"):
+        cvkernels.average_precision([0.5], [True], 1, "x")
+    with pytest.raises(ValueError, match="NaN"):
+        cvkernels.average_precision([float("nan")], [True], 1)
+
+
+@requires_pycocotools
+def test_average_precision_equals_cocoeval_per_class():
+    gt, dets = synthetic_coco(30, 1, seed=6, empty_cats=0)
+    theirs = run_theirs(gt, dets)
+    # one class, area all, maxDets 100, IoU 0.5: rebuild tp flags from evalImgs
+    E = [e for e in theirs.evalImgs[: len(theirs.params.imgIds)] if e is not None]
+    scores = np.concatenate([e["dtScores"] for e in E])
+    tp = np.concatenate([e["dtMatches"][0] > 0 for e in E])
+    ignore = np.concatenate([e["dtIgnore"][0] for e in E]).astype(bool)
+    npos = int(sum((np.asarray(e["gtIgnore"]) == 0).sum() for e in E))
+    ap, _, _ = cvkernels.average_precision(scores, tp, npos, ignore=ignore)
+    assert ap == pytest.approx(np.mean(theirs.eval["precision"][0, :, 0, 0, 2]), rel=1e-12)
+
+
+def test_cli_eval(tmp_path):
+    gt, dets = synthetic_coco(20, 3, seed=3)
+    g, d = tmp_path / "gt.json", tmp_path / "dt.json"
+    g.write_text(json.dumps(gt))
+    d.write_text(json.dumps(dets))
+    code = "import sys; from cvkernels.cli import main; sys.exit(main(sys.argv[1:]))"
+    res = subprocess.run([sys.executable, "-c", code, "eval", str(g), str(d), "--per-class"], capture_output=True,
+                         text=True, cwd=str(tmp_path))
+    assert res.returncode == 0, res.stderr
+    assert "Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ]" in res.stdout
+    assert "class1" in res.stdout
+    bad = subprocess.run([sys.executable, "-c", code, "eval", str(g), str(tmp_path / "missing.json")],
+                         capture_output=True, text=True, cwd=str(tmp_path))
+    assert bad.returncode == 1 and "cvkernels eval:" in bad.stderr
