@@ -52,6 +52,7 @@ class COCO:
         self.dataset = {}
         self._index = None
         self._columns_cache = None
+        self._is_result = False
         if annotation_file is None:
             return
         if isinstance(annotation_file, dict):
@@ -71,9 +72,16 @@ class COCO:
     # --- index (built on first use: evaluation does not need it) ---------------------------
 
     def createIndex(self):
-        """Forget the indexes; they are rebuilt from self.dataset when next needed."""
+        """Index self.dataset: the columnar arrays the evaluator reads are built now (as
+        pycocotools builds its dicts here); the dict indexes (anns, imgToAnns, ...) when first
+        used. A dataset the evaluator cannot read (no 'bbox', say) is still indexed; evaluate()
+        then says what is missing."""
         self._index = None
         self._columns_cache = None
+        try:
+            self._columns(self._is_result)
+        except ValueError:
+            self._columns_cache = None
 
     def _build_index(self):
         anns, cats, imgs = {}, {}, {}
@@ -215,6 +223,7 @@ class COCO:
         elif anns:
             raise ValueError("results need a 'bbox' (keypoint and caption results are not supported)")
         res.dataset["annotations"] = anns
+        res._is_result = True
         res.createIndex()
         return res
 
@@ -251,8 +260,8 @@ class COCO:
             except (TypeError, ValueError) as e:
                 raise ValueError(f"{side}s: {key!r} must be numbers ({e})") from None
 
-        img = column("image_id", object)
-        cat = column("category_id", object)
+        img = _id_column(anns, "image_id", side)
+        cat = _id_column(anns, "category_id", side)
         try:
             boxes = np.fromiter(itertools.chain.from_iterable(map(itemgetter("bbox"), anns)), dtype=np.float64)
         except KeyError:
@@ -274,9 +283,38 @@ class COCO:
         if is_result and n and np.isnan(score).any():
             bad = int(np.flatnonzero(np.isnan(score))[0])
             raise ValueError(f"result {bad} has a NaN 'score'")
-        ids = column("id", object)
+        ids = _id_column(anns, "id", side)
         self._columns_cache = (img, cat, boxes, area, crowd, score, ids)
         return self._columns_cache
+
+
+def _id_column(anns, key, side):
+    """The ids as int64 when they are integers (the usual case: vectorized lookups), else as
+    objects."""
+    try:
+        vals = list(map(itemgetter(key), anns))
+    except KeyError:
+        bad = next(i for i, a in enumerate(anns) if key not in a)
+        raise ValueError(f"{side} {bad} has no {key!r}") from None
+    if all(type(v) is int for v in vals):
+        try:
+            return np.array(vals, dtype=np.int64)
+        except OverflowError:
+            pass
+    out = np.empty(len(vals), dtype=object)
+    out[:] = vals
+    return out
+
+
+def _positions(col, ids):
+    """Index of each value of col in the sorted unique list ids, -1 when absent."""
+    ids_arr = np.asarray(ids)
+    if col.dtype == np.int64 and ids_arr.dtype.kind in "iu" and len(ids_arr):
+        pos = np.searchsorted(ids_arr, col)
+        pos_c = np.minimum(pos, len(ids_arr) - 1)
+        return np.where(ids_arr[pos_c] == col, pos_c, -1).astype(np.int64)
+    index = {v: i for i, v in enumerate(ids)}
+    return np.fromiter((index.get(v, -1) for v in col), dtype=np.int64, count=len(col))
 
 
 def _is_list(x):
@@ -340,13 +378,11 @@ class COCOeval:
             p.catIds = list(np.unique(p.catIds))
         p.maxDets = sorted(p.maxDets)
         area_rng = np.asarray(p.areaRng, dtype=np.float64).reshape(-1, 2)
-        img_index = {img: i for i, img in enumerate(p.imgIds)}
-        cat_index = {cat: k for k, cat in enumerate(p.catIds)}
         sides = []
         for coco, is_result in ((self.cocoGt, False), (self.cocoDt, True)):
             img, cat, boxes, area, crowd, score, _ = coco._columns(is_result)
-            ii = np.fromiter((img_index.get(i, -1) for i in img), dtype=np.int64, count=len(img))
-            kk = np.fromiter((cat_index.get(c, -1) for c in cat), dtype=np.int64, count=len(cat))
+            ii = _positions(img, p.imgIds)
+            kk = _positions(cat, p.catIds)
             keep = (ii >= 0) & (kk >= 0)
             if p.useCats:
                 sel = np.flatnonzero(keep)

@@ -85,6 +85,7 @@ SETUPS = {
     "single_image": lambda p: setattr(p, "imgIds", [p.imgIds[3]]),
     "some_categories": lambda p: setattr(p, "catIds", p.catIds[2:6]),
     "iou_thresholds": lambda p: setattr(p, "iouThrs", np.array([0.3, 0.5, 0.85])),
+    "recall_thresholds": lambda p: setattr(p, "recThrs", np.array([0.0, 0.33, 0.5, 0.9, 0.25, 1.0])),
 }
 
 

@@ -90,12 +90,12 @@ class PyCocoEval {
   py::object group(int64_t cat, int64_t img, int64_t area) const {
     const int64_t g = ev_->group_of(cat, img);
     if (g < 0) return py::none();
-    const auto& dets = ev_->group_dets(g);
+    const auto dets = ev_->group_dets(g);
     const py::ssize_t D = static_cast<py::ssize_t>(dets.size());
     py::array_t<int32_t> match({py::ssize_t(T_), D});
     py::array_t<uint8_t> dig({py::ssize_t(T_), D});
-    const auto& m = ev_->group_match(g, area);
-    const auto& di = ev_->group_dt_ignore(g, area);
+    const auto m = ev_->group_match(g, area);
+    const auto di = ev_->group_dt_ignore(g, area);
     std::copy(m.begin(), m.end(), match.mutable_data());
     std::copy(di.begin(), di.end(), dig.mutable_data());
     return py::make_tuple(to_numpy(dets), to_numpy(ev_->group_gts(g)), match, dig,

@@ -54,30 +54,33 @@ class CocoEval {
   // ground-truth position (or -1) and ignore flag per (threshold, detection), and the
   // ground-truth ignore flags.
   int64_t group_of(int64_t cat, int64_t img) const;
-  const std::vector<int64_t>& group_dets(int64_t g) const { return dets_[g]; }
-  const std::vector<int64_t>& group_gts(int64_t g) const { return gts_[g]; }
-  const std::vector<int32_t>& group_match(int64_t g, int64_t a) const { return match_[g][a]; }
-  const std::vector<uint8_t>& group_dt_ignore(int64_t g, int64_t a) const {
-    return dt_ignore_[g][a];
-  }
+  std::vector<int64_t> group_dets(int64_t g) const;
+  std::vector<int64_t> group_gts(int64_t g) const;
+  std::vector<int32_t> group_match(int64_t g, int64_t a) const;
+  std::vector<uint8_t> group_dt_ignore(int64_t g, int64_t a) const;
   std::vector<uint8_t> group_gt_ignore(int64_t g, int64_t a) const;
 
   int64_t num_cats() const { return K_; }
 
  private:
   void evaluate_group(int64_t g);
+  int64_t num_dets(int64_t g) const { return dt_keep_[g]; }
+  // Offset of (area a, threshold t, detection 0) of group g in match_ / dt_ignore_.
+  int64_t result_at(int64_t g, int64_t a, int64_t t) const {
+    return res_off_[g] * A_ * T_ + (a * T_ + t) * num_dets(g);
+  }
 
   CocoParams p_;
-  int64_t I_, K_;
+  int64_t I_, K_, T_, A_;
   Annotations gt_, dt_;
-  std::vector<int64_t> group_index_;       // (cat * I + img) -> group or -1
-  std::vector<int64_t> group_key_;         // group -> cat * I + img
-  std::vector<std::vector<int64_t>> gts_;  // group -> gt indices (group order)
-  std::vector<std::vector<int64_t>> dets_; // group -> dt indices (score order, truncated)
-  // group -> area -> (T x D): matched gt position in gts_[g] or -1; ignore flag.
-  std::vector<std::vector<std::vector<int32_t>>> match_;
-  std::vector<std::vector<std::vector<uint8_t>>> dt_ignore_;
-  std::vector<std::vector<int64_t>> npig_;  // group -> area -> non-ignored gt count
+  std::vector<int64_t> group_index_;  // (cat * I + img) -> group or -1
+  // Members of each group, flat: gt_idx_[gt_start_[g] .. gt_start_[g+1]) in group order;
+  // dt_idx_[dt_start_[g] ..) sorted by score by evaluate(), of which the first dt_keep_[g].
+  std::vector<int64_t> gt_start_, gt_idx_, dt_start_, dt_idx_, dt_keep_;
+  std::vector<int64_t> res_off_;    // prefix sums of dt_keep_
+  std::vector<int32_t> match_;      // (group, area, threshold, detection): gt position or -1
+  std::vector<uint8_t> dt_ignore_;  // same layout
+  std::vector<int64_t> npig_;       // (group, area): non-ignored ground truth
 };
 
 // pycocotools' bounding-box IoU (maskApi.c bbIou): boxes (x, y, w, h), crowd ground truth

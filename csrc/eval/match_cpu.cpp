@@ -10,11 +10,14 @@ namespace eval {
 void match_coco(const double* iou, int64_t D, int64_t G, const double* thrs, int64_t T,
                 const uint8_t* crowd, const uint8_t* ignore, int32_t* match,
                 uint8_t* dt_ignore) {
-  std::vector<int64_t> order(G);
-  std::iota(order.begin(), order.end(), int64_t(0));
-  std::stable_sort(order.begin(), order.end(),
-                   [&](int64_t x, int64_t y) { return ignore[x] < ignore[y]; });
-  std::vector<uint8_t> taken(G);
+  thread_local std::vector<int64_t> order;  // regular ground truth first, then ignored
+  thread_local std::vector<uint8_t> taken;
+  order.clear();
+  for (int64_t j = 0; j < G; ++j)
+    if (!ignore[j]) order.push_back(j);
+  for (int64_t j = 0; j < G; ++j)
+    if (ignore[j]) order.push_back(j);
+  taken.assign(static_cast<size_t>(G), 0);
   for (int64_t t = 0; t < T; ++t) {
     std::fill(taken.begin(), taken.end(), 0);
     for (int64_t d = 0; d < D; ++d) {

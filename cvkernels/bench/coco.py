@@ -1,0 +1,106 @@
+"""Benchmark cases of COCO evaluation: cvkernels beside every evaluator that is installed
+(pycocotools, faster-coco-eval, hotcoco, ultrafast-pycocotools, vernier), on a synthetic
+val2017-like set: 5,000 images, 80 classes, about 36,000 ground-truth boxes, 210,000
+detections. Two figures: evaluate + accumulate + summarize on loaded objects, and end to end
+from the two JSON files."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import tempfile
+
+from . import OURS, Case
+from .coco_data import synthetic_coco
+
+
+def _quiet(fn):
+    def run():
+        with contextlib.redirect_stdout(io.StringIO()):
+            return fn()
+
+    return run
+
+
+def _peers():
+    """(label, COCO class, COCOeval factory) of each installed evaluator."""
+    out = []
+    try:
+        from pycocotools.coco import COCO
+        from pycocotools.cocoeval import COCOeval
+
+        out.append(("pycocotools", COCO, COCOeval))
+        try:
+            import vernier
+
+            out.append(("vernier", COCO, vernier.COCOeval))
+        except Exception:  # noqa: BLE001
+            pass
+    except ImportError:
+        pass
+    for label, mod, ev in (("faster-coco-eval", "faster_coco_eval", "COCOeval_faster"),
+                           ("hotcoco", "hotcoco", "COCOeval"),
+                           ("ultrafast-pycocotools", "ultrafast_pycocotools", "COCOeval")):
+        try:
+            m = __import__(mod)
+            out.append((label, m.COCO, getattr(m, ev)))
+        except Exception:  # noqa: BLE001
+            pass
+    return out
+
+
+def cases(quick: bool = False):
+    from cvkernels.coco import COCO, COCOeval
+
+    n_images = 500 if quick else 5000
+    gt, dets = synthetic_coco(n_images, 80, seed=0)
+    tmp = tempfile.mkdtemp(prefix="cvk-coco-")
+    gt_path, dt_path = os.path.join(tmp, "gt.json"), os.path.join(tmp, "dt.json")
+    with open(gt_path, "w") as f:
+        json.dump(gt, f)
+    with open(dt_path, "w") as f:
+        json.dump(dets, f)
+    note = f"{n_images} images, 80 classes, {len(gt['annotations'])} gt, {len(dets)} dets"
+
+    def loaded(coco_cls):
+        with contextlib.redirect_stdout(io.StringIO()):
+            g = coco_cls(gt_path)
+            return g, g.loadRes(dt_path)
+
+    def evaluation(ev_cls, g, d):
+        def run():
+            e = ev_cls(g, d, "bbox")
+            e.evaluate()
+            e.accumulate()
+            e.summarize()
+            return e.stats
+
+        return _quiet(run)
+
+    def end_to_end(coco_cls, ev_cls):
+        def run():
+            g = coco_cls(gt_path)
+            e = ev_cls(g, g.loadRes(dt_path), "bbox")
+            e.evaluate()
+            e.accumulate()
+            e.summarize()
+            return e.stats
+
+        return _quiet(run)
+
+    g, d = loaded(COCO)
+    eval_impls = {OURS: evaluation(COCOeval, g, d)}
+    e2e_impls = {OURS: end_to_end(COCO, COCOeval)}
+    for label, coco_cls, ev_cls in _peers():
+        try:
+            pg, pd = loaded(coco_cls)
+            eval_impls[label] = evaluation(ev_cls, pg, pd)
+            e2e_impls[label] = end_to_end(coco_cls, ev_cls)
+        except Exception as e:  # noqa: BLE001  (a peer that cannot read the files)
+            note += f"; {label} failed: {type(e).__name__}"
+    return [
+        Case("COCO bbox evaluate+accumulate+summarize", eval_impls, note=note),
+        Case("COCO bbox end to end (load JSON + loadRes + eval)", e2e_impls, note=note),
+    ]
