@@ -49,7 +49,9 @@ class COCO:
     """
 
     def __init__(self, annotation_file=None):
-        self.dataset = {}
+        self._dataset = {}
+        self._dataset_loader = None  # loads self._dataset on first access (fast-read files)
+        self._native = None  # columns from the fast JSON reader
         self._index = None
         self._columns_cache = None
         self._is_result = False
@@ -59,15 +61,38 @@ class COCO:
             dataset = annotation_file
         else:
             path = os.fspath(annotation_file)
-            try:
-                with open(path) as f:
-                    dataset = json.load(f)
-            except json.JSONDecodeError as e:
-                raise ValueError(f"{path} is not valid JSON: {e}") from None
+            cols = _C.read_coco_json(path, False)
+            if isinstance(cols, dict):
+                # The fast reader has the columns the evaluator needs; the Python objects of the
+                # file are only loaded if something asks for self.dataset.
+                self._set_native(cols, lambda: _load_json(path))
+                return
+            dataset = _load_json(path)
         if not isinstance(dataset, dict):
             raise ValueError(f"a COCO annotation file holds a JSON object, got {type(dataset).__name__}")
         self.dataset = dataset
         self.createIndex()
+
+    def _set_native(self, cols, loader):
+        self._native = cols
+        self._dataset = None
+        self._dataset_loader = loader
+        self._index = None
+        n = len(cols["img"])
+        ids = cols["id"] if len(cols["id"]) == n else np.arange(1, n + 1, dtype=np.int64)
+        self._columns_cache = (cols["img"], cols["cat"], cols["box"], cols["area"], cols["crowd"], cols["score"], ids)
+
+    @property
+    def dataset(self):
+        if self._dataset is None:
+            self._dataset = self._dataset_loader()
+        return self._dataset
+
+    @dataset.setter
+    def dataset(self, value):
+        self._dataset = value
+        self._dataset_loader = None
+        self._native = None
 
     # --- index (built on first use: evaluation does not need it) ---------------------------
 
@@ -137,6 +162,8 @@ class COCO:
         catNms = catNms if _is_list(catNms) else [catNms]
         supNms = supNms if _is_list(supNms) else [supNms]
         catIds = catIds if _is_list(catIds) else [catIds]
+        if self._native is not None and len(catNms) == len(supNms) == len(catIds) == 0 and not self._is_result:
+            return [int(c) for c in self._native["category_ids"]]
         cats = self.dataset.get("categories", [])
         if len(catNms) != 0:
             cats = [c for c in cats if c["name"] in catNms]
@@ -150,6 +177,8 @@ class COCO:
         imgIds = imgIds if _is_list(imgIds) else [imgIds]
         catIds = catIds if _is_list(catIds) else [catIds]
         if len(imgIds) == len(catIds) == 0:
+            if self._native is not None and not self._is_result:
+                return [int(i) for i in dict.fromkeys(self._native["image_ids"].tolist())]
             return list(self.imgs.keys())
         ids = set(imgIds)
         for i, cat in enumerate(catIds):
@@ -181,14 +210,21 @@ class COCO:
         """Load detections (a JSON path, a list of dicts, or an (N, 7) array of
         [image_id, x, y, w, h, score, category_id]) as a COCO object, as pycocotools does:
         bbox results get area w*h, id 1..N and iscrowd 0."""
-        res = COCO()
-        res.dataset["images"] = list(self.dataset.get("images", []))
         if isinstance(resFile, (str, os.PathLike)):
-            try:
-                with open(resFile) as f:
-                    anns = json.load(f)
-            except json.JSONDecodeError as e:
-                raise ValueError(f"{os.fspath(resFile)} is not valid JSON: {e}") from None
+            path = os.fspath(resFile)
+            cols = _C.read_coco_json(path, True)
+            if isinstance(cols, dict):
+                self._check_result_images(np.unique(cols["img"]).tolist())
+                res = COCO()
+                res._is_result = True
+
+                def load():
+                    anns = _load_json(path)
+                    return self._result_dataset(anns)
+
+                res._set_native(cols, load)
+                return res
+            anns = _load_json(path)
         elif isinstance(resFile, np.ndarray):
             anns = self.loadNumpyAnnotations(resFile)
         else:
@@ -197,17 +233,29 @@ class COCO:
             raise ValueError(f"results must be a list of objects, got {type(anns).__name__}")
         if anns and not all(isinstance(a, dict) for a in anns[:1]):
             raise ValueError("results must be a list of objects (dicts)")
-        img_ids = set(self.imgs)
         try:
             res_imgs = set(map(itemgetter("image_id"), anns))
         except KeyError:
             bad = next(i for i, a in enumerate(anns) if "image_id" not in a)
             raise ValueError(f"result {bad} has no 'image_id'") from None
-        unknown = res_imgs - img_ids
+        self._check_result_images(res_imgs)
+        res = COCO()
+        res.dataset = self._result_dataset(anns)
+        res._is_result = True
+        res.createIndex()
+        return res
+
+    def _check_result_images(self, res_imgs):
+        img_ids = set(self.getImgIds())
+        unknown = set(res_imgs) - img_ids
         if unknown:
             raise ValueError(f"results refer to images not in the ground truth, e.g. image_id {sorted(unknown, key=str)[0]!r}")
+
+    def _result_dataset(self, anns):
+        """pycocotools' loadRes bookkeeping on a list of result dicts."""
+        dataset = {"images": list(self.dataset.get("images", []))}
         if anns and "bbox" in anns[0] and anns[0]["bbox"] != []:
-            res.dataset["categories"] = copy.deepcopy(self.dataset.get("categories", []))
+            dataset["categories"] = copy.deepcopy(self.dataset.get("categories", []))
             for i, ann in enumerate(anns):
                 bb = ann.get("bbox")
                 if bb is None or len(bb) != 4:
@@ -222,10 +270,8 @@ class COCO:
             raise NotImplementedError("segmentation results are not supported yet (iouType 'bbox' only)")
         elif anns:
             raise ValueError("results need a 'bbox' (keypoint and caption results are not supported)")
-        res.dataset["annotations"] = anns
-        res._is_result = True
-        res.createIndex()
-        return res
+        dataset["annotations"] = anns
+        return dataset
 
     def loadNumpyAnnotations(self, data):
         """(N, 7) array of [image_id, x, y, w, h, score, category_id] -> list of result dicts."""
@@ -317,6 +363,26 @@ def _positions(col, ids):
     return np.fromiter((index.get(v, -1) for v in col), dtype=np.int64, count=len(col))
 
 
+def _copy_params(p):
+    """A copy of Params whose lists and arrays are not shared (deepcopy, without its cost on
+    thousands of image ids)."""
+    q = copy.copy(p)
+    for name, value in vars(p).items():
+        if isinstance(value, np.ndarray):
+            setattr(q, name, value.copy())
+        elif isinstance(value, list):
+            setattr(q, name, [list(v) if isinstance(v, list) else v for v in value])
+    return q
+
+
+def _load_json(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path} is not valid JSON: {e}") from None
+
+
 def _is_list(x):
     return hasattr(x, "__iter__") and not isinstance(x, (str, bytes, dict))
 
@@ -384,12 +450,14 @@ class COCOeval:
             ii = _positions(img, p.imgIds)
             kk = _positions(cat, p.catIds)
             keep = (ii >= 0) & (kk >= 0)
+            if p.useCats and keep.all():  # the usual case: every annotation, no copies
+                sides.append((slice(None), ii, kk, boxes, area, crowd, score))
+                continue
+            sel = np.flatnonzero(keep)
             if p.useCats:
-                sel = np.flatnonzero(keep)
                 kcol = kk[sel]
             else:
                 # pycocotools lists an image's annotations category by category
-                sel = np.flatnonzero(keep)
                 sel = sel[np.argsort(kk[sel], kind="stable")]
                 kcol = np.zeros(len(sel), dtype=np.int64)
             sides.append((sel, ii[sel], kcol, boxes[sel], area[sel], crowd[sel], score[sel]))
@@ -400,7 +468,7 @@ class COCOeval:
         self._ev = _C.CocoEval(list(map(float, p.iouThrs)), list(map(float, p.recThrs)), area_rng,
                                [int(m) for m in p.maxDets], len(p.imgIds), K, gi, gk, gb, ga, gc, di, dk, db, da, ds)
         self._ev.evaluate()
-        self._paramsEval = copy.deepcopy(p)
+        self._paramsEval = _copy_params(p)
         self._evalImgs = None
         self._ious = None
 

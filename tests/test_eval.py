@@ -315,3 +315,64 @@ def test_cli_eval(tmp_path):
     bad = subprocess.run([sys.executable, "-c", code, "eval", str(g), str(tmp_path / "missing.json")],
                          capture_output=True, text=True, cwd=str(tmp_path))
     assert bad.returncode == 1 and "cvkernels eval:" in bad.stderr
+
+
+# --- the fast JSON reader ------------------------------------------------------------------
+
+def _files(tmp_path, gt, dets):
+    g, d = tmp_path / "gt.json", tmp_path / "dt.json"
+    g.write_text(json.dumps(gt, indent=1))  # whitespace and newlines the reader must skip
+    d.write_text(json.dumps(dets))
+    return str(g), str(d)
+
+
+def test_json_files_read_natively_give_the_same_numbers(tmp_path):
+    gt, dets = synthetic_coco(60, 6, seed=8, score_decimals=2)
+    for a in gt["annotations"][::7]:
+        a["segmentation"] = [[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]]  # skipped by the reader
+        a["iscrowd"] = bool(a["iscrowd"])
+    gt["info"]["note"] = 'braces } ] and "quotes" in a string'
+    g_path, d_path = _files(tmp_path, gt, dets)
+    g = COCO(g_path)
+    assert g._native is not None and g._dataset is None  # nothing loaded into Python yet
+    e = COCOeval(g, g.loadRes(d_path), "bbox")
+    e.evaluate()
+    e.accumulate()
+    quiet(e.summarize)
+    ref = run_ours(gt, dets)
+    for key in ("precision", "recall", "scores"):
+        np.testing.assert_array_equal(e.eval[key], ref.eval[key])
+    # the dataset still reads as pycocotools' when asked for
+    assert g.dataset["images"] == gt["images"]
+    res = g.loadRes(d_path)
+    ann = res.dataset["annotations"][0]
+    assert ann["id"] == 1 and ann["iscrowd"] == 0 and ann["area"] == ann["bbox"][2] * ann["bbox"][3]
+    assert res.loadAnns([1])[0]["score"] == dets[0]["score"]
+
+
+def test_json_reader_falls_back_for_unusual_files(tmp_path):
+    gt, dets = synthetic_coco(10, 3, seed=1)
+    str_ids = copy.deepcopy(gt)  # string image ids: Python's json path handles them
+    for im in str_ids["images"]:
+        im["id"] = f"img{im['id']}"
+    for a in str_ids["annotations"]:
+        a["image_id"] = f"img{a['image_id']}"
+    str_dets = [dict(d, image_id=f"img{d['image_id']}") for d in dets]
+    g_path, d_path = _files(tmp_path, str_ids, str_dets)
+    g = COCO(g_path)
+    assert g._native is None
+    e = COCOeval(g, g.loadRes(d_path), "bbox")
+    e.evaluate()
+    e.accumulate()
+    np.testing.assert_array_equal(e.eval["precision"], run_ours(gt, dets).eval["precision"])
+    bad = copy.deepcopy(dets)
+    del bad[4]["score"]
+    g_path, d_path = _files(tmp_path, gt, bad)
+    g = COCO(g_path)
+    with pytest.raises(ValueError, match="result 4 has no 'score'"):
+        e = COCOeval(g, g.loadRes(d_path), "bbox")
+        e.evaluate()
+    unknown = copy.deepcopy(dets) + [{"image_id": 12345, "category_id": 1, "bbox": [0, 0, 1, 1], "score": 0.1}]
+    g_path, d_path = _files(tmp_path, gt, unknown)
+    with pytest.raises(ValueError, match="images not in the ground truth"):
+        COCO(g_path).loadRes(d_path)

@@ -8,6 +8,7 @@
 #include "bindings/bindings.h"
 #include "eval/coco_eval.h"
 #include "eval/match.h"
+#include "eval/coco_json.h"
 
 namespace py = pybind11;
 
@@ -119,6 +120,31 @@ void register_eval(py::module_& m) {
       .def("evaluate", &PyCocoEval::evaluate)
       .def("accumulate", &PyCocoEval::accumulate)
       .def("group", &PyCocoEval::group);
+  m.def(
+      "read_coco_json",
+      [](const std::string& path, bool results) -> py::object {
+        eval::CocoColumns c;
+        std::string why;
+        bool ok;
+        {
+          py::gil_scoped_release nogil;
+          ok = eval::read_coco_json(path, results, c, why);
+        }
+        if (!ok) return py::str(why);
+        py::dict d;
+        d["image_ids"] = to_numpy(c.image_ids);
+        d["category_ids"] = to_numpy(c.category_ids);
+        d["img"] = to_numpy(c.img);
+        d["cat"] = to_numpy(c.cat);
+        d["id"] = to_numpy(c.id);
+        py::array_t<double> box = to_numpy(c.box);
+        d["box"] = box.reshape({py::ssize_t(c.img.size()), py::ssize_t(4)});
+        d["area"] = to_numpy(c.area);
+        d["score"] = to_numpy(c.score);
+        d["crowd"] = to_numpy(c.crowd);
+        return d;
+      },
+      "Columns of a COCO JSON file, or a str saying why the fast reader declined it");
   m.def(
       "match_detections",
       [](Arr<double> iou, std::vector<double> thrs, Arr<uint8_t> crowd, Arr<uint8_t> ignore,

@@ -63,9 +63,19 @@ class CocoEval {
   int64_t num_cats() const { return K_; }
 
  private:
+  // A group's IoU matrix and flags, recomputed where needed (evalImgs) rather than stored.
+  struct GroupScratch {
+    std::vector<double> dbox, gbox, iou;
+    std::vector<uint8_t> crowd, ignore;
+  };
+  static constexpr uint8_t kMatched = 1, kIgnored = 2;
+
   void evaluate_group(int64_t g);
+  void load_group(int64_t g, GroupScratch& sc) const;
+  // Matches group g for area range a into match / dig (T x D); returns the non-ignored count.
+  int64_t match_area(int64_t g, int64_t a, GroupScratch& sc, int32_t* match, uint8_t* dig) const;
   int64_t num_dets(int64_t g) const { return dt_keep_[g]; }
-  // Offset of (area a, threshold t, detection 0) of group g in match_ / dt_ignore_.
+  // Offset of (area a, threshold t, detection 0) of group g in state_.
   int64_t result_at(int64_t g, int64_t a, int64_t t) const {
     return res_off_[g] * A_ * T_ + (a * T_ + t) * num_dets(g);
   }
@@ -77,10 +87,11 @@ class CocoEval {
   // Members of each group, flat: gt_idx_[gt_start_[g] .. gt_start_[g+1]) in group order;
   // dt_idx_[dt_start_[g] ..) sorted by score by evaluate(), of which the first dt_keep_[g].
   std::vector<int64_t> gt_start_, gt_idx_, dt_start_, dt_idx_, dt_keep_;
-  std::vector<int64_t> res_off_;    // prefix sums of dt_keep_
-  std::vector<int32_t> match_;      // (group, area, threshold, detection): gt position or -1
-  std::vector<uint8_t> dt_ignore_;  // same layout
-  std::vector<int64_t> npig_;       // (group, area): non-ignored ground truth
+  std::vector<int64_t> res_off_;  // prefix sums of dt_keep_
+  // (group, area, threshold, detection): kMatched | kIgnored bits. The matched ground truth
+  // itself is recomputed for evalImgs, so the common path stores one byte, not five.
+  std::vector<uint8_t> state_;
+  std::vector<int64_t> npig_;  // (group, area): non-ignored ground truth
 };
 
 // pycocotools' bounding-box IoU (maskApi.c bbIou): boxes (x, y, w, h), crowd ground truth

@@ -103,13 +103,21 @@ std::vector<int64_t> CocoEval::group_gts(int64_t g) const {
 }
 
 std::vector<int32_t> CocoEval::group_match(int64_t g, int64_t a) const {
-  const int64_t at = result_at(g, a, 0);
-  return {match_.begin() + at, match_.begin() + at + T_ * num_dets(g)};
+  GroupScratch sc;
+  std::vector<int32_t> match(T_ * num_dets(g));
+  std::vector<uint8_t> dig(T_ * num_dets(g));
+  load_group(g, sc);
+  match_area(g, a, sc, match.data(), dig.data());
+  return match;
 }
 
 std::vector<uint8_t> CocoEval::group_dt_ignore(int64_t g, int64_t a) const {
-  const int64_t at = result_at(g, a, 0);
-  return {dt_ignore_.begin() + at, dt_ignore_.begin() + at + T_ * num_dets(g)};
+  GroupScratch sc;
+  std::vector<int32_t> match(T_ * num_dets(g));
+  std::vector<uint8_t> dig(T_ * num_dets(g));
+  load_group(g, sc);
+  match_area(g, a, sc, match.data(), dig.data());
+  return dig;
 }
 
 std::vector<uint8_t> CocoEval::group_gt_ignore(int64_t g, int64_t a) const {
@@ -122,55 +130,86 @@ std::vector<uint8_t> CocoEval::group_gt_ignore(int64_t g, int64_t a) const {
 }
 
 void CocoEval::evaluate() {
-  const int64_t total = res_off_.back() * A_ * T_;
-  match_.assign(static_cast<size_t>(total), -1);
-  dt_ignore_.assign(static_cast<size_t>(total), 0);
+  state_.assign(static_cast<size_t>(res_off_.back() * A_ * T_), 0);
   const int64_t G = static_cast<int64_t>(dt_keep_.size());
   parallel_for(0, G, 64, [&](int64_t g0, int64_t g1) {
     for (int64_t g = g0; g < g1; ++g) evaluate_group(g);
   });
 }
 
-void CocoEval::evaluate_group(int64_t g) {
-  const int64_t T = T_, A = A_;
-  int64_t* dets = dt_idx_.data() + dt_start_[g];
-  std::stable_sort(dets, dets + (dt_start_[g + 1] - dt_start_[g]),
-                   [&](int64_t a, int64_t b) { return dt_.score[a] > dt_.score[b]; });
+void CocoEval::load_group(int64_t g, GroupScratch& sc) const {
+  const int64_t* dets = dt_idx_.data() + dt_start_[g];
   const int64_t* gts = gt_idx_.data() + gt_start_[g];
   const int64_t D = num_dets(g), G = gt_start_[g + 1] - gt_start_[g];
-  // Scratch reused across the groups a thread evaluates (no allocation per group).
-  thread_local std::vector<double> dbox, gbox, iou;
-  thread_local std::vector<uint8_t> crowd, ignore;
-  dbox.resize(4 * D);
-  gbox.resize(4 * G);
-  iou.resize(D * G);
-  crowd.resize(G);
-  ignore.resize(G);
-  for (int64_t d = 0; d < D; ++d) std::copy(dt_.box + 4 * dets[d], dt_.box + 4 * dets[d] + 4, &dbox[4 * d]);
+  sc.dbox.resize(4 * D);
+  sc.gbox.resize(4 * G);
+  sc.iou.resize(D * G);
+  sc.crowd.resize(G);
+  sc.ignore.resize(G);
+  for (int64_t d = 0; d < D; ++d)
+    std::copy(dt_.box + 4 * dets[d], dt_.box + 4 * dets[d] + 4, &sc.dbox[4 * d]);
   for (int64_t j = 0; j < G; ++j) {
-    std::copy(gt_.box + 4 * gts[j], gt_.box + 4 * gts[j] + 4, &gbox[4 * j]);
-    crowd[j] = gt_.crowd[gts[j]];
+    std::copy(gt_.box + 4 * gts[j], gt_.box + 4 * gts[j] + 4, &sc.gbox[4 * j]);
+    sc.crowd[j] = gt_.crowd[gts[j]];
   }
-  bbox_iou_xywh(dbox.data(), D, gbox.data(), G, crowd.data(), iou.data());
-  for (int64_t a = 0; a < A; ++a) {
-    const double lo = p_.area_lo[a], hi = p_.area_hi[a];
-    int64_t npig = 0;
-    for (int64_t j = 0; j < G; ++j) {
-      const double ar = gt_.area[gts[j]];
-      // pycocotools: ignore = iscrowd, or area outside the range
-      ignore[j] = crowd[j] || ar < lo || ar > hi;
-      npig += !ignore[j];
-    }
-    npig_[g * A + a] = npig;
-    int32_t* match = match_.data() + result_at(g, a, 0);
-    uint8_t* dig = dt_ignore_.data() + result_at(g, a, 0);
-    match_coco(iou.data(), D, G, p_.iou_thrs.data(), T, crowd.data(), ignore.data(), match, dig);
-    // Unmatched detections outside the area range are ignored.
-    for (int64_t t = 0; t < T; ++t)
+  bbox_iou_xywh(sc.dbox.data(), D, sc.gbox.data(), G, sc.crowd.data(), sc.iou.data());
+}
+
+int64_t CocoEval::match_area(int64_t g, int64_t a, GroupScratch& sc, int32_t* match,
+                             uint8_t* dig) const {
+  const int64_t* dets = dt_idx_.data() + dt_start_[g];
+  const int64_t* gts = gt_idx_.data() + gt_start_[g];
+  const int64_t D = num_dets(g), G = gt_start_[g + 1] - gt_start_[g];
+  const double lo = p_.area_lo[a], hi = p_.area_hi[a];
+  int64_t npig = 0;
+  for (int64_t j = 0; j < G; ++j) {
+    const double ar = gt_.area[gts[j]];
+    // pycocotools: ignore = iscrowd, or area outside the range
+    sc.ignore[j] = sc.crowd[j] || ar < lo || ar > hi;
+    npig += !sc.ignore[j];
+  }
+  match_coco(sc.iou.data(), D, G, p_.iou_thrs.data(), T_, sc.crowd.data(), sc.ignore.data(),
+             match, dig);
+  // Unmatched detections outside the area range are ignored.
+  for (int64_t d = 0; d < D; ++d) {
+    const double ar = dt_.area[dets[d]];
+    if (!(ar < lo || ar > hi)) continue;
+    for (int64_t t = 0; t < T_; ++t)
+      if (match[t * D + d] < 0) dig[t * D + d] = 1;
+  }
+  return npig;
+}
+
+void CocoEval::evaluate_group(int64_t g) {
+  int64_t* dets = dt_idx_.data() + dt_start_[g];
+  // Score order, ties in dataset order (the indices ascend inside a group): pycocotools'
+  // stable mergesort, without the temporary buffer std::stable_sort allocates.
+  std::sort(dets, dets + (dt_start_[g + 1] - dt_start_[g]), [&](int64_t a, int64_t b) {
+    return dt_.score[a] > dt_.score[b] || (dt_.score[a] == dt_.score[b] && a < b);
+  });
+  const int64_t D = num_dets(g), G = gt_start_[g + 1] - gt_start_[g];
+  if (G == 0) {  // common: nothing to match; detections outside an area range are ignored
+    for (int64_t a = 0; a < A_; ++a) {
+      uint8_t* st = state_.data() + result_at(g, a, 0);
       for (int64_t d = 0; d < D; ++d) {
         const double ar = dt_.area[dets[d]];
-        if (match[t * D + d] < 0 && (ar < lo || ar > hi)) dig[t * D + d] = 1;
+        const uint8_t out = (ar < p_.area_lo[a] || ar > p_.area_hi[a]) ? kIgnored : 0;
+        for (int64_t t = 0; t < T_; ++t) st[t * D + d] = out;
       }
+    }
+    return;
+  }
+  thread_local GroupScratch sc;  // reused across the groups a thread evaluates
+  thread_local std::vector<int32_t> match;
+  thread_local std::vector<uint8_t> dig;
+  load_group(g, sc);
+  match.resize(T_ * D);
+  dig.resize(T_ * D);
+  for (int64_t a = 0; a < A_; ++a) {
+    npig_[g * A_ + a] = match_area(g, a, sc, match.data(), dig.data());
+    uint8_t* st = state_.data() + result_at(g, a, 0);
+    for (int64_t i = 0; i < T_ * D; ++i)
+      st[i] = static_cast<uint8_t>((match[i] >= 0 ? kMatched : 0) | (dig[i] ? kIgnored : 0));
   }
 }
 
@@ -204,29 +243,39 @@ void CocoEval::accumulate(const std::vector<int64_t>& cats, const std::vector<in
         all.push_back({dt_.score[dt_idx_[dt_start_[g] + d]], static_cast<int32_t>(g),
                        static_cast<int32_t>(d)});
     }
-    std::stable_sort(all.begin(), all.end(),
-                     [](const Det& x, const Det& y) { return x.score > y.score; });
+    // Ties: image order (group ids ascend with the image for a fixed category), then rank
+    // inside the image: what a stable sort of the concatenation gives.
+    std::sort(all.begin(), all.end(), [](const Det& x, const Det& y) {
+      return x.score > y.score ||
+             (x.score == y.score && (x.g < y.g || (x.g == y.g && x.d < y.d)));
+    });
     std::vector<double> sc, tp_prec;
-    std::vector<int64_t> tp_pos, need(R);
+    std::vector<int64_t> tp_pos, need(R), keep;
     std::vector<uint8_t> state;  // per (area, threshold, detection): 0 ignored, 1 tp, 2 fp
-    for (int64_t mi = 0; mi < M; ++mi) {
-      std::vector<const Det*> sel;
-      for (const Det& x : all)
-        if (x.d < max_dets[mi]) sel.push_back(&x);
-      const int64_t nd = static_cast<int64_t>(sel.size());
-      sc.resize(nd);
-      for (int64_t j = 0; j < nd; ++j) sc[j] = sel[j]->score;
-      state.assign(static_cast<size_t>(A * T * nd), 0);
-      for (int64_t j = 0; j < nd; ++j) {
-        const int64_t g = sel[j]->g, d = sel[j]->d;
-        const int64_t D = num_dets(g);
-        for (int64_t ai = 0; ai < A; ++ai) {
-          const int32_t* match = match_.data() + result_at(g, areas[ai], 0);
-          const uint8_t* ign = dt_ignore_.data() + result_at(g, areas[ai], 0);
-          for (int64_t t = 0; t < T; ++t)
-            state[(ai * T + t) * nd + j] = ign[t * D + d] ? 0 : (match[t * D + d] >= 0 ? 1 : 2);
+    // Per (area, threshold, detection) state, built once: 0 ignored, 1 tp, 2 fp.
+    const int64_t nd_all = static_cast<int64_t>(all.size());
+    state.assign(static_cast<size_t>(A * T * nd_all), 0);
+    for (int64_t j = 0; j < nd_all; ++j) {
+      const int64_t g = all[j].g, d = all[j].d;
+      const int64_t D = num_dets(g);
+      for (int64_t ai = 0; ai < A; ++ai) {
+        const uint8_t* st = state_.data() + result_at(g, areas[ai], 0);
+        for (int64_t t = 0; t < T; ++t) {
+          const uint8_t v = st[t * D + d];
+          state[(ai * T + t) * nd_all + j] = (v & kIgnored) ? 0 : ((v & kMatched) ? 1 : 2);
         }
       }
+    }
+    for (int64_t mi = 0; mi < M; ++mi) {
+      // The detections kept by this maxDet (rank < maxDet in their image), in merged order.
+      keep.clear();
+      for (int64_t j = 0; j < nd_all; ++j)
+        if (all[j].d < max_dets[mi]) keep.push_back(j);
+      const int64_t nd = static_cast<int64_t>(keep.size());
+      tp_pos.resize(nd);
+      tp_prec.resize(nd);
+      sc.resize(nd);
+      for (int64_t j = 0; j < nd; ++j) sc[j] = all[keep[j]].score;
       for (int64_t ai = 0; ai < A; ++ai) {
         int64_t npig = 0;
         for (int64_t g : groups) npig += npig_[g * A_ + areas[ai]];
@@ -242,23 +291,28 @@ void CocoEval::accumulate(const std::vector<int64_t>& cats, const std::vector<in
           need[r] = c;
         }
         for (int64_t t = 0; t < T; ++t) {
-          const uint8_t* st = &state[(ai * T + t) * nd];
+          const uint8_t* st = &state[(ai * T + t) * nd_all];
           // Precision only changes upwards at a true positive, so the envelope (the running
           // maximum from the right) is the suffix maximum over true positives: compute the
           // precision there only. tp_pos[i] is where the (i+1)-th true positive is.
-          tp_pos.clear();
-          tp_prec.clear();
-          double tp = 0, fp = 0;
-          for (int64_t j = 0; j < nd; ++j) {
-            if (st[j] == 1) {
-              tp += 1;
-              tp_pos.push_back(j);
-              tp_prec.push_back(tp / (fp + tp + eps));
-            } else if (st[j] == 2) {
-              fp += 1;
+          // Integer counts; the division is numpy's: float(tp) / (float(fp) + float(tp) + eps).
+          int64_t ntp = 0, nfp = 0;
+          auto visit = [&](int64_t j, uint8_t v) {
+            if (v == 1) {
+              tp_pos[ntp] = j;
+              ++ntp;
+              tp_prec[ntp - 1] = static_cast<double>(ntp) /
+                                 (static_cast<double>(nfp) + static_cast<double>(ntp) + eps);
+            } else if (v == 2) {
+              ++nfp;
             }
+          };
+          if (nd == nd_all) {  // every detection is kept: no indirection
+            for (int64_t j = 0; j < nd; ++j) visit(j, st[j]);
+          } else {
+            for (int64_t j = 0; j < nd; ++j) visit(j, st[keep[j]]);
           }
-          const int64_t ntp = static_cast<int64_t>(tp_pos.size());
+          const double tp = static_cast<double>(ntp);
           for (int64_t i = ntp - 1; i > 0; --i)
             if (tp_prec[i] > tp_prec[i - 1]) tp_prec[i - 1] = tp_prec[i];
           recall[((t * K + ki) * A + ai) * M + mi] =  // (T, K, A, M)
