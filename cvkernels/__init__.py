@@ -10,6 +10,7 @@ import sys as _sys
 from . import reference
 from ._threads import get_num_threads, set_num_threads
 from .ap import average_precision, match_detections
+from .masks import dice_loss, dice_score, iou_score, pairwise_mask_dice, pairwise_mask_iou
 from .nms import batched_nms, batched_soft_nms, multiclass_nms, nms, soft_nms
 from .roi import roi_align, roi_pool
 from .boxes import (
@@ -56,13 +57,18 @@ __all__ = [
     "complete_box_iou",
     "complete_box_iou_loss",
     "distance_box_iou",
+    "dice_loss",
+    "dice_score",
     "distance_box_iou_loss",
     "generalized_box_iou",
     "generalized_box_iou_loss",
     "get_num_threads",
+    "iou_score",
     "match_detections",
     "multiclass_nms",
     "nms",
+    "pairwise_mask_dice",
+    "pairwise_mask_iou",
     "register_torch_ops",
     "roi_align",
     "roi_pool",

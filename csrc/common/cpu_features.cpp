@@ -7,7 +7,8 @@ namespace {
 bool detect() {
 #if defined(CVK_HAVE_AVX2_TU) && CVK_HAVE_AVX2_TU && (defined(__x86_64__) || defined(__i386__))
   __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+         __builtin_cpu_supports("popcnt");
 #else
   return false;
 #endif

@@ -1,10 +1,10 @@
 // Run-time SIMD dispatch: wheels are built for baseline x86-64; the *_avx2.cpp translation
-// units are compiled with -mavx2 -mfma and used only when the CPU reports both.
+// units are compiled with -mavx2 -mfma -mpopcnt and used only when the CPU reports all three.
 #pragma once
 
 namespace cvk {
 
-bool cpu_has_avx2();          // AVX2 and FMA present (and the AVX2 units were built)
+bool cpu_has_avx2();          // AVX2, FMA and POPCNT present (and the AVX2 units were built)
 void set_simd_enabled(bool);  // lets tests and benchmarks force the baseline path
 bool use_avx2();              // cpu_has_avx2() && enabled
 
