@@ -10,6 +10,7 @@ from .boxes import (
     distance_box_iou,
     generalized_box_iou,
 )
+from . import masks
 from .nms import batched_nms, multiclass_nms, nms, soft_nms
 from .roi import roi_align, roi_pool
 
@@ -21,6 +22,7 @@ __all__ = [
     "complete_box_iou",
     "distance_box_iou",
     "generalized_box_iou",
+    "masks",
     "nms",
     "batched_nms",
     "soft_nms",
