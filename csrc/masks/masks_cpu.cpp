@@ -242,12 +242,13 @@ void pairwise_masks(const uint8_t* a, int64_t N, const uint8_t* b, int64_t M, in
         for (int64_t j = 0; j < M; ++j) {
           const Info& x = ia[i];
           const Info& y = ib[j];
-          int64_t inter = 0;
           const int64_t r0 = std::max(x.r0, y.r0), r1 = std::min(x.r1, y.r1);
           const int64_t w0 = std::max(x.w0, y.w0), w1 = std::min(x.w1, y.w1);
-          for (int64_t r = r0; r < r1 && w0 < w1; ++r)
-            inter += CVK_SIMD_CALL(and_popcount, pa.data() + i * words + r * wpr + w0,
-                                   pb.data() + j * words + r * wpr + w0, w1 - w0);
+          const int64_t inter =
+              (r0 < r1 && w0 < w1)
+                  ? CVK_SIMD_CALL(and_popcount_rect, pa.data() + i * words + r0 * wpr + w0,
+                                  pb.data() + j * words + r0 * wpr + w0, r1 - r0, w1 - w0, wpr)
+                  : 0;
           const T I = static_cast<T>(inter), A = static_cast<T>(x.area), B = static_cast<T>(y.area);
           o[i * M + j] = dice ? dice_of(I, A, B, T(0), T(0)) : iou_of(I, A, B, T(0), T(0));
         }

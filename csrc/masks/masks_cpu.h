@@ -51,7 +51,8 @@ void pairwise_masks(const uint8_t* a, int64_t N, const uint8_t* b, int64_t M, in
   void binary_chunk(const uint8_t* p, const uint8_t* t, int64_t n, int64_t* inter,               \
                     int64_t* psum, int64_t* tsum);                                               \
   void pack_rows(const uint8_t* m, int64_t rows, int64_t W, uint64_t* out);                      \
-  int64_t and_popcount(const uint64_t* a, const uint64_t* b, int64_t n);                         \
+  int64_t and_popcount_rect(const uint64_t* a, const uint64_t* b, int64_t rows, int64_t n,      \
+                            int64_t stride);                                                     \
   void dice_stats_block(const float* x, const int64_t* labels, const float* dense,               \
                         int64_t stride, int64_t C, int64_t len, int activation,                  \
                         int64_t ignore_index, double* acc);                                      \

@@ -3,6 +3,9 @@
 // or floats that the compiler vectorizes.
 #include <cmath>
 #include <cstdint>
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
 #include <vector>
 
 #include "masks/fast_exp.h"
@@ -35,11 +38,23 @@ void binary_chunk(const uint8_t* __restrict__ p, const uint8_t* __restrict__ t, 
 }
 
 // Packs rows of W bytes into rows of ceil(W / 64) words, bit k of word w = byte 64 w + k.
+// AVX2: 32 bytes compared with zero and their sign bits gathered by one movemask.
 void pack_rows(const uint8_t* __restrict__ m, int64_t rows, int64_t W, uint64_t* __restrict__ out) {
   const int64_t wpr = (W + 63) / 64;
   for (int64_t r = 0; r < rows; ++r) {
     const uint8_t* row = m + r * W;
-    for (int64_t w = 0; w < wpr; ++w) {
+    int64_t w = 0;
+#if defined(__AVX2__)
+    const __m256i zero = _mm256_setzero_si256();
+    for (; (w + 1) * 64 <= W; ++w) {
+      const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + w * 64));
+      const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + w * 64 + 32));
+      const uint32_t zl = static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, zero)));
+      const uint32_t zh = static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, zero)));
+      out[r * wpr + w] = ~(static_cast<uint64_t>(zl) | (static_cast<uint64_t>(zh) << 32));
+    }
+#endif
+    for (; w < wpr; ++w) {
       const int64_t b0 = w * 64, b1 = b0 + 64 < W ? b0 + 64 : W;
       uint64_t bits = 0;
       for (int64_t b = b0; b < b1; ++b) bits |= static_cast<uint64_t>(row[b] != 0) << (b - b0);
@@ -48,10 +63,12 @@ void pack_rows(const uint8_t* __restrict__ m, int64_t rows, int64_t W, uint64_t*
   }
 }
 
-// popcount(a & b) over n words.
-int64_t and_popcount(const uint64_t* __restrict__ a, const uint64_t* __restrict__ b, int64_t n) {
+// popcount(a & b) over a rectangle of `rows` x `n` words with row stride `stride`.
+int64_t and_popcount_rect(const uint64_t* __restrict__ a, const uint64_t* __restrict__ b,
+                          int64_t rows, int64_t n, int64_t stride) {
   int64_t c = 0;
-  for (int64_t k = 0; k < n; ++k) c += __builtin_popcountll(a[k] & b[k]);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t k = 0; k < n; ++k) c += __builtin_popcountll(a[r * stride + k] & b[r * stride + k]);
   return c;
 }
 

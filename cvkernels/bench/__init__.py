@@ -26,6 +26,7 @@ class Case:
     impls: Dict[str, Callable[[], object]]
     out_bytes: int = 0  # bytes the op writes: reported as GB/s next to memcpy's
     note: str = ""
+    in_bytes: int = 0  # bytes the op reads (for input-bound ops): GB/s next to memcpy's
 
 
 def time_call(fn: Callable[[], object], min_time: float = 0.25, min_reps: int = 5, max_reps: int = 200) -> float:
@@ -81,16 +82,16 @@ def _cpu_name() -> str:
 
 
 def all_cases(quick: bool = False, only: Optional[List[str]] = None) -> List[Case]:
-    from . import boxes, coco, nms, roi
+    from . import boxes, coco, masks, nms, roi
 
+    # Build an area's inputs only when one of its cases may be asked for (--only matches case
+    # names; these are the words the names of each area's cases contain).
+    words = {boxes: ("box",), nms: ("nms",), roi: ("roi",), coco: ("COCO", "coco"),
+             masks: ("dice", "iou", "mask")}
     cases = []
-    for area in (boxes, nms, roi, coco):
-        if only and not any(o in area.__name__.rsplit(".", 1)[-1] or o in ("COCO", "coco") and area is coco
-                            for o in only):
-            # build an area's inputs only when one of its cases may be asked for
-            if not any(area is boxes and "box" in o or area is nms and "nms" in o or area is roi and "roi" in o
-                       for o in only):
-                continue
+    for area in (boxes, nms, roi, masks, coco):
+        if only and not any(w in o or o in w for o in only for w in words[area]):
+            continue
         cases += area.cases(quick=quick)
     if only:
         cases = [c for c in cases if any(o in c.name for o in only)]
@@ -140,6 +141,9 @@ def run(threads: Optional[int] = None, quick: bool = False, only: Optional[List[
             print(f"{'':<44} {'output vs memcpy (old/new buf)':<28} {'':>10} {'':>8} "
                   f"{case.out_bytes / ours / 1e9 / copy_gbs:.2f}/{case.out_bytes / ours / 1e9 / clone_gbs:.2f}",
                   file=file)
+        if case.in_bytes and ours:
+            print(f"{'':<44} {'input read GB/s (vs memcpy)':<28} {'':>10} {'':>8} "
+                  f"{case.in_bytes / ours / 1e9:.1f} ({case.in_bytes / ours / 1e9 / copy_gbs:.2f})", file=file)
         if case.note:
             print(f"{'':<44} note: {case.note}", file=file)
         file.flush()
