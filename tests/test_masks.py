@@ -281,3 +281,25 @@ def test_torchmetrics_iou_parity(rng, include_background):
     jac = MulticlassJaccardIndex(num_classes=C, ignore_index=255, average="macro")(p, t_ig)
     torch.testing.assert_close(cvkernels.iou_score(p, t_ig, num_classes=C, ignore_index=255, aggregation_level="global")[0].float(),
                                jac.float())
+
+
+@pytest.mark.skipif(torch is None or not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_matches_cpu(rng):
+    lab_p = torch.from_numpy(rng.integers(0, 5, (3, 40, 30)))
+    lab_t = torch.from_numpy(rng.integers(0, 5, (3, 40, 30)))
+    for fmt_args in ((lab_p, lab_t, 5), (lab_p > 2, lab_t > 2, None)):
+        p, t, nc = fmt_args
+        torch.testing.assert_close(cvkernels.dice_score(p.cuda(), t.cuda(), num_classes=nc, average="none").cpu(),
+                                   cvkernels.dice_score(p, t, num_classes=nc, average="none"), equal_nan=True)
+    x = torch.randn(2, 5, 40, 30, dtype=torch.float64)
+    for xx in (x, x.float()):
+        xc = xx.cuda().requires_grad_()
+        xh = xx.clone().requires_grad_()
+        lc, lh = cvkernels.dice_loss(xc, lab_t[:2].cuda()), cvkernels.dice_loss(xh, lab_t[:2])
+        torch.testing.assert_close(lc.cpu(), lh, rtol=1e-5, atol=1e-6)
+        lc.backward()
+        lh.backward()
+        torch.testing.assert_close(xc.grad.cpu(), xh.grad, rtol=1e-4, atol=1e-6)
+    m = torch.from_numpy(blobs(rng, 7, 50, 70))
+    torch.testing.assert_close(cvkernels.pairwise_mask_iou(m.cuda(), m[:4].cuda()).cpu(),
+                               cvkernels.pairwise_mask_iou(m, m[:4]))

@@ -6,6 +6,7 @@
 #include "boxes/boxes_cuda.h"
 #include "nms/nms_cuda.h"
 #include "roi/roi_cuda.h"
+#include "masks/masks_cuda.h"
 
 #include <pybind11/stl.h>
 #include <tuple>
@@ -127,6 +128,60 @@ PYBIND11_MODULE(_C_cuda, m) {
          bool channels_last, bool deterministic, uintptr_t grad_input, uintptr_t s) {
         cvk::roi::roi_pool_backward_cuda(dtype, cptr(grad), i32(argmax), cptr(rois), shape_of(sh),
                                          channels_last, deterministic, mptr(grad_input), sptr(s));
+      },
+      nogil());
+
+  using namespace cvk::masks;
+  m.def(
+      "mask_binary_counts",
+      [](uintptr_t p, uintptr_t t, int64_t n, int64_t size, uintptr_t I, uintptr_t P, uintptr_t T,
+         uintptr_t s) {
+        binary_counts_cuda(reinterpret_cast<const uint8_t*>(p), reinterpret_cast<const uint8_t*>(t), n,
+                           size, iptr(I), iptr(P), iptr(T), sptr(s));
+      },
+      nogil());
+  m.def(
+      "mask_label_counts",
+      [](uintptr_t p, uintptr_t t, int64_t N, int64_t size, int64_t C, int64_t ignore_index,
+         uintptr_t I, uintptr_t P, uintptr_t T, uintptr_t bad, uintptr_t s) {
+        label_counts_cuda(iptr(p), iptr(t), N, size, C, ignore_index, iptr(I), iptr(P), iptr(T),
+                          iptr(bad), sptr(s));
+      },
+      nogil());
+  m.def(
+      "mask_argmax",
+      [](int dtype, uintptr_t x, int64_t N, int64_t C, int64_t size, uintptr_t out, uintptr_t s) {
+        argmax_channels_cuda(dtype, cptr(x), N, C, size, iptr(out), sptr(s));
+      },
+      nogil());
+  m.def("dice_stats_blocks", &dice_stats_blocks);
+  m.def(
+      "dice_stats",
+      [](int dtype, uintptr_t x, uintptr_t labels, uintptr_t dense, int64_t N, int64_t C,
+         int64_t size, int activation, int64_t ignore_index, uintptr_t partial, uintptr_t stats,
+         uintptr_t s) {
+        dice_stats_cuda(dtype, cptr(x), labels ? iptr(labels) : nullptr, dense ? cptr(dense) : nullptr, N,
+                        C, size, activation, ignore_index, reinterpret_cast<double*>(partial),
+                        reinterpret_cast<double*>(stats), sptr(s));
+      },
+      nogil());
+  m.def(
+      "dice_stats_backward",
+      [](int dtype, uintptr_t x, uintptr_t labels, uintptr_t dense, int64_t N, int64_t C,
+         int64_t size, int activation, int64_t ignore_index, uintptr_t grad_stats, uintptr_t gx,
+         uintptr_t s) {
+        dice_stats_backward_cuda(dtype, cptr(x), labels ? iptr(labels) : nullptr,
+                                 dense ? cptr(dense) : nullptr, N, C, size, activation, ignore_index,
+                                 reinterpret_cast<const double*>(grad_stats), mptr(gx), sptr(s));
+      },
+      nogil());
+  m.def(
+      "pairwise_masks",
+      [](uintptr_t a, int64_t N, uintptr_t b, int64_t M, int64_t H, int64_t W, bool dice, int dtype,
+         uintptr_t out, uintptr_t bits, uintptr_t info, uintptr_t s) {
+        pairwise_masks_cuda(reinterpret_cast<const uint8_t*>(a), N, reinterpret_cast<const uint8_t*>(b), M,
+                            H, W, dice, dtype, mptr(out), reinterpret_cast<uint64_t*>(bits), iptr(info),
+                            sptr(s));
       },
       nogil());
 }

@@ -1,7 +1,8 @@
 """torch.ops.cvkernels mask operators: mask_counts (per sample and class counts behind
 dice_score / iou_score), dice_stats (soft-Dice statistics, differentiable) and pairwise_masks.
-CPU implementations run the C++ kernels on the tensors' memory; on CUDA they are torch
-expressions for now (no dedicated kernel yet)."""
+CPU implementations run the C++ kernels on the tensors' memory; CUDA ones run the CUDA
+kernels (compiled, not yet run on a GPU), with torch expressions for the cases those do not
+cover (mixed inputs, more than 64 classes in dice_stats)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from .. import _C, _threads
 from .._dice_rules import dice_dims
 from .._mask_rules import resolve_format
 from ..masks import _check_np_labels, _np_counts, _np_dice_stats, _np_u8
-from ._common import compute_dtype, lib
+from ._common import compute_dtype, kernels, lib, stream_args
 
 lib.define("mask_counts(Tensor preds, Tensor target, int num_classes, str input_format, int ignore_index) -> (Tensor, Tensor, Tensor)")
 lib.define("dice_stats(Tensor input, Tensor target, int activation, int ignore_index) -> Tensor")
@@ -75,8 +76,49 @@ def _counts_torch(preds, target, num_classes, input_format, ignore_index):
     return ((p & t & k).sum(-1), (p & k).sum(-1), (t & k).sum(-1))
 
 
+def _u8_planes(x):
+    return (x > 0.5 if x.dtype.is_floating_point else x != 0).to(torch.uint8).contiguous()
+
+
+def _cuda_argmax(x):
+    N, C = x.shape[:2]
+    xs = x.float().contiguous() if x.dtype in (torch.float16, torch.bfloat16) else x.contiguous()
+    out = torch.empty((N,) + tuple(x.shape[2:]), dtype=torch.int64, device=x.device)
+    kernels(x.device).mask_argmax(0 if xs.dtype == torch.float32 else 1, xs.data_ptr(), N, C, xs[0, 0].numel(),
+                                  out.data_ptr(), *stream_args(x.device))
+    return out
+
+
+def _counts_cuda(preds, target, num_classes, input_format, ignore_index):
+    _same_device(preds, target, "preds", "target")
+    nc = None if num_classes < 0 else num_classes
+    fmt, N, C, size = resolve_format(preds.shape, target.shape, nc, input_format)
+    dev = preds.device
+    out = [torch.empty((N, C), dtype=torch.int64, device=dev) for _ in range(3)]
+    if fmt == "one-hot" and preds.dtype.is_floating_point and target.dtype.is_floating_point:
+        fmt, preds, target = "index", _cuda_argmax(preds), _cuda_argmax(target)
+    if fmt in ("binary", "one-hot") and not (preds.dtype.is_floating_point ^ target.dtype.is_floating_point):
+        p, t = _u8_planes(preds.reshape(N * C, size)), _u8_planes(target.reshape(N * C, size))
+        kernels(dev).mask_binary_counts(p.data_ptr(), t.data_ptr(), N * C, size, *(o.data_ptr() for o in out),
+                                        *stream_args(dev))
+        return tuple(out)
+    if fmt == "index":
+        p = preds.to(torch.int64).contiguous()
+        t = target.to(torch.int64).contiguous()
+        bad = torch.empty(1, dtype=torch.int64, device=dev)
+        kernels(dev).mask_label_counts(p.data_ptr(), t.data_ptr(), N, size, C, ignore_index,
+                                       *(o.data_ptr() for o in out), bad.data_ptr(), *stream_args(dev))
+        at = int(bad.item())
+        if at >= 0:
+            tv, pv = int(t.reshape(-1)[at]), int(p.reshape(-1)[at])
+            value = tv if not 0 <= tv < C else pv
+            raise ValueError(f"label {value} is outside [0, {C}) (num_classes={C}); pixels to skip need ignore_index")
+        return tuple(out)
+    return _counts_torch(preds, target, num_classes, input_format, ignore_index)
+
+
 lib.impl("mask_counts", _counts_cpu, "CPU")
-lib.impl("mask_counts", _counts_torch, "CUDA")
+lib.impl("mask_counts", _counts_cuda, "CUDA")
 
 
 @torch.library.register_fake("cvkernels::mask_counts")
@@ -134,8 +176,35 @@ def _dice_stats_torch(input, target, activation, ignore_index):
     return torch.stack([(p * t).sum((0, 2)), pk.sum((0, 2)), t.sum((0, 2))], dim=1)
 
 
+def _cuda_dice_args(input, target, ignore_index):
+    N, C, size, labels = _dice_meta(input, target)
+    ct = torch.float32 if input.dtype in (torch.float16, torch.bfloat16) else input.dtype
+    x = input.detach().to(ct).contiguous()
+    if labels:
+        lab = target.to(torch.int64).contiguous()
+        bad = ((lab < 0) | (lab >= C)) & (lab != ignore_index)
+        if bool(bad.any()):
+            raise ValueError(f"target label {int(lab[bad][0])} is outside [0, {C}) and is not ignore_index")
+        return N, C, size, ct, x, lab, None
+    return N, C, size, ct, x, None, target.detach().to(ct).contiguous()
+
+
+def _dice_stats_cuda(input, target, activation, ignore_index):
+    N, C, size, labels = _dice_meta(input, target)
+    if C > 64:
+        return _dice_stats_torch(input, target, activation, ignore_index)
+    N, C, size, ct, x, lab, dense = _cuda_dice_args(input, target, ignore_index)
+    mod = kernels(x.device)
+    partial = torch.empty((mod.dice_stats_blocks(N * size), C, 3), dtype=torch.float64, device=x.device)
+    stats = torch.empty((C, 3), dtype=torch.float64, device=x.device)
+    mod.dice_stats(0 if ct == torch.float32 else 1, x.data_ptr(), 0 if lab is None else lab.data_ptr(),
+                   0 if dense is None else dense.data_ptr(), N, C, size, activation, ignore_index, partial.data_ptr(),
+                   stats.data_ptr(), *stream_args(x.device))
+    return stats
+
+
 lib.impl("dice_stats", _dice_stats_cpu, "CPU")
-lib.impl("dice_stats", _dice_stats_torch, "CUDA")
+lib.impl("dice_stats", _dice_stats_cuda, "CUDA")
 
 
 @torch.library.register_fake("cvkernels::dice_stats")
@@ -176,8 +245,22 @@ def _dice_backward_torch(grad, input, target, activation, ignore_index):
     return gx.to(input.dtype)
 
 
+def _dice_backward_cuda(grad, input, target, activation, ignore_index):
+    N, C, size, labels = _dice_meta(input, target)
+    if C > 64:
+        return _dice_backward_torch(grad, input, target, activation, ignore_index)
+    N, C, size, ct, x, lab, dense = _cuda_dice_args(input, target, ignore_index)
+    g = grad.detach().to(torch.float64).contiguous()
+    gx = torch.empty_like(x)
+    kernels(x.device).dice_stats_backward(0 if ct == torch.float32 else 1, x.data_ptr(),
+                                          0 if lab is None else lab.data_ptr(), 0 if dense is None else dense.data_ptr(),
+                                          N, C, size, activation, ignore_index, g.data_ptr(), gx.data_ptr(),
+                                          *stream_args(x.device))
+    return gx.to(input.dtype)
+
+
 lib.impl("_dice_stats_backward", _dice_backward_cpu, "CPU")
-lib.impl("_dice_stats_backward", _dice_backward_torch, "CUDA")
+lib.impl("_dice_stats_backward", _dice_backward_cuda, "CUDA")
 
 
 @torch.library.register_fake("cvkernels::_dice_stats_backward")
@@ -233,8 +316,20 @@ def _pairwise_torch(a, b, dice):
     return torch.where(den > 0, num / den.clamp(min=1), torch.zeros_like(num))
 
 
+def _pairwise_cuda(a, b, dice):
+    _pairwise_meta(a, b)
+    N, M, H, W = a.shape[0], b.shape[0], a.shape[1], a.shape[2]
+    au, bu = _u8_planes(a), _u8_planes(b)
+    out = torch.empty((N, M), dtype=torch.float32, device=a.device)
+    bits = torch.empty(((N + M) * H * ((W + 63) // 64),), dtype=torch.int64, device=a.device)
+    info = torch.empty(((N + M) * 5,), dtype=torch.int64, device=a.device)
+    kernels(a.device).pairwise_masks(au.data_ptr(), N, bu.data_ptr(), M, H, W, dice, 0, out.data_ptr(),
+                                     bits.data_ptr(), info.data_ptr(), *stream_args(a.device))
+    return out
+
+
 lib.impl("pairwise_masks", _pairwise_cpu, "CPU")
-lib.impl("pairwise_masks", _pairwise_torch, "CUDA")
+lib.impl("pairwise_masks", _pairwise_cuda, "CUDA")
 
 
 @torch.library.register_fake("cvkernels::pairwise_masks")
