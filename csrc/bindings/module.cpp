@@ -9,4 +9,5 @@ PYBIND11_MODULE(_C, m) {
   cvk::bindings::register_roi(m);
   cvk::bindings::register_eval(m);
   cvk::bindings::register_masks(m);
+  cvk::bindings::register_rle(m);
 }

@@ -1,0 +1,155 @@
+// Bindings of COCO RLE: RLEs cross the boundary as (h, w, compressed counts bytes) tuples;
+// strings are parsed and written in C++, in parallel over masks or pairs.
+#include <pybind11/numpy.h>
+#include <pybind11/stl.h>
+
+#include <stdexcept>
+
+#include "bindings/bindings.h"
+#include "common/thread_pool.h"
+#include "masks/rle.h"
+
+namespace py = pybind11;
+
+namespace cvk {
+namespace bindings {
+namespace {
+
+using Obj = std::tuple<int64_t, int64_t, py::bytes>;
+
+// Parses every RLE (in parallel); a malformed one raises ValueError naming its index.
+std::vector<rle::Rle> parse(const std::vector<Obj>& objs) {
+  const int64_t n = static_cast<int64_t>(objs.size());
+  std::vector<std::string> strs(n);
+  std::vector<int64_t> hs(n), ws(n);
+  for (int64_t i = 0; i < n; ++i) {
+    hs[i] = std::get<0>(objs[i]);
+    ws[i] = std::get<1>(objs[i]);
+    strs[i] = std::get<2>(objs[i]);  // copy out while holding the GIL
+    if (hs[i] < 0 || ws[i] < 0) throw std::invalid_argument("RLE " + std::to_string(i) + ": negative size");
+  }
+  std::vector<rle::Rle> out(n);
+  std::vector<std::string> why(n);
+  std::vector<uint8_t> ok(n, 1);
+  {
+    py::gil_scoped_release nogil;
+    parallel_for(0, n, 16, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i)
+        ok[i] = rle::from_string(strs[i].data(), strs[i].size(), hs[i], ws[i], out[i], why[i]);
+    });
+  }
+  for (int64_t i = 0; i < n; ++i)
+    if (!ok[i]) throw std::invalid_argument("malformed RLE " + std::to_string(i) + ": " + why[i]);
+  return out;
+}
+
+std::vector<Obj> to_objs(const std::vector<rle::Rle>& rs) {
+  const int64_t n = static_cast<int64_t>(rs.size());
+  std::vector<std::string> strs(n);
+  {
+    py::gil_scoped_release nogil;
+    parallel_for(0, n, 16, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) strs[i] = rle::to_string(rs[i]);
+    });
+  }
+  std::vector<Obj> out;
+  out.reserve(n);
+  for (int64_t i = 0; i < n; ++i) out.emplace_back(rs[i].h, rs[i].w, py::bytes(strs[i]));
+  return out;
+}
+
+}  // namespace
+
+void register_rle(py::module_& m) {
+  m.def("rle_encode", [](uintptr_t masks, int64_t h, int64_t w, int64_t n) {
+    std::vector<rle::Rle> rs;
+    {
+      py::gil_scoped_release nogil;
+      rs.resize(n);
+      parallel_for(0, n, 4, [&](int64_t i0, int64_t i1) {
+        auto part = rle::encode(reinterpret_cast<const uint8_t*>(masks) + i0 * h * w, h, w, i1 - i0);
+        for (int64_t i = i0; i < i1; ++i) rs[i] = std::move(part[i - i0]);
+      });
+    }
+    return to_objs(rs);
+  });
+  m.def("rle_decode", [](const std::vector<Obj>& objs, uintptr_t out) {
+    const std::vector<rle::Rle> rs = parse(objs);
+    py::gil_scoped_release nogil;
+    std::vector<int64_t> off(rs.size() + 1, 0);
+    for (size_t i = 0; i < rs.size(); ++i) off[i + 1] = off[i] + rs[i].h * rs[i].w;
+    parallel_for(0, static_cast<int64_t>(rs.size()), 4, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i)
+        rle::decode({rs[i]}, reinterpret_cast<uint8_t*>(out) + off[i]);
+    });
+  });
+  m.def("rle_area", [](const std::vector<Obj>& objs) {
+    const std::vector<rle::Rle> rs = parse(objs);
+    py::array_t<uint32_t> a(static_cast<py::ssize_t>(rs.size()));
+    for (size_t i = 0; i < rs.size(); ++i) a.mutable_data()[i] = static_cast<uint32_t>(rle::area(rs[i]));
+    return a;
+  });
+  m.def("rle_to_bbox", [](const std::vector<Obj>& objs) {
+    const std::vector<rle::Rle> rs = parse(objs);
+    py::array_t<double> bb({static_cast<py::ssize_t>(rs.size()), py::ssize_t(4)});
+    for (size_t i = 0; i < rs.size(); ++i) rle::to_bbox(rs[i], bb.mutable_data() + 4 * i);
+    return bb;
+  });
+  m.def("rle_merge", [](const std::vector<Obj>& objs, bool intersect) {
+    const std::vector<rle::Rle> rs = parse(objs);
+    std::vector<const rle::Rle*> ptrs;
+    for (const auto& r : rs) ptrs.push_back(&r);
+    return to_objs({rle::merge(ptrs, intersect)})[0];
+  });
+  m.def("rle_iou", [](const std::vector<Obj>& dt, const std::vector<Obj>& gt, std::vector<uint8_t> crowd) {
+    const std::vector<rle::Rle> d = parse(dt), g = parse(gt);
+    if (!crowd.empty() && crowd.size() != g.size())
+      throw std::invalid_argument("iscrowd must have one entry per ground-truth RLE");
+    py::array_t<double> out({static_cast<py::ssize_t>(d.size()), static_cast<py::ssize_t>(g.size())});
+    double* o = out.mutable_data();
+    {
+      py::gil_scoped_release nogil;
+      const int64_t D = static_cast<int64_t>(d.size());
+      parallel_for(0, D, 8, [&](int64_t i0, int64_t i1) {
+        std::vector<rle::Rle> part(d.begin() + i0, d.begin() + i1);
+        rle::iou(part, g, crowd.empty() ? nullptr : crowd.data(), o + i0 * g.size());
+      });
+    }
+    return out;
+  });
+  m.def("rle_from_polygons", [](const std::vector<std::vector<double>>& polys, int64_t h, int64_t w) {
+    std::vector<rle::Rle> rs;
+    for (size_t i = 0; i < polys.size(); ++i) {
+      const auto& p = polys[i];
+      if (p.size() < 6 || p.size() % 2)
+        throw std::invalid_argument("polygon " + std::to_string(i) +
+                                    " needs at least 3 points (x, y pairs), got " + std::to_string(p.size()) +
+                                    " numbers");
+      rs.push_back(rle::from_polygon(p.data(), static_cast<int64_t>(p.size() / 2), h, w));
+    }
+    return to_objs(rs);
+  });
+  m.def("rle_from_bboxes", [](py::array_t<double, py::array::c_style | py::array::forcecast> bb, int64_t h, int64_t w) {
+    std::vector<rle::Rle> rs;
+    for (py::ssize_t i = 0; i < bb.shape(0); ++i) rs.push_back(rle::from_bbox(bb.data() + 4 * i, h, w));
+    return to_objs(rs);
+  });
+  m.def("rle_from_counts", [](const std::vector<std::vector<int64_t>>& counts, int64_t h, int64_t w) {
+    std::vector<rle::Rle> rs;
+    for (size_t i = 0; i < counts.size(); ++i) {
+      rle::Rle r;
+      r.h = h;
+      r.w = w;
+      for (int64_t c : counts[i]) {
+        if (c < 0 || c > 0xffffffffLL)
+          throw std::invalid_argument("uncompressed RLE " + std::to_string(i) + ": a count out of range");
+        r.cnts.push_back(static_cast<uint32_t>(c));
+      }
+      rs.push_back(std::move(r));
+    }
+    return to_objs(rs);
+  });
+}
+
+}  // namespace bindings
+}  // namespace cvk

@@ -1,0 +1,340 @@
+// COCO RLE, pycocotools' algorithms re-expressed (see rle.h). Encoding finds run ends by
+// scanning 32 bytes at a time for a change (most of a mask is inside long runs); everything
+// else walks the runs. Batched entry points thread over masks or pairs.
+#include "masks/rle.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+
+namespace cvk {
+namespace rle {
+namespace {
+
+// Index of the first byte in [i, n) that differs from v, or n.
+inline int64_t next_change(const uint8_t* m, int64_t i, int64_t n, uint8_t v) {
+  // Word-at-a-time: 8 bytes equal to v compare as one uint64.
+  const uint64_t pattern = 0x0101010101010101ULL * v;
+  while (i + 8 <= n) {
+    uint64_t x;
+    std::memcpy(&x, m + i, 8);
+    const uint64_t diff = x ^ pattern;
+    if (diff) return i + (__builtin_ctzll(diff) >> 3);
+    i += 8;
+  }
+  while (i < n && m[i] == v) ++i;
+  return i;
+}
+
+}  // namespace
+
+std::vector<Rle> encode(const uint8_t* masks, int64_t h, int64_t w, int64_t n) {
+  std::vector<Rle> out(static_cast<size_t>(n));
+  const int64_t a = h * w;
+  for (int64_t k = 0; k < n; ++k) {
+    const uint8_t* m = masks + k * a;
+    Rle& r = out[k];
+    r.h = h;
+    r.w = w;
+    uint8_t v = 0;
+    int64_t i = 0;
+    for (;;) {
+      const int64_t e = next_change(m, i, a, v);
+      r.cnts.push_back(static_cast<uint32_t>(e - i));
+      if (e >= a) break;
+      v = m[e];
+      i = e;
+    }
+  }
+  return out;
+}
+
+void decode(const std::vector<Rle>& rs, uint8_t* out) {
+  for (const Rle& r : rs) {
+    uint8_t v = 0;
+    for (uint32_t c : r.cnts) {
+      std::memset(out, v, c);
+      out += c;
+      v = !v;
+    }
+  }
+}
+
+std::string to_string(const Rle& r) {
+  std::string s;
+  s.reserve(r.cnts.size() * 2);
+  for (size_t i = 0; i < r.cnts.size(); ++i) {
+    int64_t x = r.cnts[i];
+    if (i > 2) x -= static_cast<int64_t>(r.cnts[i - 2]);
+    bool more = true;
+    while (more) {
+      char c = static_cast<char>(x & 0x1f);
+      x >>= 5;  // arithmetic shift: negative deltas end at -1
+      more = (c & 0x10) ? x != -1 : x != 0;
+      if (more) c |= 0x20;
+      s.push_back(static_cast<char>(c + 48));
+    }
+  }
+  return s;
+}
+
+bool from_string(const char* s, size_t n, int64_t h, int64_t w, Rle& out, std::string& why) {
+  out.h = h;
+  out.w = w;
+  out.cnts.clear();
+  size_t p = 0;
+  uint64_t total = 0;
+  while (p < n) {
+    int64_t x = 0;
+    int k = 0;
+    bool more = true;
+    while (more) {
+      if (p >= n) {
+        why = "truncated number";
+        return false;
+      }
+      const int c = static_cast<unsigned char>(s[p]) - 48;
+      if (c < 0 || c > 63) {
+        why = "character outside '0'..'o'";
+        return false;
+      }
+      if (k > 12) {
+        why = "number too long";
+        return false;
+      }
+      x |= static_cast<int64_t>(c & 0x1f) << (5 * k);
+      more = c & 0x20;
+      ++p;
+      ++k;
+      if (!more && (c & 0x10)) x |= static_cast<int64_t>(-1) * (int64_t(1) << (5 * k));
+    }
+    const size_t m = out.cnts.size();
+    if (m > 2) x += static_cast<int64_t>(out.cnts[m - 2]);
+    if (x < 0 || x > 0xffffffffLL) {
+      why = "a run length out of range";
+      return false;
+    }
+    out.cnts.push_back(static_cast<uint32_t>(x));
+    total += static_cast<uint64_t>(x);
+  }
+  if (total != static_cast<uint64_t>(h * w)) {
+    why = "run lengths add up to " + std::to_string(total) + ", not h*w = " + std::to_string(h * w);
+    return false;
+  }
+  return true;
+}
+
+uint64_t area(const Rle& r) {
+  uint64_t a = 0;
+  for (size_t j = 1; j < r.cnts.size(); j += 2) a += r.cnts[j];
+  return a;
+}
+
+void to_bbox(const Rle& r, double* bb) {
+  const uint32_t h = static_cast<uint32_t>(r.h), w = static_cast<uint32_t>(r.w);
+  const size_t m = (r.cnts.size() / 2) * 2;
+  if (m == 0 || h == 0) {
+    bb[0] = bb[1] = bb[2] = bb[3] = 0;
+    return;
+  }
+  uint32_t xs = w, ys = h, xe = 0, ye = 0, cc = 0, xp = 0;
+  for (size_t j = 0; j < m; ++j) {
+    cc += r.cnts[j];
+    const uint32_t t = cc - static_cast<uint32_t>(j % 2), y = t % h, x = (t - y) / h;
+    if (j % 2 == 0) {
+      xp = x;
+    } else if (xp < x) {  // the run wraps to another column: it spans every row
+      ys = 0;
+      ye = h - 1;
+    }
+    xs = std::min(xs, x);
+    xe = std::max(xe, x);
+    ys = std::min(ys, y);
+    ye = std::max(ye, y);
+  }
+  bb[0] = xs;
+  bb[2] = static_cast<double>(xe - xs + 1);
+  bb[1] = ys;
+  bb[3] = static_cast<double>(ye - ys + 1);
+}
+
+Rle merge(const std::vector<const Rle*>& rs, bool intersect) {
+  Rle out;
+  if (rs.empty()) return out;
+  out = *rs[0];
+  for (size_t i = 1; i < rs.size(); ++i) {
+    const Rle& B = *rs[i];
+    if (B.h != out.h || B.w != out.w) return Rle{};  // pycocotools: an empty 0 x 0 result
+    const Rle A = out;
+    std::vector<uint32_t> cnts;
+    uint32_t ca = A.cnts.empty() ? 0 : A.cnts[0], cb = B.cnts.empty() ? 0 : B.cnts[0];
+    bool v = false, va = false, vb = false;
+    size_t a = 1, b = 1;
+    uint32_t cc = 0, ct = 1;
+    while (ct > 0) {
+      const uint32_t c = std::min(ca, cb);
+      cc += c;
+      ct = 0;
+      ca -= c;
+      if (!ca && a < A.cnts.size()) {
+        ca = A.cnts[a++];
+        va = !va;
+      }
+      ct += ca;
+      cb -= c;
+      if (!cb && b < B.cnts.size()) {
+        cb = B.cnts[b++];
+        vb = !vb;
+      }
+      ct += cb;
+      const bool vp = v;
+      v = intersect ? (va && vb) : (va || vb);
+      if (v != vp || ct == 0) {
+        cnts.push_back(cc);
+        cc = 0;
+      }
+    }
+    out.cnts = std::move(cnts);
+  }
+  return out;
+}
+
+void iou(const std::vector<Rle>& dt, const std::vector<Rle>& gt, const uint8_t* crowd,
+         double* out) {
+  const size_t D = dt.size(), G = gt.size();
+  std::vector<double> db(4 * D), gb(4 * G);
+  for (size_t d = 0; d < D; ++d) to_bbox(dt[d], &db[4 * d]);
+  for (size_t g = 0; g < G; ++g) to_bbox(gt[g], &gb[4 * g]);
+  for (size_t d = 0; d < D; ++d)
+    for (size_t g = 0; g < G; ++g) {
+      const bool cr = crowd && crowd[g];
+      double& o = out[d * G + g];
+      // Bounding boxes first (pycocotools' bbIou, crowd-aware): no overlap, no work.
+      const double* A = &db[4 * d];
+      const double* B = &gb[4 * g];
+      o = 0;
+      const double bw = std::fmin(A[2] + A[0], B[2] + B[0]) - std::fmax(A[0], B[0]);
+      if (bw <= 0) continue;
+      const double bh = std::fmin(A[3] + A[1], B[3] + B[1]) - std::fmax(A[1], B[1]);
+      if (bh <= 0) continue;
+      if (dt[d].h != gt[g].h || dt[d].w != gt[g].w) {
+        o = -1;
+        continue;
+      }
+      const std::vector<uint32_t>& ra = dt[d].cnts;
+      const std::vector<uint32_t>& rb = gt[g].cnts;
+      uint32_t ca = ra[0], cb = rb[0], ct = 1, inter = 0, uni = 0;
+      size_t a = 1, b = 1;
+      bool va = false, vb = false;
+      while (ct > 0) {
+        const uint32_t c = std::min(ca, cb);
+        if (va || vb) {
+          uni += c;
+          if (va && vb) inter += c;
+        }
+        ct = 0;
+        ca -= c;
+        if (!ca && a < ra.size()) {
+          ca = ra[a++];
+          va = !va;
+        }
+        ct += ca;
+        cb -= c;
+        if (!cb && b < rb.size()) {
+          cb = rb[b++];
+          vb = !vb;
+        }
+        ct += cb;
+      }
+      if (inter == 0) {
+        uni = 1;
+      } else if (cr) {
+        uni = static_cast<uint32_t>(area(dt[d]));
+      }
+      o = static_cast<double>(inter) / static_cast<double>(uni);
+    }
+}
+
+Rle from_polygon(const double* xy, int64_t k, int64_t h, int64_t w) {
+  // Upsample 5x and walk every edge pixel by pixel along its longer axis.
+  const double scale = 5;
+  std::vector<int> x(k + 1), y(k + 1);
+  for (int64_t j = 0; j < k; ++j) x[j] = static_cast<int>(scale * xy[2 * j] + .5);
+  for (int64_t j = 0; j < k; ++j) y[j] = static_cast<int>(scale * xy[2 * j + 1] + .5);
+  x[k] = x[0];
+  y[k] = y[0];
+  std::vector<int> u, v;
+  for (int64_t j = 0; j < k; ++j) {
+    int xs = x[j], xe = x[j + 1], ys = y[j], ye = y[j + 1];
+    const int dx = std::abs(xe - xs), dy = std::abs(ys - ye);
+    const bool flip = (dx >= dy && xs > xe) || (dx < dy && ys > ye);
+    if (flip) {
+      std::swap(xs, xe);
+      std::swap(ys, ye);
+    }
+    const double s = dx >= dy ? static_cast<double>(ye - ys) / dx : static_cast<double>(xe - xs) / dy;
+    if (dx >= dy) {
+      for (int d = 0; d <= dx; ++d) {
+        const int t = flip ? dx - d : d;
+        u.push_back(t + xs);
+        v.push_back(static_cast<int>(ys + s * t + .5));
+      }
+    } else {
+      for (int d = 0; d <= dy; ++d) {
+        const int t = flip ? dy - d : d;
+        v.push_back(t + ys);
+        u.push_back(static_cast<int>(xs + s * t + .5));
+      }
+    }
+  }
+  // Where the boundary crosses a column centre, back at 1x: the first row inside.
+  std::vector<uint32_t> a;
+  for (size_t j = 1; j < u.size(); ++j) {
+    if (u[j] == u[j - 1]) continue;
+    double xd = static_cast<double>(u[j] < u[j - 1] ? u[j] : u[j] - 1);
+    xd = (xd + .5) / scale - .5;
+    if (std::floor(xd) != xd || xd < 0 || xd > static_cast<double>(w - 1)) continue;
+    double yd = static_cast<double>(v[j] < v[j - 1] ? v[j] : v[j - 1]);
+    yd = (yd + .5) / scale - .5;
+    if (yd < 0) {
+      yd = 0;
+    } else if (yd > static_cast<double>(h)) {
+      yd = static_cast<double>(h);
+    }
+    yd = std::ceil(yd);
+    a.push_back(static_cast<uint32_t>(static_cast<int>(xd) * static_cast<int>(h) + static_cast<int>(yd)));
+  }
+  // Crossings sorted, as differences; zero-length runs merged into the next.
+  a.push_back(static_cast<uint32_t>(h * w));
+  std::sort(a.begin(), a.end());
+  uint32_t p = 0;
+  for (uint32_t& t : a) {
+    const uint32_t cur = t;
+    t -= p;
+    p = cur;
+  }
+  Rle r;
+  r.h = h;
+  r.w = w;
+  size_t j = 0;
+  r.cnts.push_back(a[j++]);
+  while (j < a.size()) {
+    if (a[j] > 0) {
+      r.cnts.push_back(a[j++]);
+    } else {
+      ++j;
+      if (j < a.size()) r.cnts.back() += a[j++];
+    }
+  }
+  return r;
+}
+
+Rle from_bbox(const double* bb, int64_t h, int64_t w) {
+  const double xs = bb[0], xe = xs + bb[2], ys = bb[1], ye = ys + bb[3];
+  const double xy[8] = {xs, ys, xs, ye, xe, ye, xe, ys};
+  return from_polygon(xy, 4, h, w);
+}
+
+}  // namespace rle
+}  // namespace cvk
