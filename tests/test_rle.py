@@ -1,0 +1,91 @@
+"""cvkernels.mask against pycocotools.mask (the oracle): byte-identical counts, equal values,
+dtypes and shapes on random masks (empty, full, single pixel, one row, one column, large),
+polygons, boxes, uncompressed RLE; malformed input raises ValueError, never crashes."""
+
+import numpy as np
+import pytest
+
+from cvkernels import mask as cm
+
+pm = pytest.importorskip("pycocotools.mask")
+
+
+def random_masks(rng, h, w, n):
+    yy, xx = np.mgrid[:h, :w]
+    m = np.zeros((h, w, n), np.uint8)
+    for k in range(n):
+        cy, cx = rng.uniform(0, h), rng.uniform(0, w)
+        ry, rx = rng.uniform(1, h), rng.uniform(1, w)
+        m[:, :, k] = (((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2 <= 1) ^ (rng.uniform(size=(h, w)) < 0.02)
+    m[:, :, 0] = 0  # empty
+    m[:, :, 1] = 1  # full
+    m[:, :, 2] = 0
+    m[h // 2, w // 2, 2] = 1  # a single pixel
+    m[:, :, 3] = 0
+    m[h - 1, :, 3] = 1  # one row
+    m[:, :, 4] = 0
+    m[:, 0, 4] = 1  # one column
+    return np.asfortranarray(m)
+
+
+@pytest.mark.parametrize("h,w", [(1, 1), (1, 17), (23, 1), (37, 53), (300, 211)])
+def test_same_as_pycocotools(rng, h, w):
+    m = random_masks(rng, h, w, 9)
+    a, b = pm.encode(m), cm.encode(m)
+    assert a == b  # byte-identical counts
+    np.testing.assert_array_equal(pm.decode(a), cm.decode(b))
+    assert cm.decode(b).flags.f_contiguous and cm.decode(b).dtype == np.uint8
+    np.testing.assert_array_equal(pm.area(a), cm.area(b))
+    assert cm.area(b).dtype == pm.area(a).dtype
+    np.testing.assert_array_equal(pm.toBbox(a), cm.toBbox(b))
+    assert pm.merge(a) == cm.merge(b) and pm.merge(a, 1) == cm.merge(b, 1)
+    crowd = list(rng.integers(0, 2, 9))
+    np.testing.assert_array_equal(pm.iou(a, a, crowd), cm.iou(b, b, crowd))
+    # single masks and single RLEs
+    assert pm.encode(m[:, :, 5]) == cm.encode(m[:, :, 5])
+    np.testing.assert_array_equal(pm.decode(a[5]), cm.decode(b[5]))
+    assert pm.area(a[5]) == cm.area(b[5])
+    np.testing.assert_array_equal(pm.toBbox(a[5]), cm.toBbox(b[5]))
+
+
+def test_from_py_objects(rng):
+    h, w = 120, 90
+    polys = [list(rng.uniform(-5, 100, 2 * k)) for k in (3, 4, 7, 12)]
+    assert pm.frPyObjects(polys, h, w) == cm.frPyObjects(polys, h, w)
+    boxes = np.concatenate([rng.uniform(-10, 80, (6, 2)), rng.uniform(0, 60, (6, 2))], 1)
+    assert pm.frPyObjects(boxes, h, w) == cm.frPyObjects(boxes, h, w)
+    # pycocotools sends a list of 4-lists to frBbox, which then rejects a list: we accept it
+    assert pm.frPyObjects(boxes, h, w) == cm.frPyObjects(boxes.tolist(), h, w)
+    runs = {"size": [h, w], "counts": [100, 30, h * w - 130]}
+    assert pm.frPyObjects(runs, h, w) == cm.frPyObjects(runs, h, w)
+    assert pm.frPyObjects([runs], h, w) == cm.frPyObjects([runs], h, w)
+    # merge of a polygon annotation's parts, as COCO.annToRLE does
+    assert pm.merge(pm.frPyObjects(polys, h, w)) == cm.merge(cm.frPyObjects(polys, h, w))
+    # boxes IoU
+    np.testing.assert_array_equal(pm.iou(boxes, boxes[:3], [0, 1, 0]), cm.iou(boxes, boxes[:3], [0, 1, 0]))
+    assert cm.iou([], boxes, []) == []
+
+
+def test_dense_interop(rng):
+    masks = rng.uniform(size=(5, 31, 17)) > 0.5
+    rles = cm.to_rle(masks)
+    assert rles == pm.encode(np.asfortranarray(masks.transpose(1, 2, 0).astype(np.uint8)))
+    np.testing.assert_array_equal(cm.from_rle(rles), masks.astype(np.uint8))
+
+
+def test_malformed_input_is_an_error(rng):
+    good = cm.encode(random_masks(rng, 20, 20, 6))[5]
+    with pytest.raises(ValueError, match="character outside"):
+        cm.decode({"size": [20, 20], "counts": b"\x01\x02"})
+    with pytest.raises(ValueError, match="truncated"):
+        cm.area({"size": [20, 20], "counts": good["counts"] + b"o"})  # 'o' = 63: continues, then ends
+    with pytest.raises(ValueError, match="add up to"):
+        cm.decode({"size": [21, 20], "counts": good["counts"]})
+    with pytest.raises(ValueError, match="at least 3 points"):
+        cm.frPyObjects([[1.0, 2.0, 3.0, 4.0, 5.0]], 10, 10)
+    with pytest.raises(ValueError, match="at least 3 points"):
+        cm.frPyObjects([[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], [1.0, 2.0]], 10, 10)
+    with pytest.raises(ValueError, match="'size'"):
+        cm.area([{"counts": b"0"}])
+    with pytest.raises(ValueError, match="both"):
+        cm.iou([good], np.zeros((1, 4)), [0])
