@@ -14,7 +14,7 @@ Differences from pycocotools, each a bug fix (documented in README.md):
     maxDets lacks 100) and works with fewer than three maxDets;
   * a ground truth without "iscrowd" counts as not crowd (pycocotools raises KeyError).
 evaluate() and accumulate() print nothing; summarize() prints pycocotools' twelve lines.
-Only iouType "bbox" is implemented so far ("segm" and "keypoints" raise NotImplementedError).
+iouType "bbox" and "segm" are implemented ("keypoints" raises NotImplementedError).
 """
 
 from __future__ import annotations
@@ -103,6 +103,7 @@ class COCO:
         then says what is missing."""
         self._index = None
         self._columns_cache = None
+        self._rle_cache = None
         try:
             self._columns(self._is_result)
         except ValueError:
@@ -267,7 +268,19 @@ class COCO:
                 ann["id"] = i + 1
                 ann["iscrowd"] = 0
         elif anns and "segmentation" in anns[0]:
-            raise NotImplementedError("segmentation results are not supported yet (iouType 'bbox' only)")
+            from . import mask as mask_utils
+
+            dataset["categories"] = copy.deepcopy(self.dataset.get("categories", []))
+            for i, ann in enumerate(anns):
+                segm = ann["segmentation"]
+                if not isinstance(segm, dict) or isinstance(segm.get("counts"), list):
+                    raise ValueError(f"result {i}: segmentation results must be compressed RLEs "
+                                     "({'size': [h, w], 'counts': bytes}), as in pycocotools")
+                ann["area"] = mask_utils.area(segm)
+                if "bbox" not in ann:
+                    ann["bbox"] = mask_utils.toBbox(segm)
+                ann["id"] = i + 1
+                ann["iscrowd"] = 0
         elif anns:
             raise ValueError("results need a 'bbox' (keypoint and caption results are not supported)")
         dataset["annotations"] = anns
@@ -283,6 +296,38 @@ class COCO:
              "category_id": int(r[6])}
             for r in data
         ]
+
+    def annToRLE(self, ann):
+        """The annotation's segmentation as a compressed RLE (polygons are rasterized and
+        merged, uncompressed RLE compressed), as pycocotools."""
+        from . import mask as mask_utils
+
+        img = self.imgs.get(ann["image_id"])
+        if img is None or "height" not in img or "width" not in img:
+            raise ValueError(f"annotation {ann.get('id')!r}: image {ann['image_id']!r} has no height / width")
+        h, w = img["height"], img["width"]
+        segm = ann.get("segmentation")
+        if segm is None:
+            raise ValueError(f"annotation {ann.get('id')!r} has no 'segmentation'")
+        if isinstance(segm, list):
+            return mask_utils.merge(mask_utils.frPyObjects(segm, h, w))
+        if isinstance(segm.get("counts"), list):
+            return mask_utils.frPyObjects(segm, h, w)
+        return segm
+
+    def annToMask(self, ann):
+        """The annotation's segmentation as an (h, w) uint8 mask."""
+        from . import mask as mask_utils
+
+        return mask_utils.decode(self.annToRLE(ann))
+
+    def _rles(self):
+        """(h, w, counts) of every annotation's segmentation, dataset order; cached."""
+        if getattr(self, "_rle_cache", None) is None:
+            from .mask import _obj
+
+            self._rle_cache = [_obj(self.annToRLE(a), i) for i, a in enumerate(self.dataset.get("annotations", []))]
+        return self._rle_cache
 
     # --- columnar view for the evaluator ---------------------------------------------------
 
@@ -412,7 +457,7 @@ class COCOeval:
 
     Args:
         cocoGt, cocoDt: COCO objects (ground truth, results from loadRes).
-        iouType: "bbox" (the default is "segm", as in pycocotools, which is not implemented yet).
+        iouType: "bbox" or "segm" (the default, as in pycocotools).
     """
 
     def __init__(self, cocoGt=None, cocoDt=None, iouType="segm"):
@@ -435,8 +480,8 @@ class COCOeval:
         """Match detections to ground truth for every image, category, area range and IoU
         threshold (pycocotools' evaluateImg), in C++ on the thread pool."""
         p = self.params
-        if p.iouType != "bbox":
-            raise NotImplementedError(f"iouType {p.iouType!r} is not implemented yet; use 'bbox'")
+        if p.iouType not in ("bbox", "segm"):
+            raise NotImplementedError(f"iouType {p.iouType!r} is not implemented; use 'bbox' or 'segm'")
         if self.cocoGt is None or self.cocoDt is None:
             raise ValueError("COCOeval needs cocoGt and cocoDt")
         p.imgIds = list(np.unique(p.imgIds))
@@ -467,6 +512,10 @@ class COCOeval:
         _threads.sync()
         self._ev = _C.CocoEval(list(map(float, p.iouThrs)), list(map(float, p.recThrs)), area_rng,
                                [int(m) for m in p.maxDets], len(p.imgIds), K, gi, gk, gb, ga, gc, di, dk, db, da, ds)
+        if p.iouType == "segm":
+            g_rles, d_rles = self.cocoGt._rles(), self.cocoDt._rles()
+            pick = lambda rles, sel: rles if isinstance(sel, slice) else [rles[i] for i in sel]  # noqa: E731
+            self._ev.set_masks(pick(g_rles, gsel), pick(d_rles, dsel))
         self._ev.evaluate()
         self._paramsEval = _copy_params(p)
         self._evalImgs = None
@@ -636,7 +685,16 @@ class COCOeval:
                         ious[img, cat] = []
                         continue
                     dets, gts = g[0], g[1]
-                    ious[img, cat] = _C.bbox_iou_xywh(db[dets], gb[gts], gc[gts]) if len(dets) and len(gts) else []
+                    if not (len(dets) and len(gts)):
+                        ious[img, cat] = []
+                    elif p.iouType == "segm":
+                        gr = self.cocoGt._rles()
+                        dr = self.cocoDt._rles()
+                        gs = np.arange(len(gr))[self._gt_sel][gts]
+                        ds = np.arange(len(dr))[self._dt_sel][dets]
+                        ious[img, cat] = _C.rle_iou([dr[i] for i in ds], [gr[i] for i in gs], [int(v) for v in gc[gts]])
+                    else:
+                        ious[img, cat] = _C.bbox_iou_xywh(db[dets], gb[gts], gc[gts])
             self._ious = ious
         return self._ious
 

@@ -213,8 +213,11 @@ def test_bad_input(tmp_path):
     del no_area["annotations"][0]["area"]
     with pytest.raises(ValueError, match="annotation 0 has no 'area'"):
         evaluate(no_area, dets)
-    with pytest.raises(NotImplementedError, match="segm"):
-        e = COCOeval(g, g.loadRes(copy.deepcopy(dets)))  # pycocotools' default iouType
+    with pytest.raises(ValueError, match="has no 'segmentation'"):
+        e = COCOeval(g, g.loadRes(copy.deepcopy(dets)))  # pycocotools' default iouType: segm
+        e.evaluate()
+    with pytest.raises(NotImplementedError, match="keypoints"):
+        e = COCOeval(g, g.loadRes(copy.deepcopy(dets)), "keypoints")
         e.evaluate()
     with pytest.raises(RuntimeError, match="evaluate"):
         COCOeval(g, g, "bbox").accumulate()
@@ -376,3 +379,46 @@ def test_json_reader_falls_back_for_unusual_files(tmp_path):
     g_path, d_path = _files(tmp_path, gt, unknown)
     with pytest.raises(ValueError, match="images not in the ground truth"):
         COCO(g_path).loadRes(d_path)
+
+
+# --- segmentation ----------------------------------------------------------------------------
+
+def run_segm(C, E, gt, dets, setup=None):
+    def go():
+        g = C()
+        g.dataset = copy.deepcopy(gt)
+        g.createIndex()
+        e = E(g, g.loadRes(copy.deepcopy(dets)), "segm")
+        if setup:
+            setup(e.params)
+        e.evaluate()
+        e.accumulate()
+        e.summarize()
+        return e
+
+    return quiet(go)
+
+
+@requires_pycocotools
+@pytest.mark.parametrize("seed", [0, 1])
+def test_segm_identical_to_pycocotools(seed):
+    from cvkernels.bench.coco_data import with_segmentations
+
+    gt, dets = with_segmentations(*synthetic_coco(max(40, N_IMAGES // 5), 6, seed=seed, crowd_frac=0.05), seed=seed)
+    ours, theirs = run_segm(COCO, COCOeval, gt, dets), run_segm(PyCOCO, PyCOCOeval, gt, dets)
+    assert_same(ours, theirs)
+    key = next(k for k, v in theirs.ious.items() if len(v))
+    np.testing.assert_array_equal(np.asarray(ours.ious[key]), np.asarray(theirs.ious[key]))
+    setup = lambda p: setattr(p, "useCats", 0)  # noqa: E731
+    assert_same(run_segm(COCO, COCOeval, gt, dets, setup), run_segm(PyCOCO, PyCOCOeval, gt, dets, setup))
+
+
+def test_ann_to_mask_and_rle():
+    from cvkernels.bench.coco_data import with_segmentations
+
+    gt, _ = with_segmentations(*synthetic_coco(5, 2, seed=0))
+    c = COCO(gt)
+    ann = next(a for a in gt["annotations"] if not a["iscrowd"])
+    m = c.annToMask(ann)
+    assert m.shape == (480, 640) and m.dtype == np.uint8 and m.sum() > 0
+    assert c.annToRLE(ann)["size"] == [480, 640]

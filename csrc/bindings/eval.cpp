@@ -67,6 +67,14 @@ class PyCocoEval {
     ev_->evaluate();
   }
 
+  // Segmentation: one RLE (h, w, compressed counts) per annotation, in the arrays' order.
+  void set_masks(const std::vector<std::tuple<int64_t, int64_t, py::bytes>>& gt,
+                 const std::vector<std::tuple<int64_t, int64_t, py::bytes>>& dt) {
+    gt_rles_ = parse_rles(gt, "ground truth");
+    dt_rles_ = parse_rles(dt, "result");
+    ev_->use_masks(&gt_rles_, &dt_rles_);
+  }
+
   py::tuple accumulate(const std::vector<int64_t>& cats, const std::vector<int64_t>& areas,
                        const std::vector<int64_t>& max_dets, const std::vector<int64_t>& images) {
     const py::ssize_t K = cats.size(), A = areas.size(), M = max_dets.size();
@@ -104,7 +112,20 @@ class PyCocoEval {
   }
 
  private:
+  static std::vector<rle::Rle> parse_rles(const std::vector<std::tuple<int64_t, int64_t, py::bytes>>& objs,
+                                          const char* side) {
+    std::vector<rle::Rle> out(objs.size());
+    for (size_t i = 0; i < objs.size(); ++i) {
+      const std::string s = std::get<2>(objs[i]);
+      std::string why;
+      if (!rle::from_string(s.data(), s.size(), std::get<0>(objs[i]), std::get<1>(objs[i]), out[i], why))
+        throw std::invalid_argument(std::string(side) + " segmentation " + std::to_string(i) + ": malformed RLE: " + why);
+    }
+    return out;
+  }
+
   std::vector<py::object> keep_;  // the arrays the evaluator points into
+  std::vector<rle::Rle> gt_rles_, dt_rles_;
   std::unique_ptr<eval::CocoEval> ev_;
   int64_t T_ = 0, R_ = 0;
 };
@@ -118,6 +139,7 @@ void register_eval(py::module_& m) {
                     Arr<uint8_t>, Arr<int64_t>, Arr<int64_t>, Arr<double>, Arr<double>,
                     Arr<double>>())
       .def("evaluate", &PyCocoEval::evaluate)
+      .def("set_masks", &PyCocoEval::set_masks)
       .def("accumulate", &PyCocoEval::accumulate)
       .def("group", &PyCocoEval::group);
   m.def(

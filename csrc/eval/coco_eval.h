@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "masks/rle.h"
+
 namespace cvk {
 namespace eval {
 
@@ -38,6 +40,13 @@ class CocoEval {
  public:
   CocoEval(CocoParams params, int64_t num_images, int64_t num_cats, Annotations gt,
            Annotations dt);
+
+  // Segmentation: IoU of masks (RLEs, one per annotation, same order as gt / dt) instead of
+  // boxes. The vectors must outlive the evaluator.
+  void use_masks(const std::vector<rle::Rle>* gt, const std::vector<rle::Rle>* dt) {
+    gt_rle_ = gt;
+    dt_rle_ = dt;
+  }
 
   // Matches every (category, image) group for every area range and IoU threshold.
   void evaluate();
@@ -92,6 +101,8 @@ class CocoEval {
   // itself is recomputed for evalImgs, so the common path stores one byte, not five.
   std::vector<uint8_t> state_;
   std::vector<int64_t> npig_;  // (group, area): non-ignored ground truth
+  const std::vector<rle::Rle>* gt_rle_ = nullptr;
+  const std::vector<rle::Rle>* dt_rle_ = nullptr;
 };
 
 // pycocotools' bounding-box IoU (maskApi.c bbIou): boxes (x, y, w, h), crowd ground truth

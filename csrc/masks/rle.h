@@ -35,6 +35,8 @@ Rle merge(const std::vector<const Rle*>& rs, bool intersect);
 // the detection's area. -1 where the sizes differ.
 void iou(const std::vector<Rle>& dt, const std::vector<Rle>& gt, const uint8_t* crowd,
          double* out);
+void iou(const Rle* const* dt, size_t D, const Rle* const* gt, size_t G, const uint8_t* crowd,
+         double* out);
 // Polygon (k points x, y) rasterized as pycocotools does (5x upsampled boundary).
 Rle from_polygon(const double* xy, int64_t k, int64_t h, int64_t w);
 Rle from_bbox(const double* bb, int64_t h, int64_t w);

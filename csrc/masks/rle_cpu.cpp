@@ -202,7 +202,18 @@ Rle merge(const std::vector<const Rle*>& rs, bool intersect) {
 
 void iou(const std::vector<Rle>& dt, const std::vector<Rle>& gt, const uint8_t* crowd,
          double* out) {
-  const size_t D = dt.size(), G = gt.size();
+  std::vector<const Rle*> d, g;
+  for (const Rle& r : dt) d.push_back(&r);
+  for (const Rle& r : gt) g.push_back(&r);
+  iou(d.data(), d.size(), g.data(), g.size(), crowd, out);
+}
+
+void iou(const Rle* const* dtp, size_t D, const Rle* const* gtp, size_t G, const uint8_t* crowd,
+         double* out) {
+  struct View {  // dt[d] / gt[g] as references
+    const Rle* const* p;
+    const Rle& operator[](size_t i) const { return *p[i]; }
+  } dt{dtp}, gt{gtp};
   std::vector<double> db(4 * D), gb(4 * G);
   for (size_t d = 0; d < D; ++d) to_bbox(dt[d], &db[4 * d]);
   for (size_t g = 0; g < G; ++g) to_bbox(gt[g], &gb[4 * g]);

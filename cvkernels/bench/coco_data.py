@@ -54,3 +54,35 @@ def synthetic_coco(n_images=50, n_cats=8, gt_per_image=7.2, dets_per_image=42, s
                          "score": float(score)})
     gt = {"info": {"description": "synthetic"}, "images": images, "annotations": anns, "categories": cats}
     return gt, dets
+
+
+def with_segmentations(gt, dets, seed=0, points=12, jitter=0.05):
+    """Adds segmentations: polygons for ground truth (compressed-RLE crowds), compressed RLEs
+    (from jittered polygons) for detections, whose boxes are dropped (segm results)."""
+    import copy
+
+    from cvkernels import mask as mask_utils
+
+    rng = np.random.default_rng(seed)
+    gt, dets = copy.deepcopy(gt), copy.deepcopy(dets)
+    sizes = {im["id"]: (im["height"], im["width"]) for im in gt["images"]}
+
+    def polygon(b, jit):
+        x, y, w, h = b
+        t = np.linspace(0, 2 * np.pi, points, endpoint=False)
+        r = 1 + rng.normal(0, jit, points)
+        return [float(v) for v in np.ravel(np.stack([x + w / 2 * (1 + r * np.cos(t)), y + h / 2 * (1 + r * np.sin(t))], 1))]
+
+    for a in gt["annotations"]:
+        h, w = sizes[a["image_id"]]
+        if a["iscrowd"]:
+            rle = mask_utils.frPyObjects([polygon(a["bbox"], 0.0)], h, w)[0]
+            a["segmentation"] = {"size": rle["size"], "counts": rle["counts"].decode()}
+        else:
+            a["segmentation"] = [polygon(a["bbox"], 0.0)]
+    for d in dets:
+        h, w = sizes[d["image_id"]]
+        rle = mask_utils.frPyObjects([polygon(d["bbox"], jitter)], h, w)[0]
+        d["segmentation"] = {"size": rle["size"], "counts": rle["counts"].decode()}
+        del d["bbox"]
+    return gt, dets
