@@ -104,6 +104,7 @@ class COCO:
         self._index = None
         self._columns_cache = None
         self._rle_cache = None
+        self._rle_set_cache = None
         try:
             self._columns(self._is_result)
         except ValueError:
@@ -329,6 +330,13 @@ class COCO:
             self._rle_cache = [_obj(self.annToRLE(a), i) for i, a in enumerate(self.dataset.get("annotations", []))]
         return self._rle_cache
 
+    def _rle_set(self):
+        """The segmentations parsed in C++ (once per COCO object, like pycocotools' own
+        conversion of segmentations at evaluation), for the evaluator."""
+        if getattr(self, "_rle_set_cache", None) is None:
+            self._rle_set_cache = _C.RleSet(self._rles())
+        return self._rle_set_cache
+
     # --- columnar view for the evaluator ---------------------------------------------------
 
     def _columns(self, is_result):
@@ -513,9 +521,9 @@ class COCOeval:
         self._ev = _C.CocoEval(list(map(float, p.iouThrs)), list(map(float, p.recThrs)), area_rng,
                                [int(m) for m in p.maxDets], len(p.imgIds), K, gi, gk, gb, ga, gc, di, dk, db, da, ds)
         if p.iouType == "segm":
-            g_rles, d_rles = self.cocoGt._rles(), self.cocoDt._rles()
-            pick = lambda rles, sel: rles if isinstance(sel, slice) else [rles[i] for i in sel]  # noqa: E731
-            self._ev.set_masks(pick(g_rles, gsel), pick(d_rles, dsel))
+            g_set, d_set = self.cocoGt._rle_set(), self.cocoDt._rle_set()
+            index = lambda n, sel: np.arange(n, dtype=np.int64)[sel]  # noqa: E731
+            self._ev.set_masks(g_set, index(len(g_set), gsel), d_set, index(len(d_set), dsel))
         self._ev.evaluate()
         self._paramsEval = _copy_params(p)
         self._evalImgs = None

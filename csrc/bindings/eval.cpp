@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "bindings/bindings.h"
+#include "common/thread_pool.h"
 #include "eval/coco_eval.h"
 #include "eval/match.h"
 #include "eval/coco_json.h"
@@ -25,6 +26,33 @@ py::array_t<T> to_numpy(const std::vector<T>& v) {
   std::copy(v.begin(), v.end(), out.mutable_data());
   return out;
 }
+
+// Parsed RLEs of a COCO object's annotations (parsed in parallel, once).
+struct RleSet {
+  std::vector<rle::Rle> rles;
+  explicit RleSet(const std::vector<std::tuple<int64_t, int64_t, py::bytes>>& objs) {
+    const int64_t n = static_cast<int64_t>(objs.size());
+    std::vector<std::string> strs(n);
+    std::vector<int64_t> hs(n), ws(n);
+    for (int64_t i = 0; i < n; ++i) {
+      hs[i] = std::get<0>(objs[i]);
+      ws[i] = std::get<1>(objs[i]);
+      strs[i] = std::get<2>(objs[i]);
+    }
+    rles.resize(n);
+    std::vector<std::string> why(n);
+    std::vector<uint8_t> ok(n, 1);
+    {
+      py::gil_scoped_release nogil;
+      parallel_for(0, n, 256, [&](int64_t i0, int64_t i1) {
+        for (int64_t i = i0; i < i1; ++i)
+          ok[i] = rle::from_string(strs[i].data(), strs[i].size(), hs[i], ws[i], rles[i], why[i]);
+      });
+    }
+    for (int64_t i = 0; i < n; ++i)
+      if (!ok[i]) throw std::invalid_argument("segmentation " + std::to_string(i) + ": malformed RLE: " + why[i]);
+  }
+};
 
 class PyCocoEval {
  public:
@@ -67,12 +95,21 @@ class PyCocoEval {
     ev_->evaluate();
   }
 
-  // Segmentation: one RLE (h, w, compressed counts) per annotation, in the arrays' order.
-  void set_masks(const std::vector<std::tuple<int64_t, int64_t, py::bytes>>& gt,
-                 const std::vector<std::tuple<int64_t, int64_t, py::bytes>>& dt) {
-    gt_rles_ = parse_rles(gt, "ground truth");
-    dt_rles_ = parse_rles(dt, "result");
-    ev_->use_masks(&gt_rles_, &dt_rles_);
+  // Segmentation: the RLEs of the annotations the arrays hold, as sets (parsed once per COCO
+  // object) and the index of each annotation in its set.
+  void set_masks(const RleSet& gt, Arr<int64_t> gt_index, const RleSet& dt, Arr<int64_t> dt_index) {
+    auto pick = [](const RleSet& set, const Arr<int64_t>& index) {
+      std::vector<const rle::Rle*> out(static_cast<size_t>(index.size()));
+      for (py::ssize_t i = 0; i < index.size(); ++i) {
+        const int64_t k = index.data()[i];
+        if (k < 0 || k >= static_cast<int64_t>(set.rles.size()))
+          throw std::invalid_argument("mask index out of range");
+        out[i] = &set.rles[k];
+      }
+      return out;
+    };
+    gt_sets_ = {py::cast(gt), py::cast(dt)};  // keep the sets alive
+    ev_->use_masks(pick(gt, gt_index), pick(dt, dt_index));
   }
 
   py::tuple accumulate(const std::vector<int64_t>& cats, const std::vector<int64_t>& areas,
@@ -112,20 +149,8 @@ class PyCocoEval {
   }
 
  private:
-  static std::vector<rle::Rle> parse_rles(const std::vector<std::tuple<int64_t, int64_t, py::bytes>>& objs,
-                                          const char* side) {
-    std::vector<rle::Rle> out(objs.size());
-    for (size_t i = 0; i < objs.size(); ++i) {
-      const std::string s = std::get<2>(objs[i]);
-      std::string why;
-      if (!rle::from_string(s.data(), s.size(), std::get<0>(objs[i]), std::get<1>(objs[i]), out[i], why))
-        throw std::invalid_argument(std::string(side) + " segmentation " + std::to_string(i) + ": malformed RLE: " + why);
-    }
-    return out;
-  }
-
   std::vector<py::object> keep_;  // the arrays the evaluator points into
-  std::vector<rle::Rle> gt_rles_, dt_rles_;
+  std::vector<py::object> gt_sets_;
   std::unique_ptr<eval::CocoEval> ev_;
   int64_t T_ = 0, R_ = 0;
 };
@@ -133,6 +158,9 @@ class PyCocoEval {
 }  // namespace
 
 void register_eval(py::module_& m) {
+  py::class_<RleSet>(m, "RleSet")
+      .def(py::init<const std::vector<std::tuple<int64_t, int64_t, py::bytes>>&>())
+      .def("__len__", [](const RleSet& s) { return s.rles.size(); });
   py::class_<PyCocoEval>(m, "CocoEval")
       .def(py::init<std::vector<double>, std::vector<double>, Arr<double>, std::vector<int64_t>,
                     int64_t, int64_t, Arr<int64_t>, Arr<int64_t>, Arr<double>, Arr<double>,

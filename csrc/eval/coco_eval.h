@@ -41,11 +41,11 @@ class CocoEval {
   CocoEval(CocoParams params, int64_t num_images, int64_t num_cats, Annotations gt,
            Annotations dt);
 
-  // Segmentation: IoU of masks (RLEs, one per annotation, same order as gt / dt) instead of
-  // boxes. The vectors must outlive the evaluator.
-  void use_masks(const std::vector<rle::Rle>* gt, const std::vector<rle::Rle>* dt) {
-    gt_rle_ = gt;
-    dt_rle_ = dt;
+  // Segmentation: IoU of masks (one RLE per annotation, same order as gt / dt) instead of
+  // boxes. The RLEs must outlive the evaluator.
+  void use_masks(std::vector<const rle::Rle*> gt, std::vector<const rle::Rle*> dt) {
+    gt_rle_ = std::move(gt);
+    dt_rle_ = std::move(dt);
   }
 
   // Matches every (category, image) group for every area range and IoU threshold.
@@ -101,8 +101,7 @@ class CocoEval {
   // itself is recomputed for evalImgs, so the common path stores one byte, not five.
   std::vector<uint8_t> state_;
   std::vector<int64_t> npig_;  // (group, area): non-ignored ground truth
-  const std::vector<rle::Rle>* gt_rle_ = nullptr;
-  const std::vector<rle::Rle>* dt_rle_ = nullptr;
+  std::vector<const rle::Rle*> gt_rle_, dt_rle_;  // empty: boxes
 };
 
 // pycocotools' bounding-box IoU (maskApi.c bbIou): boxes (x, y, w, h), crowd ground truth

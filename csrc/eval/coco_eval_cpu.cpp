@@ -152,10 +152,10 @@ void CocoEval::load_group(int64_t g, GroupScratch& sc) const {
     std::copy(gt_.box + 4 * gts[j], gt_.box + 4 * gts[j] + 4, &sc.gbox[4 * j]);
     sc.crowd[j] = gt_.crowd[gts[j]];
   }
-  if (gt_rle_ != nullptr) {  // segmentation: mask IoU (pycocotools' rleIou)
+  if (!gt_rle_.empty() || !dt_rle_.empty()) {  // segmentation: mask IoU (pycocotools' rleIou)
     std::vector<const rle::Rle*> dr(D), gr(G);
-    for (int64_t d = 0; d < D; ++d) dr[d] = &(*dt_rle_)[dets[d]];
-    for (int64_t j = 0; j < G; ++j) gr[j] = &(*gt_rle_)[gts[j]];
+    for (int64_t d = 0; d < D; ++d) dr[d] = dt_rle_[dets[d]];
+    for (int64_t j = 0; j < G; ++j) gr[j] = gt_rle_[gts[j]];
     rle::iou(dr.data(), D, gr.data(), G, sc.crowd.data(), sc.iou.data());
     return;
   }

@@ -82,14 +82,14 @@ def _cpu_name() -> str:
 
 
 def all_cases(quick: bool = False, only: Optional[List[str]] = None) -> List[Case]:
-    from . import boxes, coco, masks, nms, roi
+    from . import boxes, coco, masks, nms, rle, roi
 
     # Build an area's inputs only when one of its cases may be asked for (--only matches case
     # names; these are the words the names of each area's cases contain).
     words = {boxes: ("box",), nms: ("nms",), roi: ("roi",), coco: ("COCO", "coco"),
-             masks: ("dice", "iou", "mask")}
+             masks: ("dice", "iou", "mask"), rle: ("RLE", "segm")}
     cases = []
-    for area in (boxes, nms, roi, masks, coco):
+    for area in (boxes, nms, roi, masks, coco, rle):
         if only and not any(w in o or o in w for o in only for w in words[area]):
             continue
         cases += area.cases(quick=quick)
@@ -130,7 +130,14 @@ def run(threads: Optional[int] = None, quick: bool = False, only: Optional[List[
     print("-" * len(header), file=file)
     rows = []
     for case in all_cases(quick=quick, only=only):
-        times = {label: time_call(fn) for label, fn in case.impls.items()}
+        times = {}
+        for label, fn in case.impls.items():
+            try:
+                times[label] = time_call(fn)
+            except Exception as e:  # noqa: BLE001  (a peer that cannot run this input)
+                if label == OURS:
+                    raise
+                print(f"{case.name:<44} {label:<28} failed: {type(e).__name__}: {str(e)[:60]}", file=file)
         ours = times.get(OURS)
         for label, t in times.items():
             ratio = "" if ours is None or label == OURS else f"{t / ours:.1f}x"
