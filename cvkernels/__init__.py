@@ -13,6 +13,7 @@ from .ap import average_precision, match_detections
 from .masks import dice_loss, dice_score, iou_score, pairwise_mask_dice, pairwise_mask_iou
 from .nms import batched_nms, batched_soft_nms, multiclass_nms, nms, soft_nms
 from .roi import roi_align, roi_pool
+from .conv import dilated_conv2d
 from .boxes import (
     box_area,
     box_convert,
@@ -33,7 +34,7 @@ def __getattr__(name):
     if name in ("nn", "coco"):
         import importlib
 
-        return importlib.import_module(".nn", __name__)
+        return importlib.import_module("." + name, __name__)
     raise AttributeError(f"module 'cvkernels' has no attribute {name!r}")
 
 
@@ -58,6 +59,7 @@ __all__ = [
     "complete_box_iou_loss",
     "distance_box_iou",
     "dice_loss",
+    "dilated_conv2d",
     "dice_score",
     "distance_box_iou_loss",
     "generalized_box_iou",

@@ -23,6 +23,7 @@ void register_roi(pybind11::module_& m);
 void register_eval(pybind11::module_& m);
 void register_masks(pybind11::module_& m);
 void register_rle(pybind11::module_& m);
+void register_conv(pybind11::module_& m);
 
 }  // namespace bindings
 }  // namespace cvk

@@ -10,4 +10,5 @@ PYBIND11_MODULE(_C, m) {
   cvk::bindings::register_eval(m);
   cvk::bindings::register_masks(m);
   cvk::bindings::register_rle(m);
+  cvk::bindings::register_conv(m);
 }

@@ -14,6 +14,6 @@ def ensure_registered() -> None:
     global _registered
     if _registered:
         return
-    from . import boxes, masks, nms, roi  # noqa: F401  (define the ops at import)
+    from . import boxes, conv, masks, nms, roi  # noqa: F401  (define the ops at import)
 
     _registered = True

@@ -11,6 +11,7 @@ from .boxes import (
     generalized_box_iou,
 )
 from . import masks
+from .conv import dilated_conv2d
 from .nms import batched_nms, multiclass_nms, nms, soft_nms
 from .roi import roi_align, roi_pool
 
@@ -20,6 +21,7 @@ __all__ = [
     "box_iou",
     "box_iou_loss",
     "complete_box_iou",
+    "dilated_conv2d",
     "distance_box_iou",
     "generalized_box_iou",
     "masks",

@@ -1,0 +1,193 @@
+// Dilated convolution as GEMM (gemm.h) with implicit im2col: for each image and group, the
+// output (Cout/G x Ho*Wo) = weights (Cout/G x K) * columns (K x Ho*Wo), K = Cin/G*KH*KW, where
+// column (ci, kh, kw) of output pixel (oh, ow) is the input pixel it multiplies (0 outside).
+// The forward packs those columns straight from the image into the GEMM's panels, so no
+// K x Ho*Wo buffer is built and no zero-inflated (dilated) kernel is ever formed.
+// Backward: weight gradient = grad_out * columns^T (the same implicit packing, transposed),
+// input gradient = weights^T * grad_out into a column buffer, then scattered back (col2im)
+// with threads over input channels, so every sum runs in a fixed order (deterministic).
+// Cost: 2 * N * Cout * Ho*Wo * K flops forward, twice that backward.
+#include "conv/conv_cpu.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "common/cvk.h"
+#include "common/thread_pool.h"
+#include "conv/gemm.h"
+
+namespace cvk {
+namespace conv {
+namespace {
+
+// Column value (k, p) of image x (one group's Cin/G channels).
+template <class T>
+struct Columns {
+  const T* x;
+  ConvShape s;
+  int64_t cin;  // channels of the group
+  int64_t K() const { return cin * s.KH * s.KW; }
+  int64_t P() const { return s.Ho * s.Wo; }
+  T at(int64_t k, int64_t p) const {
+    const int64_t ci = k / (s.KH * s.KW), r = k % (s.KH * s.KW), kh = r / s.KW, kw = r % s.KW;
+    const int64_t oh = p / s.Wo, ow = p % s.Wo;
+    const int64_t ih = oh * s.sh - s.pt + kh * s.dh, iw = ow * s.sw - s.pl + kw * s.dw;
+    return (ih >= 0 && ih < s.H && iw >= 0 && iw < s.W) ? x[(ci * s.H + ih) * s.W + iw] : T(0);
+  }
+  // B = columns (K x P): panels of NR output pixels. A panel's pixels fall into runs along
+  // output rows; for each k, a run reads one input row at stride sw, of which the in-image
+  // part [jlo, jhi) is found once (no per-pixel bounds test) and the rest is zero.
+  PackB<T> as_b() const {
+    const Columns c = *this;
+    return [c](int64_t k0, int64_t kc, int64_t n0, int64_t nc, T* panel) {
+      constexpr int64_t NR = Tiles<T>::NR;
+      const ConvShape& s = c.s;
+      for (int64_t j0 = 0; j0 < nc; j0 += NR) {
+        T* out = panel + (j0 / NR) * NR * kc;
+        const int64_t live = std::min(NR, nc - j0);
+        struct Run { int64_t j, len, h0, w0; };  // panel offset, length, input row / col of tap 0
+        Run runs[NR];
+        int64_t nruns = 0;
+        for (int64_t j = 0; j < live;) {
+          const int64_t p = n0 + j0 + j, oh = p / s.Wo, ow = p % s.Wo;
+          const int64_t len = std::min(live - j, s.Wo - ow);
+          runs[nruns++] = {j, len, oh * s.sh - s.pt, ow * s.sw - s.pl};
+          j += len;
+        }
+        for (int64_t k = 0; k < kc; ++k) {
+          const int64_t kk = k0 + k;
+          const int64_t ci = kk / (s.KH * s.KW), r = kk % (s.KH * s.KW);
+          const int64_t oh_off = (r / s.KW) * s.dh, ow_off = (r % s.KW) * s.dw;
+          const T* plane = c.x + ci * s.H * s.W;
+          T* o = out + NR * k;
+          std::fill(o + live, o + NR, T(0));
+          for (int64_t q = 0; q < nruns; ++q) {
+            const Run& run = runs[q];
+            T* dst = o + run.j;
+            const int64_t ih = run.h0 + oh_off, iw0 = run.w0 + ow_off;
+            if (ih < 0 || ih >= s.H) {
+              std::fill(dst, dst + run.len, T(0));
+              continue;
+            }
+            // in-image j: 0 <= iw0 + j*sw < W
+            const int64_t jlo = iw0 >= 0 ? 0 : std::min(run.len, (-iw0 + s.sw - 1) / s.sw);
+            const int64_t jhi = iw0 >= s.W ? 0 : std::min(run.len, (s.W - 1 - iw0) / s.sw + 1);
+            const T* src = plane + ih * s.W + iw0;
+            int64_t j = 0;
+            for (; j < jlo; ++j) dst[j] = T(0);
+            if (s.sw == 1)
+              for (; j < jhi; ++j) dst[j] = src[j];
+            else
+              for (; j < jhi; ++j) dst[j] = src[j * s.sw];
+            for (j = std::max(j, jlo); j < run.len; ++j) dst[j] = T(0);
+          }
+        }
+      }
+    };
+  }
+  // B = columns^T (P x K): panels of NR column indices k.
+  PackB<T> as_b_transposed() const {
+    const Columns c = *this;
+    return [c](int64_t p0, int64_t pc, int64_t n0, int64_t nc, T* panel) {
+      constexpr int64_t NR = Tiles<T>::NR;
+      for (int64_t j0 = 0; j0 < nc; j0 += NR) {
+        T* out = panel + (j0 / NR) * NR * pc;
+        for (int64_t q = 0; q < pc; ++q)
+          for (int64_t j = 0; j < NR; ++j)
+            out[NR * q + j] = (j0 + j < nc) ? c.at(n0 + j0 + j, p0 + q) : T(0);
+      }
+    };
+  }
+};
+
+template <class T>
+void forward(const T* x, const T* w, const T* bias, T* out, const ConvShape& s) {
+  const int64_t G = s.groups, cin = s.Cin / G, cout = s.Cout / G;
+  const int64_t K = cin * s.KH * s.KW, P = s.Ho * s.Wo;
+  for (int64_t n = 0; n < s.N; ++n)
+    for (int64_t g = 0; g < G; ++g) {
+      Columns<T> col{x + (n * s.Cin + g * cin) * s.H * s.W, s, cin};
+      T* o = out + (n * s.Cout + g * cout) * P;
+      gemm<T>(cout, P, K, pack_matrix_a<T>(w + g * cout * K, K, false), col.as_b(), o, P, false);
+      if (bias) {
+        parallel_for(0, cout, 8, [&](int64_t c0, int64_t c1) {
+          for (int64_t c = c0; c < c1; ++c) {
+            const T b = bias[g * cout + c];
+            for (int64_t p = 0; p < P; ++p) o[c * P + p] += b;
+          }
+        });
+      }
+    }
+}
+
+template <class T>
+void backward(const T* gout, const T* x, const T* w, T* gx, T* gw, T* gb, const ConvShape& s) {
+  const int64_t G = s.groups, cin = s.Cin / G, cout = s.Cout / G;
+  const int64_t K = cin * s.KH * s.KW, P = s.Ho * s.Wo;
+  if (gb) {
+    parallel_for(0, s.Cout, 4, [&](int64_t c0, int64_t c1) {
+      for (int64_t c = c0; c < c1; ++c) {
+        T acc = 0;
+        for (int64_t n = 0; n < s.N; ++n)
+          for (int64_t p = 0; p < P; ++p) acc += gout[(n * s.Cout + c) * P + p];
+        gb[c] = acc;
+      }
+    });
+  }
+  std::vector<T> dcol(gx ? static_cast<size_t>(K * P) : 0);
+  if (gx) std::fill(gx, gx + s.N * s.Cin * s.H * s.W, T(0));
+  for (int64_t g = 0; g < G; ++g) {
+    const T* wg = w + g * cout * K;
+    for (int64_t n = 0; n < s.N; ++n) {
+      const T* go = gout + (n * s.Cout + g * cout) * P;
+      Columns<T> col{x + (n * s.Cin + g * cin) * s.H * s.W, s, cin};
+      if (gw)  // grad_w[g] (cout x K) += grad_out (cout x P) * columns^T (P x K)
+        gemm<T>(cout, K, P, pack_matrix_a<T>(go, P, false), col.as_b_transposed(), gw + g * cout * K, K, n > 0);
+      if (gx) {
+        // columns' gradient (K x P) = w^T (K x cout) * grad_out (cout x P), then col2im.
+        gemm<T>(K, P, cout, pack_matrix_a<T>(wg, K, true), pack_matrix_b<T>(go, P, false), dcol.data(), P, false);
+        T* gxi = gx + (n * s.Cin + g * cin) * s.H * s.W;
+        parallel_for(0, cin, 1, [&](int64_t c0, int64_t c1) {
+          for (int64_t ci = c0; ci < c1; ++ci)
+            for (int64_t r = 0; r < s.KH * s.KW; ++r) {
+              const int64_t kh = r / s.KW, kw = r % s.KW;
+              const T* d = dcol.data() + (ci * s.KH * s.KW + r) * P;
+              T* plane = gxi + ci * s.H * s.W;
+              for (int64_t oh = 0; oh < s.Ho; ++oh) {
+                const int64_t ih = oh * s.sh - s.pt + kh * s.dh;
+                if (ih < 0 || ih >= s.H) continue;
+                for (int64_t ow = 0; ow < s.Wo; ++ow) {
+                  const int64_t iw = ow * s.sw - s.pl + kw * s.dw;
+                  if (iw >= 0 && iw < s.W) plane[ih * s.W + iw] += d[oh * s.Wo + ow];
+                }
+              }
+            }
+        });
+      }
+    }
+    if (gw && s.N == 0) std::fill(gw + g * cout * K, gw + (g + 1) * cout * K, T(0));
+  }
+}
+
+}  // namespace
+
+void conv2d_forward(int dtype, const void* x, const void* w, const void* bias, void* out,
+                    const ConvShape& s) {
+  dispatch_float(dtype, [&](auto zero) {
+    using T = decltype(zero);
+    forward<T>(static_cast<const T*>(x), static_cast<const T*>(w), static_cast<const T*>(bias),
+               static_cast<T*>(out), s);
+  });
+}
+
+void conv2d_backward(int dtype, const void* grad_out, const void* x, const void* w, void* grad_x,
+                     void* grad_w, void* grad_b, const ConvShape& s) {
+  dispatch_float(dtype, [&](auto zero) {
+    using T = decltype(zero);
+    backward<T>(static_cast<const T*>(grad_out), static_cast<const T*>(x), static_cast<const T*>(w),
+                static_cast<T*>(grad_x), static_cast<T*>(grad_w), static_cast<T*>(grad_b), s);
+  });
+}
+
+}  // namespace conv
+}  // namespace cvk

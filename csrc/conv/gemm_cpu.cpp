@@ -1,0 +1,136 @@
+#include "conv/gemm.h"
+
+#include <algorithm>
+#include <memory>
+#include <vector>
+
+#include "common/cpu_features.h"
+#include "common/thread_pool.h"
+
+namespace cvk {
+namespace conv {
+namespace {
+
+constexpr int64_t kKC = 256, kMC = 96, kNC = 1024;
+
+// Portable micro-kernel (double, or float without AVX2): an MR x NR block in a local array.
+template <class T>
+void micro_scalar(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, bool accumulate) {
+  constexpr int64_t MR = Tiles<T>::MR, NR = Tiles<T>::NR;
+  T acc[MR][NR] = {};
+  for (int64_t k = 0; k < kc; ++k)
+    for (int64_t i = 0; i < MR; ++i) {
+      const T x = a[MR * k + i];
+      for (int64_t j = 0; j < NR; ++j) acc[i][j] += x * b[NR * k + j];
+    }
+  for (int64_t i = 0; i < MR; ++i)
+    for (int64_t j = 0; j < NR; ++j) c[i * ldc + j] = accumulate ? c[i * ldc + j] + acc[i][j] : acc[i][j];
+}
+
+template <class T>
+void micro(int64_t kc, const T* a, const T* b, T* c, int64_t ldc, bool accumulate) {
+  if constexpr (sizeof(T) == 4) {
+    static_assert(Tiles<float>::MR == 6 && Tiles<float>::NR == 32, "micro-kernels are 6 x 32");
+    if (use_avx512()) return avx512::micro_6x32(kc, a, b, c, ldc, accumulate);
+    if (use_avx2()) {
+      avx2::micro_6x16(kc, a, 6, b, 32, c, ldc, accumulate);
+      return avx2::micro_6x16(kc, a, 6, b + 16, 32, c + 16, ldc, accumulate);
+    }
+  }
+  micro_scalar(kc, a, b, c, ldc, accumulate);
+}
+
+}  // namespace
+
+template <class T>
+void gemm(int64_t M, int64_t N, int64_t K, const PackA<T>& pack_a, const PackB<T>& pack_b, T* C,
+          int64_t ldc, bool accumulate) {
+  constexpr int64_t MR = Tiles<T>::MR, NR = Tiles<T>::NR;
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
+    if (!accumulate)
+      for (int64_t i = 0; i < M; ++i) std::fill(C + i * ldc, C + i * ldc + N, T(0));
+    return;
+  }
+  // Cut N into equal blocks of at most kNC, a multiple of the thread count, so that every
+  // thread gets the same share.
+  const int64_t threads = std::max<int64_t>(1, get_num_threads());
+  const int64_t per_thread = (N + threads * kNC - 1) / (threads * kNC);
+  const int64_t want = threads * per_thread;
+  const int64_t nc = std::max<int64_t>(NR, ((N + want - 1) / want + NR - 1) / NR * NR);
+  const int64_t tasks = (N + nc - 1) / nc;
+  parallel_for_each(tasks, [&](int64_t t) {
+    const int64_t n0 = t * nc, nn = std::min(nc, N - n0);
+    const int64_t npanels = (nn + NR - 1) / NR;
+    std::vector<T> bpack(static_cast<size_t>(npanels * NR * kKC));
+    std::vector<T> apack(static_cast<size_t>(((kMC + MR - 1) / MR) * MR * kKC));
+    T tmp[MR * NR];
+    for (int64_t k0 = 0; k0 < K; k0 += kKC) {
+      const int64_t kc = std::min(kKC, K - k0);
+      const bool acc = accumulate || k0 > 0;
+      pack_b(k0, kc, n0, nn, bpack.data());
+      for (int64_t m0 = 0; m0 < M; m0 += kMC) {
+        const int64_t mc = std::min(kMC, M - m0);
+        pack_a(m0, mc, k0, kc, apack.data());
+        for (int64_t jp = 0; jp < npanels; ++jp) {
+          const int64_t j0 = jp * NR, nr = std::min(NR, nn - j0);
+          const T* bp = bpack.data() + jp * NR * kc;
+          for (int64_t i0 = 0; i0 < mc; i0 += MR) {
+            const int64_t mr = std::min(MR, mc - i0);
+            const T* ap = apack.data() + (i0 / MR) * MR * kc;
+            T* c = C + (m0 + i0) * ldc + n0 + j0;
+            if (mr == MR && nr == NR) {
+              micro(kc, ap, bp, c, ldc, acc);
+            } else {  // edge tile through a local block
+              for (int64_t i = 0; i < mr; ++i)
+                for (int64_t j = 0; j < nr; ++j) tmp[i * NR + j] = acc ? c[i * ldc + j] : T(0);
+              micro(kc, ap, bp, tmp, NR, true);
+              for (int64_t i = 0; i < mr; ++i)
+                for (int64_t j = 0; j < nr; ++j) c[i * ldc + j] = tmp[i * NR + j];
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
+template <class T>
+PackA<T> pack_matrix_a(const T* A, int64_t lda, bool trans) {
+  return [=](int64_t m0, int64_t mc, int64_t k0, int64_t kc, T* panel) {
+    constexpr int64_t MR = Tiles<T>::MR;
+    for (int64_t i0 = 0; i0 < mc; i0 += MR) {
+      T* p = panel + (i0 / MR) * MR * kc;
+      for (int64_t k = 0; k < kc; ++k)
+        for (int64_t i = 0; i < MR; ++i) {
+          const int64_t m = m0 + i0 + i;
+          p[MR * k + i] = (i0 + i < mc) ? (trans ? A[(k0 + k) * lda + m] : A[m * lda + k0 + k]) : T(0);
+        }
+    }
+  };
+}
+
+template <class T>
+PackB<T> pack_matrix_b(const T* B, int64_t ldb, bool trans) {
+  return [=](int64_t k0, int64_t kc, int64_t n0, int64_t nc, T* panel) {
+    constexpr int64_t NR = Tiles<T>::NR;
+    for (int64_t j0 = 0; j0 < nc; j0 += NR) {
+      T* p = panel + (j0 / NR) * NR * kc;
+      for (int64_t k = 0; k < kc; ++k)
+        for (int64_t j = 0; j < NR; ++j) {
+          const int64_t n = n0 + j0 + j;
+          p[NR * k + j] = (j0 + j < nc) ? (trans ? B[n * ldb + k0 + k] : B[(k0 + k) * ldb + n]) : T(0);
+        }
+    }
+  };
+}
+
+template void gemm<float>(int64_t, int64_t, int64_t, const PackA<float>&, const PackB<float>&, float*, int64_t, bool);
+template void gemm<double>(int64_t, int64_t, int64_t, const PackA<double>&, const PackB<double>&, double*, int64_t, bool);
+template PackA<float> pack_matrix_a<float>(const float*, int64_t, bool);
+template PackA<double> pack_matrix_a<double>(const double*, int64_t, bool);
+template PackB<float> pack_matrix_b<float>(const float*, int64_t, bool);
+template PackB<double> pack_matrix_b<double>(const double*, int64_t, bool);
+
+}  // namespace conv
+}  // namespace cvk
