@@ -134,4 +134,9 @@ sys.exit(os.waitstatus_to_exitcode(status))
 
 
 def test_simd_level_reported():
-    assert cvkernels._C.simd_level() in ("avx2", "baseline")
+    assert cvkernels._C.simd_level() in ("avx512", "avx2", "baseline")
+    cvkernels._C.set_simd_enabled(False)
+    try:
+        assert cvkernels._C.simd_level() == "baseline"
+    finally:
+        cvkernels._C.set_simd_enabled(True)

@@ -13,7 +13,8 @@ void register_common(pybind11::module_& m) {
   m.def("set_simd_enabled", &cvk::set_simd_enabled);
   m.def("release_workspace", &cvk::release_workspace,
         "Free the cached scratch block some kernels reuse across calls");
-  m.def("simd_level", [] { return cvk::use_avx2() ? "avx2" : "baseline"; });
+  // avx512: the AVX-512 units (conv GEMM) run too; every other AVX2 kernel runs as with avx2.
+  m.def("simd_level", [] { return cvk::use_avx512() ? "avx512" : cvk::use_avx2() ? "avx2" : "baseline"; });
 }
 
 }  // namespace bindings

@@ -3,7 +3,7 @@
 // column (ci, kh, kw) of output pixel (oh, ow) is the input pixel it multiplies (0 outside).
 // The forward packs those columns straight from the image into the GEMM's panels, so no
 // K x Ho*Wo buffer is built and no zero-inflated (dilated) kernel is ever formed.
-// Backward: weight gradient = grad_out * columns^T (the same implicit packing, transposed),
+// Backward: weight gradient = grad_out * columns^T (columns written out once per image),
 // input gradient = weights^T * grad_out into a column buffer, then scattered back (col2im)
 // with threads over input channels, so every sum runs in a fixed order (deterministic).
 // Cost: 2 * N * Cout * Ho*Wo * K flops forward, twice that backward.
@@ -14,6 +14,7 @@
 
 #include "common/cvk.h"
 #include "common/thread_pool.h"
+#include "common/workspace.h"
 #include "conv/gemm.h"
 
 namespace cvk {
@@ -85,20 +86,36 @@ struct Columns {
       }
     };
   }
-  // B = columns^T (P x K): panels of NR column indices k.
-  PackB<T> as_b_transposed() const {
-    const Columns c = *this;
-    return [c](int64_t p0, int64_t pc, int64_t n0, int64_t nc, T* panel) {
-      constexpr int64_t NR = Tiles<T>::NR;
-      for (int64_t j0 = 0; j0 < nc; j0 += NR) {
-        T* out = panel + (j0 / NR) * NR * pc;
-        for (int64_t q = 0; q < pc; ++q)
-          for (int64_t j = 0; j < NR; ++j)
-            out[NR * q + j] = (j0 + j < nc) ? c.at(n0 + j0 + j, p0 + q) : T(0);
-      }
-    };
-  }
 };
+
+// The columns written out (K x P, row k = (ci, kh, kw)), threads over k; each output row reads
+// one input row at stride sw, zero where the tap falls outside the image.
+template <class T>
+void im2col(const T* x, const ConvShape& s, int64_t cin, T* col) {
+  const int64_t P = s.Ho * s.Wo;
+  parallel_for(0, cin * s.KH * s.KW, 4, [&](int64_t k0, int64_t k1) {
+    for (int64_t k = k0; k < k1; ++k) {
+      const int64_t ci = k / (s.KH * s.KW), r = k % (s.KH * s.KW);
+      const int64_t kh = r / s.KW, kw = r % s.KW;
+      const T* plane = x + ci * s.H * s.W;
+      const int64_t iw0 = kw * s.dw - s.pl;
+      const int64_t jlo = iw0 >= 0 ? 0 : std::min(s.Wo, (-iw0 + s.sw - 1) / s.sw);
+      const int64_t jhi = iw0 >= s.W ? 0 : std::min(s.Wo, (s.W - 1 - iw0) / s.sw + 1);
+      for (int64_t oh = 0; oh < s.Ho; ++oh) {
+        T* dst = col + k * P + oh * s.Wo;
+        const int64_t ih = oh * s.sh - s.pt + kh * s.dh;
+        if (ih < 0 || ih >= s.H || jhi <= jlo) {
+          std::fill(dst, dst + s.Wo, T(0));
+          continue;
+        }
+        const T* src = plane + ih * s.W + iw0;
+        std::fill(dst, dst + jlo, T(0));
+        for (int64_t j = jlo; j < jhi; ++j) dst[j] = src[j * s.sw];
+        std::fill(dst + jhi, dst + s.Wo, T(0));
+      }
+    }
+  });
+}
 
 template <class T>
 void forward(const T* x, const T* w, const T* bias, T* out, const ConvShape& s) {
@@ -134,24 +151,30 @@ void backward(const T* gout, const T* x, const T* w, T* gx, T* gw, T* gb, const 
       }
     });
   }
-  std::vector<T> dcol(gx ? static_cast<size_t>(K * P) : 0);
+  // Column buffers (K x P each): the image's columns for grad_w, their gradient for grad_x.
+  const size_t KP = static_cast<size_t>(K * P);
+  Scratch ws(((gw ? KP : 0) + (gx ? KP : 0)) * sizeof(T));
+  T* col = ws.as<T>();
+  T* dcol = ws.as<T>() + (gw ? KP : 0);
   if (gx) std::fill(gx, gx + s.N * s.Cin * s.H * s.W, T(0));
   for (int64_t g = 0; g < G; ++g) {
     const T* wg = w + g * cout * K;
     for (int64_t n = 0; n < s.N; ++n) {
       const T* go = gout + (n * s.Cout + g * cout) * P;
-      Columns<T> col{x + (n * s.Cin + g * cin) * s.H * s.W, s, cin};
-      if (gw)  // grad_w[g] (cout x K) += grad_out (cout x P) * columns^T (P x K)
-        gemm<T>(cout, K, P, pack_matrix_a<T>(go, P, false), col.as_b_transposed(), gw + g * cout * K, K, n > 0);
+      if (gw) {  // grad_w[g] (cout x K) += grad_out (cout x P) * columns^T (P x K)
+        im2col(x + (n * s.Cin + g * cin) * s.H * s.W, s, cin, col);
+        gemm<T>(cout, K, P, pack_matrix_a<T>(go, P, false), pack_matrix_b<T>(col, P, true), gw + g * cout * K, K,
+                n > 0);
+      }
       if (gx) {
         // columns' gradient (K x P) = w^T (K x cout) * grad_out (cout x P), then col2im.
-        gemm<T>(K, P, cout, pack_matrix_a<T>(wg, K, true), pack_matrix_b<T>(go, P, false), dcol.data(), P, false);
+        gemm<T>(K, P, cout, pack_matrix_a<T>(wg, K, true), pack_matrix_b<T>(go, P, false), dcol, P, false);
         T* gxi = gx + (n * s.Cin + g * cin) * s.H * s.W;
         parallel_for(0, cin, 1, [&](int64_t c0, int64_t c1) {
           for (int64_t ci = c0; ci < c1; ++ci)
             for (int64_t r = 0; r < s.KH * s.KW; ++r) {
               const int64_t kh = r / s.KW, kw = r % s.KW;
-              const T* d = dcol.data() + (ci * s.KH * s.KW + r) * P;
+              const T* d = dcol + (ci * s.KH * s.KW + r) * P;
               T* plane = gxi + ci * s.H * s.W;
               for (int64_t oh = 0; oh < s.Ho; ++oh) {
                 const int64_t ih = oh * s.sh - s.pt + kh * s.dh;

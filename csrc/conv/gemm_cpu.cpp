@@ -116,11 +116,18 @@ PackB<T> pack_matrix_b(const T* B, int64_t ldb, bool trans) {
     constexpr int64_t NR = Tiles<T>::NR;
     for (int64_t j0 = 0; j0 < nc; j0 += NR) {
       T* p = panel + (j0 / NR) * NR * kc;
-      for (int64_t k = 0; k < kc; ++k)
+      const int64_t nr = std::min(NR, nc - j0);
+      if (trans) {  // column j of the panel is row n0 + j0 + j of the stored matrix: read it along k
         for (int64_t j = 0; j < NR; ++j) {
-          const int64_t n = n0 + j0 + j;
-          p[NR * k + j] = (j0 + j < nc) ? (trans ? B[n * ldb + k0 + k] : B[(k0 + k) * ldb + n]) : T(0);
+          const T* src = B + (n0 + j0 + j) * ldb + k0;
+          for (int64_t k = 0; k < kc; ++k) p[NR * k + j] = j < nr ? src[k] : T(0);
         }
+      } else {
+        for (int64_t k = 0; k < kc; ++k) {
+          const T* src = B + (k0 + k) * ldb + n0 + j0;
+          for (int64_t j = 0; j < NR; ++j) p[NR * k + j] = j < nr ? src[j] : T(0);
+        }
+      }
     }
   };
 }

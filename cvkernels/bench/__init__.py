@@ -27,6 +27,7 @@ class Case:
     out_bytes: int = 0  # bytes the op writes: reported as GB/s next to memcpy's
     note: str = ""
     in_bytes: int = 0  # bytes the op reads (for input-bound ops): GB/s next to memcpy's
+    flops: int = 0  # floating-point operations: GFLOP/s next to torch.mm's
 
 
 def time_call(fn: Callable[[], object], min_time: float = 0.25, min_reps: int = 5, max_reps: int = 200) -> float:
@@ -62,6 +63,14 @@ def memcpy_bandwidth(nbytes: int = 64 << 20):
     return nbytes / t_copy / 1e9, nbytes / t_clone / 1e9
 
 
+def mm_gflops(n: int = 2048) -> float:
+    """GFLOP/s of torch.mm on n x n float32 matrices (2 n^3 flops)."""
+    import torch
+
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    return 2 * n**3 / time_call(lambda: torch.mm(a, b)) / 1e9
+
+
 def _fmt_time(t: float) -> str:
     if t >= 1:
         return f"{t:.3f} s"
@@ -82,14 +91,14 @@ def _cpu_name() -> str:
 
 
 def all_cases(quick: bool = False, only: Optional[List[str]] = None) -> List[Case]:
-    from . import boxes, coco, masks, nms, rle, roi
+    from . import boxes, coco, conv, masks, nms, rle, roi
 
     # Build an area's inputs only when one of its cases may be asked for (--only matches case
     # names; these are the words the names of each area's cases contain).
     words = {boxes: ("box",), nms: ("nms",), roi: ("roi",), coco: ("COCO", "coco"),
-             masks: ("dice", "iou", "mask"), rle: ("RLE", "segm")}
+             masks: ("dice", "iou", "mask"), rle: ("RLE", "segm"), conv: ("conv", "ASPP", "dilated")}
     cases = []
-    for area in (boxes, nms, roi, masks, coco, rle):
+    for area in (boxes, nms, roi, masks, coco, rle, conv):
         if only and not any(w in o or o in w for o in only for w in words[area]):
             continue
         cases += area.cases(quick=quick)
@@ -129,6 +138,7 @@ def run(threads: Optional[int] = None, quick: bool = False, only: Optional[List[
     print(header, file=file)
     print("-" * len(header), file=file)
     rows = []
+    mm_rate = None
     for case in all_cases(quick=quick, only=only):
         times = {}
         for label, fn in case.impls.items():
@@ -151,6 +161,12 @@ def run(threads: Optional[int] = None, quick: bool = False, only: Optional[List[
         if case.in_bytes and ours:
             print(f"{'':<44} {'input read GB/s (vs memcpy)':<28} {'':>10} {'':>8} "
                   f"{case.in_bytes / ours / 1e9:.1f} ({case.in_bytes / ours / 1e9 / copy_gbs:.2f})", file=file)
+        if case.flops and ours:
+            if mm_rate is None:
+                mm_rate = mm_gflops()
+            rates = ", ".join(f"{label} {case.flops / t / 1e9:.0f}" for label, t in times.items())
+            print(f"{'':<44} GFLOP/s: {rates} (torch.mm 2048^2: {mm_rate:.0f}; cvkernels at "
+                  f"{case.flops / ours / 1e9 / mm_rate:.2f} of it)", file=file)
         if case.note:
             print(f"{'':<44} note: {case.note}", file=file)
         file.flush()
