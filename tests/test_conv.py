@@ -9,7 +9,7 @@ import pytest
 
 import cvkernels
 from cvkernels import reference as ref
-from conftest import requires_torch, torch
+from conftest import requires_cuda, requires_torch, torch
 
 if torch is not None:
     import torch.nn.functional as F
@@ -250,3 +250,22 @@ def test_random_shapes_against_reference(rng):
         kw = dict(stride=s, padding=p, dilation=d, groups=g)
         np.testing.assert_allclose(cvkernels.dilated_conv2d(x, w, **kw), ref.dilated_conv2d(x, w, **kw), rtol=1e-10,
                                    atol=1e-10)
+
+
+@requires_cuda
+def test_cuda_matches_cpu():
+    g = torch.Generator().manual_seed(0)
+    for N, C, H, W, Co, k, s, p, d, grp in GRID:
+        x = torch.randn(N, C, H, W, generator=g, dtype=torch.float64, requires_grad=True)
+        w = torch.randn(Co, C // grp, k, k, generator=g, dtype=torch.float64, requires_grad=True)
+        b = torch.randn(Co, generator=g, dtype=torch.float64, requires_grad=True)
+        kw = dict(stride=s, padding=p, dilation=d, groups=grp)
+        want = cvkernels.dilated_conv2d(x, w, b, **kw)
+        xc, wc, bc = (t.detach().cuda().requires_grad_() for t in (x, w, b))
+        got = cvkernels.dilated_conv2d(xc, wc, bc, **kw)
+        torch.testing.assert_close(got.cpu(), want, rtol=1e-10, atol=1e-10)
+        go = torch.randn_like(want)
+        exp = torch.autograd.grad(want, (x, w, b), go)
+        res = torch.autograd.grad(got, (xc, wc, bc), go.cuda())
+        for a, e in zip(res, exp):
+            torch.testing.assert_close(a.cpu(), e, rtol=1e-9, atol=1e-9)

@@ -9,10 +9,7 @@ namespace bindings {
 void register_conv(pybind11::module_& m) {
   using cvk::conv::ConvShape;
   // shape: (N, Cin, H, W, Cout, KH, KW, sh, sw, pt, pl, dh, dw, groups, Ho, Wo)
-  auto to_shape = [](const std::vector<int64_t>& v) {
-    if (v.size() != 16) throw std::invalid_argument("conv shape needs 16 values");
-    return ConvShape{v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15]};
-  };
+  const auto to_shape = cvk::conv::conv_shape_from;
   m.def(
       "conv2d_forward",
       [to_shape](int dtype, uintptr_t x, uintptr_t w, uintptr_t bias, uintptr_t out, const std::vector<int64_t>& sh) {

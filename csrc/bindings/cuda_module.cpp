@@ -6,6 +6,7 @@
 #include "boxes/boxes_cuda.h"
 #include "nms/nms_cuda.h"
 #include "roi/roi_cuda.h"
+#include "conv/conv_cuda.h"
 #include "masks/masks_cuda.h"
 
 #include <pybind11/stl.h>
@@ -182,6 +183,23 @@ PYBIND11_MODULE(_C_cuda, m) {
         pairwise_masks_cuda(reinterpret_cast<const uint8_t*>(a), N, reinterpret_cast<const uint8_t*>(b), M,
                             H, W, dice, dtype, mptr(out), reinterpret_cast<uint64_t*>(bits), iptr(info),
                             sptr(s));
+      },
+      nogil());
+  m.def(
+      "conv2d_forward",
+      [](int dtype, uintptr_t x, uintptr_t w, uintptr_t bias, uintptr_t out, const std::vector<int64_t>& sh,
+         uintptr_t s) {
+        cvk::conv::conv2d_forward_cuda(dtype, cptr(x), cptr(w), bias ? cptr(bias) : nullptr, mptr(out),
+                                       cvk::conv::conv_shape_from(sh), sptr(s));
+      },
+      nogil());
+  m.def(
+      "conv2d_backward",
+      [](int dtype, uintptr_t gout, uintptr_t x, uintptr_t w, uintptr_t gx, uintptr_t gw, uintptr_t gb,
+         const std::vector<int64_t>& sh, uintptr_t s) {
+        cvk::conv::conv2d_backward_cuda(dtype, cptr(gout), cptr(x), cptr(w), gx ? mptr(gx) : nullptr,
+                                        gw ? mptr(gw) : nullptr, gb ? mptr(gb) : nullptr,
+                                        cvk::conv::conv_shape_from(sh), sptr(s));
       },
       nogil());
 }
