@@ -59,11 +59,23 @@ void gemm(int64_t M, int64_t N, int64_t K, const PackA<T>& pack_a, const PackB<T
   const int64_t want = threads * per_thread;
   const int64_t nc = std::max<int64_t>(NR, ((N + want - 1) / want + NR - 1) / NR * NR);
   const int64_t tasks = (N + nc - 1) / nc;
+  // A is packed once, in parallel, for every (k slice, m block), and shared by all N tasks
+  // (packing it inside each task would repeat the strided reads once per task). The buffer
+  // belongs to the calling thread and is kept, so repeated calls do not fault its pages in.
+  const int64_t nks = (K + kKC - 1) / kKC, nms = (M + kMC - 1) / kMC;
+  const int64_t astride = ((kMC + MR - 1) / MR) * MR * kKC;
+  static thread_local std::vector<T> apack_all;
+  if (apack_all.size() < static_cast<size_t>(nks * nms * astride)) apack_all.resize(nks * nms * astride);
+  T* apacked = apack_all.data();
+  parallel_for_each(nks * nms, [&](int64_t t) {
+    const int64_t k0 = (t / nms) * kKC, m0 = (t % nms) * kMC;
+    pack_a(m0, std::min(kMC, M - m0), k0, std::min(kKC, K - k0), apacked + t * astride);
+  });
   parallel_for_each(tasks, [&](int64_t t) {
     const int64_t n0 = t * nc, nn = std::min(nc, N - n0);
     const int64_t npanels = (nn + NR - 1) / NR;
-    std::vector<T> bpack(static_cast<size_t>(npanels * NR * kKC));
-    std::vector<T> apack(static_cast<size_t>(((kMC + MR - 1) / MR) * MR * kKC));
+    static thread_local std::vector<T> bpack;  // per worker, kept between calls (no page faults)
+    if (bpack.size() < static_cast<size_t>(npanels * NR * kKC)) bpack.resize(npanels * NR * kKC);
     T tmp[MR * NR];
     for (int64_t k0 = 0; k0 < K; k0 += kKC) {
       const int64_t kc = std::min(kKC, K - k0);
@@ -71,13 +83,13 @@ void gemm(int64_t M, int64_t N, int64_t K, const PackA<T>& pack_a, const PackB<T
       pack_b(k0, kc, n0, nn, bpack.data());
       for (int64_t m0 = 0; m0 < M; m0 += kMC) {
         const int64_t mc = std::min(kMC, M - m0);
-        pack_a(m0, mc, k0, kc, apack.data());
+        const T* apack = apacked + ((k0 / kKC) * nms + m0 / kMC) * astride;
         for (int64_t jp = 0; jp < npanels; ++jp) {
           const int64_t j0 = jp * NR, nr = std::min(NR, nn - j0);
           const T* bp = bpack.data() + jp * NR * kc;
           for (int64_t i0 = 0; i0 < mc; i0 += MR) {
             const int64_t mr = std::min(MR, mc - i0);
-            const T* ap = apack.data() + (i0 / MR) * MR * kc;
+            const T* ap = apack + (i0 / MR) * MR * kc;
             T* c = C + (m0 + i0) * ldc + n0 + j0;
             if (mr == MR && nr == NR) {
               micro(kc, ap, bp, c, ldc, acc);
