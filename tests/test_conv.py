@@ -38,6 +38,7 @@ GRID = [
     (1, 3, 3, 3, 2, 3, 2, 18, 18, 1),
     (1, 64, 9, 9, 64, 1, 2, 0, 1, 64),
     (1, 2, 40, 3, 5, 3, 1, "valid", (6, 1), 1),
+    (1, 3, 6, 7, 4, 3, 1, 5, 1, 1),  # padding beyond the dilated kernel: negative padding in grad_x
 ]
 
 

@@ -4,8 +4,10 @@
 // The forward packs those columns straight from the image into the GEMM's panels, so no
 // K x Ho*Wo buffer is built and no zero-inflated (dilated) kernel is ever formed.
 // Backward: weight gradient = grad_out * columns^T (columns written out once per image),
-// input gradient = weights^T * grad_out into a column buffer, then scattered back (col2im)
-// with threads over input channels, so every sum runs in a fixed order (deterministic).
+// input gradient, stride 1: the forward kernel on grad_out with the kernel flipped (a
+// transposed convolution is a convolution); other strides: weights^T * grad_out into a
+// column buffer, then scattered back (col2im) with threads over input channels. Every sum
+// runs in a fixed order (deterministic).
 // Cost: 2 * N * Cout * Ho*Wo * K flops forward, twice that backward.
 #include "conv/conv_cpu.h"
 
@@ -150,6 +152,22 @@ void backward(const T* gout, const T* x, const T* w, T* gx, T* gw, T* gb, const 
         gb[c] = acc;
       }
     });
+  }
+  if (gx && s.sh == 1 && s.sw == 1) {
+    // Stride 1: grad_x is itself a dilated convolution of grad_out, with the kernel flipped
+    // and its in/out channels swapped, padded by dilation*(k-1) - pad (negative padding just
+    // starts inside the image), giving H x W: run the forward kernel, no column buffer.
+    std::vector<T> wflip(static_cast<size_t>(s.Cout * K));  // (Cin, Cout/G, KH, KW)
+    const int64_t taps = s.KH * s.KW;
+    for (int64_t g = 0; g < G; ++g)
+      for (int64_t co = 0; co < cout; ++co)
+        for (int64_t ci = 0; ci < cin; ++ci)
+          for (int64_t r = 0; r < taps; ++r)
+            wflip[((g * cin + ci) * cout + co) * taps + (taps - 1 - r)] = w[((g * cout + co) * cin + ci) * taps + r];
+    const ConvShape t{s.N, s.Cout, s.Ho, s.Wo, s.Cin, s.KH, s.KW, 1, 1, s.dh * (s.KH - 1) - s.pt,
+                      s.dw * (s.KW - 1) - s.pl, s.dh, s.dw, G, s.H, s.W};
+    forward<T>(gout, wflip.data(), nullptr, gx, t);
+    gx = nullptr;  // done
   }
   // Column buffers (K x P each): the image's columns for grad_w, their gradient for grad_x.
   const size_t KP = static_cast<size_t>(K * P);
