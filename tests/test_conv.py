@@ -61,14 +61,20 @@ def test_numpy_matches_reference(rng, case):
     np.testing.assert_allclose(got32, want, rtol=1e-4, atol=1e-4 * scale)
 
 
-def test_scalar_path_matches_simd(rng):
+@pytest.mark.parametrize("path", ["baseline", "avx2"])
+def test_other_simd_paths_match(rng, path):
+    """The scalar micro-kernel and (on an AVX-512 CPU) the AVX2 one against the reference."""
     x, w, b, kw = _inputs(rng, (2, 16, 19, 23, 20, 3, 1, "same", 5, 1), np.float32)
     fast = cvkernels.dilated_conv2d(x, w, b, **kw)
-    cvkernels._C.set_simd_enabled(False)
+    switch = cvkernels._C.set_simd_enabled if path == "baseline" else cvkernels._C.set_avx512_enabled
+    switch(False)
     try:
+        assert cvkernels._C.simd_level() in ((path,) if path == "baseline" else ("avx2", "baseline"))
         slow = cvkernels.dilated_conv2d(x, w, b, **kw)
     finally:
-        cvkernels._C.set_simd_enabled(True)
+        switch(True)
+    want = ref.dilated_conv2d(x, w, b, **kw)
+    np.testing.assert_allclose(slow, want, rtol=1e-4, atol=1e-3)
     np.testing.assert_allclose(fast, slow, rtol=1e-5, atol=1e-4)
 
 

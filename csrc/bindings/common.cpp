@@ -11,6 +11,7 @@ void register_common(pybind11::module_& m) {
   m.def("get_num_threads", &cvk::get_num_threads);
   m.def("cpu_has_avx2", &cvk::cpu_has_avx2);
   m.def("set_simd_enabled", &cvk::set_simd_enabled);
+  m.def("set_avx512_enabled", &cvk::set_avx512_enabled);
   m.def("release_workspace", &cvk::release_workspace,
         "Free the cached scratch block some kernels reuse across calls");
   // avx512: the AVX-512 units (conv GEMM) run too; every other AVX2 kernel runs as with avx2.

@@ -23,11 +23,13 @@ bool detect512() {
 const bool g_has_avx2 = detect();
 const bool g_has_avx512 = detect512();
 std::atomic<bool> g_enabled{true};
+std::atomic<bool> g_avx512_enabled{true};
 }  // namespace
 
 bool cpu_has_avx2() { return g_has_avx2; }
 void set_simd_enabled(bool on) { g_enabled.store(on); }
 bool use_avx2() { return g_has_avx2 && g_enabled.load(); }
-bool use_avx512() { return g_has_avx512 && g_enabled.load(); }
+void set_avx512_enabled(bool on) { g_avx512_enabled.store(on); }
+bool use_avx512() { return g_has_avx512 && g_enabled.load() && g_avx512_enabled.load(); }
 
 }  // namespace cvk
