@@ -57,10 +57,10 @@ struct Columns {
           runs[nruns++] = {j, len, oh * s.sh - s.pt, ow * s.sw - s.pl};
           j += len;
         }
+        // k = (ci, kh, kw) stepped as counters (no divisions in the loop)
+        int64_t ci = k0 / (s.KH * s.KW), kh = (k0 / s.KW) % s.KH, kw = k0 % s.KW;
         for (int64_t k = 0; k < kc; ++k) {
-          const int64_t kk = k0 + k;
-          const int64_t ci = kk / (s.KH * s.KW), r = kk % (s.KH * s.KW);
-          const int64_t oh_off = (r / s.KW) * s.dh, ow_off = (r % s.KW) * s.dw;
+          const int64_t oh_off = kh * s.dh, ow_off = kw * s.dw;
           const T* plane = c.x + ci * s.H * s.W;
           T* o = out + NR * k;
           std::fill(o + live, o + NR, T(0));
@@ -72,9 +72,9 @@ struct Columns {
               std::fill(dst, dst + run.len, T(0));
               continue;
             }
-            // in-image j: 0 <= iw0 + j*sw < W
-            const int64_t jlo = iw0 >= 0 ? 0 : std::min(run.len, (-iw0 + s.sw - 1) / s.sw);
-            const int64_t jhi = iw0 >= s.W ? 0 : std::min(run.len, (s.W - 1 - iw0) / s.sw + 1);
+            // in-image j: 0 <= iw0 + j*sw < W (no division at stride 1)
+            const int64_t jlo = iw0 >= 0 ? 0 : std::min(run.len, s.sw == 1 ? -iw0 : (-iw0 + s.sw - 1) / s.sw);
+            const int64_t jhi = iw0 >= s.W ? 0 : std::min(run.len, s.sw == 1 ? s.W - iw0 : (s.W - 1 - iw0) / s.sw + 1);
             const T* src = plane + ih * s.W + iw0;
             int64_t j = 0;
             for (; j < jlo; ++j) dst[j] = T(0);
@@ -83,6 +83,13 @@ struct Columns {
             else
               for (; j < jhi; ++j) dst[j] = src[j * s.sw];
             for (j = std::max(j, jlo); j < run.len; ++j) dst[j] = T(0);
+          }
+          if (++kw == s.KW) {
+            kw = 0;
+            if (++kh == s.KH) {
+              kh = 0;
+              ++ci;
+            }
           }
         }
       }
