@@ -276,3 +276,16 @@ def test_cuda_matches_cpu():
         res = torch.autograd.grad(got, (xc, wc, bc), go.cuda())
         for a, e in zip(res, exp):
             torch.testing.assert_close(a.cpu(), e, rtol=1e-9, atol=1e-9)
+
+
+@requires_torch
+def test_bench_cases_run():
+    """The `cvkernels bench` conv cases (quick sizes) build, and every implementation runs."""
+    from cvkernels.bench import conv as bench_conv
+
+    cases = bench_conv.cases(quick=True)
+    assert len(cases) == 9
+    for case in cases:
+        assert case.flops or "ASPP" in case.name
+        for fn in case.impls.values():
+            fn()
