@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/cuda_launch.cuh"
 #include "boxes/box_math.h"
 #include "boxes/boxes_cuda.h"
 
@@ -20,13 +21,6 @@ namespace boxes {
 namespace {
 
 constexpr int kThreads = 256;
-
-void check_launch(const char* what) {
-  cudaError_t err = cudaGetLastError();
-  if (err != cudaSuccess)
-    throw std::runtime_error(std::string("cvkernels: CUDA launch of ") + what +
-                             " failed: " + cudaGetErrorString(err));
-}
 
 inline unsigned blocks_for(int64_t n) {
   return static_cast<unsigned>((n + kThreads - 1) / kThreads);
@@ -116,8 +110,6 @@ void dispatch_kind(int kind, F&& f) {
   }
   throw std::invalid_argument("cvkernels: unknown box metric kind " + std::to_string(kind));
 }
-
-inline cudaStream_t as_stream(void* s) { return static_cast<cudaStream_t>(s); }
 
 }  // namespace
 

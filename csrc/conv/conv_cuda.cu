@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/cuda_launch.cuh"
 #include "common/cvk.h"
 #include "conv/conv_cuda.h"
 
@@ -21,15 +22,6 @@ namespace conv {
 namespace {
 
 constexpr int kTile = 64, kDepth = 16, kThreads = 256;
-
-void check_launch(const char* what) {
-  cudaError_t err = cudaGetLastError();
-  if (err != cudaSuccess)
-    throw std::runtime_error(std::string("cvkernels: CUDA launch of ") + what + " failed: " +
-                             cudaGetErrorString(err));
-}
-
-inline cudaStream_t as_stream(void* s) { return static_cast<cudaStream_t>(s); }
 
 // Column value (k, p) of one group's channels of image x: the input pixel that tap k of output
 // pixel p reads, 0 outside the image.

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/cuda_launch.cuh"
 #include "masks/fast_exp.h"
 #include "masks/mask_math.h"
 #include "masks/masks_cuda.h"
@@ -17,13 +18,6 @@ namespace {
 constexpr int kThreads = 256;
 typedef unsigned long long ull;
 
-void check_launch(const char* what) {
-  cudaError_t err = cudaGetLastError();
-  if (err != cudaSuccess)
-    throw std::runtime_error(std::string("cvkernels: CUDA launch of ") + what +
-                             " failed: " + cudaGetErrorString(err));
-}
-inline cudaStream_t as_stream(void* s) { return static_cast<cudaStream_t>(s); }
 inline unsigned blocks_for(int64_t n, int64_t cap = 4096) {
   int64_t b = (n + kThreads - 1) / kThreads;
   return static_cast<unsigned>(b < 1 ? 1 : (b > cap ? cap : b));

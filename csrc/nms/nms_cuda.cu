@@ -20,6 +20,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/cuda_launch.cuh"
 #include "boxes/box_math.h"
 #include "nms/nms_cuda.h"
 #include "nms/nms_math.h"
@@ -34,13 +35,6 @@ using boxes::pair_value;
 
 constexpr int kBlock = 64;     // boxes per mask word
 constexpr int kThreads = 256;  // threads of the one-block kernels
-
-void check_launch(const char* what) {
-  cudaError_t err = cudaGetLastError();
-  if (err != cudaSuccess)
-    throw std::runtime_error(std::string("cvkernels: CUDA launch of ") + what +
-                             " failed: " + cudaGetErrorString(err));
-}
 
 template <class T>
 __device__ inline BoxInfo<T> load_box(const T* b) {
@@ -199,8 +193,6 @@ __global__ void greedy_sets_kernel(const T* __restrict__ boxes, const int64_t* _
   }
   if (threadIdx.x == 0) kept_n[s] = kept;
 }
-
-inline cudaStream_t as_stream(void* s) { return static_cast<cudaStream_t>(s); }
 
 }  // namespace
 

@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/cuda_launch.cuh"
 #include "roi/roi_cuda.h"
 #include "roi/roi_math.h"
 
@@ -24,15 +25,7 @@ namespace {
 
 constexpr int kThreads = 256;
 
-void check_launch(const char* what) {
-  cudaError_t err = cudaGetLastError();
-  if (err != cudaSuccess)
-    throw std::runtime_error(std::string("cvkernels: CUDA launch of ") + what +
-                             " failed: " + cudaGetErrorString(err));
-}
-
 inline unsigned blocks_for(int64_t n) { return static_cast<unsigned>((n + kThreads - 1) / kThreads); }
-inline cudaStream_t as_stream(void* s) { return static_cast<cudaStream_t>(s); }
 
 // Element (b, c, y, x) of an NCHW or NHWC map.
 CVK_HD inline int64_t at(const Shape& s, bool nhwc, int64_t b, int64_t c, int64_t y, int64_t x) {
