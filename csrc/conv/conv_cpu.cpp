@@ -23,20 +23,36 @@ namespace cvk {
 namespace conv {
 namespace {
 
-// Column value (k, p) of image x (one group's Cin/G channels).
+// The j in [0, len) whose input column iw0 + j * sw lies inside [0, W), as [lo, hi) (lo may
+// exceed hi when none does). No division at stride 1.
+struct InImage {
+  int64_t lo, hi;
+  InImage(int64_t iw0, int64_t len, int64_t sw, int64_t W)
+      : lo(iw0 >= 0 ? 0 : std::min(len, sw == 1 ? -iw0 : (-iw0 + sw - 1) / sw)),
+        hi(iw0 >= W ? 0 : std::min(len, sw == 1 ? W - iw0 : (W - 1 - iw0) / sw + 1)) {}
+};
+
+// dst[0, len) = the input row src read at stride sw where `in` says it lies in the image, 0
+// elsewhere.
+template <class T>
+void copy_in_image(const T* src, int64_t sw, const InImage& in, T* dst, int64_t len) {
+  const int64_t lo = in.lo, hi = std::max(in.lo, in.hi);
+  int64_t j = 0;
+  for (; j < lo; ++j) dst[j] = T(0);  // short runs: plain loops, not memset calls
+  if (sw == 1)
+    for (; j < hi; ++j) dst[j] = src[j];
+  else
+    for (; j < hi; ++j) dst[j] = src[j * sw];
+  for (; j < len; ++j) dst[j] = T(0);
+}
+
+// The columns (K x P) of image x (one group's Cin/G channels): column (k, p) is the input
+// pixel that tap k = (ci, kh, kw) of output pixel p reads, 0 outside the image.
 template <class T>
 struct Columns {
   const T* x;
   ConvShape s;
   int64_t cin;  // channels of the group
-  int64_t K() const { return cin * s.KH * s.KW; }
-  int64_t P() const { return s.Ho * s.Wo; }
-  T at(int64_t k, int64_t p) const {
-    const int64_t ci = k / (s.KH * s.KW), r = k % (s.KH * s.KW), kh = r / s.KW, kw = r % s.KW;
-    const int64_t oh = p / s.Wo, ow = p % s.Wo;
-    const int64_t ih = oh * s.sh - s.pt + kh * s.dh, iw = ow * s.sw - s.pl + kw * s.dw;
-    return (ih >= 0 && ih < s.H && iw >= 0 && iw < s.W) ? x[(ci * s.H + ih) * s.W + iw] : T(0);
-  }
   // B = columns (K x P): panels of NR output pixels. A panel's pixels fall into runs along
   // output rows; for each k, a run reads one input row at stride sw, of which the in-image
   // part [jlo, jhi) is found once (no per-pixel bounds test) and the rest is zero.
@@ -72,17 +88,7 @@ struct Columns {
               std::fill(dst, dst + run.len, T(0));
               continue;
             }
-            // in-image j: 0 <= iw0 + j*sw < W (no division at stride 1)
-            const int64_t jlo = iw0 >= 0 ? 0 : std::min(run.len, s.sw == 1 ? -iw0 : (-iw0 + s.sw - 1) / s.sw);
-            const int64_t jhi = iw0 >= s.W ? 0 : std::min(run.len, s.sw == 1 ? s.W - iw0 : (s.W - 1 - iw0) / s.sw + 1);
-            const T* src = plane + ih * s.W + iw0;
-            int64_t j = 0;
-            for (; j < jlo; ++j) dst[j] = T(0);
-            if (s.sw == 1)
-              for (; j < jhi; ++j) dst[j] = src[j];
-            else
-              for (; j < jhi; ++j) dst[j] = src[j * s.sw];
-            for (j = std::max(j, jlo); j < run.len; ++j) dst[j] = T(0);
+            copy_in_image(plane + ih * s.W + iw0, s.sw, InImage(iw0, run.len, s.sw, s.W), dst, run.len);
           }
           if (++kw == s.KW) {
             kw = 0;
@@ -108,19 +114,14 @@ void im2col(const T* x, const ConvShape& s, int64_t cin, T* col) {
       const int64_t kh = r / s.KW, kw = r % s.KW;
       const T* plane = x + ci * s.H * s.W;
       const int64_t iw0 = kw * s.dw - s.pl;
-      const int64_t jlo = iw0 >= 0 ? 0 : std::min(s.Wo, (-iw0 + s.sw - 1) / s.sw);
-      const int64_t jhi = iw0 >= s.W ? 0 : std::min(s.Wo, (s.W - 1 - iw0) / s.sw + 1);
+      const InImage in(iw0, s.Wo, s.sw, s.W);
       for (int64_t oh = 0; oh < s.Ho; ++oh) {
         T* dst = col + k * P + oh * s.Wo;
         const int64_t ih = oh * s.sh - s.pt + kh * s.dh;
-        if (ih < 0 || ih >= s.H || jhi <= jlo) {
+        if (ih < 0 || ih >= s.H)
           std::fill(dst, dst + s.Wo, T(0));
-          continue;
-        }
-        const T* src = plane + ih * s.W + iw0;
-        std::fill(dst, dst + jlo, T(0));
-        for (int64_t j = jlo; j < jhi; ++j) dst[j] = src[j * s.sw];
-        std::fill(dst + jhi, dst + s.Wo, T(0));
+        else
+          copy_in_image(plane + ih * s.W + iw0, s.sw, in, dst, s.Wo);
       }
     }
   });

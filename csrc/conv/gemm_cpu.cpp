@@ -1,7 +1,6 @@
 #include "conv/gemm.h"
 
 #include <algorithm>
-#include <memory>
 #include <vector>
 
 #include "common/cpu_features.h"
