@@ -6,9 +6,9 @@
 // (one per task on the thread pool), M into MC-tall blocks; each block of B is packed into
 // NR-wide column panels and each block of A into MR-tall row panels, contiguous in k, and an
 // MR x NR register-blocked micro-kernel (float: 6 x 32, in 12 zmm registers with AVX-512, as
-// two 6 x 16 halves in 12 ymm registers each with AVX2/FMA) runs over
-// every pair of panels. Cost: 2 M N K flops; packing reads each operand element M/MC or N/NC
-// times.
+// two 6 x 16 halves in 12 ymm registers each with AVX2/FMA) runs over every pair of panels.
+// All of A is packed once per call, up front, and shared by the tasks; each task packs its
+// own blocks of B. Cost: 2 M N K flops; each operand element is packed once.
 #pragma once
 
 #include <cstdint>
