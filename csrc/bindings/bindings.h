@@ -7,6 +7,10 @@
 #include <pybind11/pybind11.h>
 
 #include <cstdint>
+#include <tuple>
+#include <vector>
+
+#include "masks/rle.h"
 
 namespace cvk {
 namespace bindings {
@@ -23,6 +27,11 @@ void register_roi(pybind11::module_& m);
 void register_eval(pybind11::module_& m);
 void register_masks(pybind11::module_& m);
 void register_rle(pybind11::module_& m);
+
+// A COCO RLE as it crosses the boundary: (h, w, compressed counts bytes).
+using RleObj = std::tuple<int64_t, int64_t, pybind11::bytes>;
+// Parses RLEs in parallel (rle.cpp); errors name `label` and the index.
+std::vector<rle::Rle> parse_rles(const std::vector<RleObj>& objs, const char* label);
 void register_conv(pybind11::module_& m);
 
 }  // namespace bindings

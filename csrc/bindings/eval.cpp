@@ -30,28 +30,7 @@ py::array_t<T> to_numpy(const std::vector<T>& v) {
 // Parsed RLEs of a COCO object's annotations (parsed in parallel, once).
 struct RleSet {
   std::vector<rle::Rle> rles;
-  explicit RleSet(const std::vector<std::tuple<int64_t, int64_t, py::bytes>>& objs) {
-    const int64_t n = static_cast<int64_t>(objs.size());
-    std::vector<std::string> strs(n);
-    std::vector<int64_t> hs(n), ws(n);
-    for (int64_t i = 0; i < n; ++i) {
-      hs[i] = std::get<0>(objs[i]);
-      ws[i] = std::get<1>(objs[i]);
-      strs[i] = std::get<2>(objs[i]);
-    }
-    rles.resize(n);
-    std::vector<std::string> why(n);
-    std::vector<uint8_t> ok(n, 1);
-    {
-      py::gil_scoped_release nogil;
-      parallel_for(0, n, 256, [&](int64_t i0, int64_t i1) {
-        for (int64_t i = i0; i < i1; ++i)
-          ok[i] = rle::from_string(strs[i].data(), strs[i].size(), hs[i], ws[i], rles[i], why[i]);
-      });
-    }
-    for (int64_t i = 0; i < n; ++i)
-      if (!ok[i]) throw std::invalid_argument("segmentation " + std::to_string(i) + ": malformed RLE: " + why[i]);
-  }
+  explicit RleSet(const std::vector<RleObj>& objs) : rles(parse_rles(objs, "segmentation")) {}
 };
 
 class PyCocoEval {

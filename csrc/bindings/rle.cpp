@@ -13,12 +13,10 @@ namespace py = pybind11;
 
 namespace cvk {
 namespace bindings {
-namespace {
 
-using Obj = std::tuple<int64_t, int64_t, py::bytes>;
-
-// Parses every RLE (in parallel); a malformed one raises ValueError naming its index.
-std::vector<rle::Rle> parse(const std::vector<Obj>& objs) {
+// Parses every RLE (in parallel, without the GIL); a malformed one, or a negative size, raises
+// ValueError naming `label` and its index.
+std::vector<rle::Rle> parse_rles(const std::vector<RleObj>& objs, const char* label) {
   const int64_t n = static_cast<int64_t>(objs.size());
   std::vector<std::string> strs(n);
   std::vector<int64_t> hs(n), ws(n);
@@ -26,7 +24,8 @@ std::vector<rle::Rle> parse(const std::vector<Obj>& objs) {
     hs[i] = std::get<0>(objs[i]);
     ws[i] = std::get<1>(objs[i]);
     strs[i] = std::get<2>(objs[i]);  // copy out while holding the GIL
-    if (hs[i] < 0 || ws[i] < 0) throw std::invalid_argument("RLE " + std::to_string(i) + ": negative size");
+    if (hs[i] < 0 || ws[i] < 0)
+      throw std::invalid_argument(std::string(label) + " " + std::to_string(i) + ": negative size");
   }
   std::vector<rle::Rle> out(n);
   std::vector<std::string> why(n);
@@ -39,9 +38,13 @@ std::vector<rle::Rle> parse(const std::vector<Obj>& objs) {
     });
   }
   for (int64_t i = 0; i < n; ++i)
-    if (!ok[i]) throw std::invalid_argument("malformed RLE " + std::to_string(i) + ": " + why[i]);
+    if (!ok[i]) throw std::invalid_argument(std::string(label) + " " + std::to_string(i) + ": malformed RLE: " + why[i]);
   return out;
 }
+
+namespace {
+
+using Obj = RleObj;
 
 std::vector<Obj> to_objs(const std::vector<rle::Rle>& rs) {
   const int64_t n = static_cast<int64_t>(rs.size());
@@ -74,7 +77,7 @@ void register_rle(py::module_& m) {
     return to_objs(rs);
   });
   m.def("rle_decode", [](const std::vector<Obj>& objs, uintptr_t out) {
-    const std::vector<rle::Rle> rs = parse(objs);
+    const std::vector<rle::Rle> rs = parse_rles(objs, "mask");
     py::gil_scoped_release nogil;
     std::vector<int64_t> off(rs.size() + 1, 0);
     for (size_t i = 0; i < rs.size(); ++i) off[i + 1] = off[i] + rs[i].h * rs[i].w;
@@ -84,25 +87,25 @@ void register_rle(py::module_& m) {
     });
   });
   m.def("rle_area", [](const std::vector<Obj>& objs) {
-    const std::vector<rle::Rle> rs = parse(objs);
+    const std::vector<rle::Rle> rs = parse_rles(objs, "mask");
     py::array_t<uint32_t> a(static_cast<py::ssize_t>(rs.size()));
     for (size_t i = 0; i < rs.size(); ++i) a.mutable_data()[i] = static_cast<uint32_t>(rle::area(rs[i]));
     return a;
   });
   m.def("rle_to_bbox", [](const std::vector<Obj>& objs) {
-    const std::vector<rle::Rle> rs = parse(objs);
+    const std::vector<rle::Rle> rs = parse_rles(objs, "mask");
     py::array_t<double> bb({static_cast<py::ssize_t>(rs.size()), py::ssize_t(4)});
     for (size_t i = 0; i < rs.size(); ++i) rle::to_bbox(rs[i], bb.mutable_data() + 4 * i);
     return bb;
   });
   m.def("rle_merge", [](const std::vector<Obj>& objs, bool intersect) {
-    const std::vector<rle::Rle> rs = parse(objs);
+    const std::vector<rle::Rle> rs = parse_rles(objs, "mask");
     std::vector<const rle::Rle*> ptrs;
     for (const auto& r : rs) ptrs.push_back(&r);
     return to_objs({rle::merge(ptrs, intersect)})[0];
   });
   m.def("rle_iou", [](const std::vector<Obj>& dt, const std::vector<Obj>& gt, std::vector<uint8_t> crowd) {
-    const std::vector<rle::Rle> d = parse(dt), g = parse(gt);
+    const std::vector<rle::Rle> d = parse_rles(dt, "dt"), g = parse_rles(gt, "gt");
     if (!crowd.empty() && crowd.size() != g.size())
       throw std::invalid_argument("iscrowd must have one entry per ground-truth RLE");
     py::array_t<double> out({static_cast<py::ssize_t>(d.size()), static_cast<py::ssize_t>(g.size())});
