@@ -2,20 +2,7 @@
 
 from __future__ import annotations
 
-
-def _pair(name: str, v, minimum: int):
-    if isinstance(v, int) and not isinstance(v, bool):
-        v = (v, v)
-    try:
-        a, b = v
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be an int or a pair of ints, got {v!r}") from None
-    for e in (a, b):
-        if isinstance(e, bool) or not isinstance(e, int):
-            raise TypeError(f"{name} must be an int or a pair of ints, got {v!r}")
-        if e < minimum:
-            raise ValueError(f"{name} must be >= {minimum}, got {v!r}")
-    return int(a), int(b)
+from ._core import int_pair
 
 
 def conv_args(weight_shape, stride, padding, dilation, groups):
@@ -26,8 +13,8 @@ def conv_args(weight_shape, stride, padding, dilation, groups):
         raise TypeError(f"groups must be an int, got {groups!r}")
     if groups < 1:
         raise ValueError(f"groups must be >= 1, got {groups}")
-    st = _pair("stride", stride, 1)
-    dil = _pair("dilation", dilation, 1)
+    st = int_pair("stride", stride, 1)
+    dil = int_pair("dilation", dilation, 1)
     if isinstance(padding, str):
         if padding == "valid":
             return st, (0, 0, 0, 0), dil, groups
@@ -38,7 +25,7 @@ def conv_args(weight_shape, stride, padding, dilation, groups):
         kh, kw = tuple(weight_shape)[2:4] if len(tuple(weight_shape)) == 4 else (1, 1)
         th, tw = dil[0] * (kh - 1), dil[1] * (kw - 1)
         return st, (th // 2, tw // 2, th - th // 2, tw - tw // 2), dil, groups
-    ph, pw = _pair("padding", padding, 0)
+    ph, pw = int_pair("padding", padding, 0)
     return st, (ph, pw, ph, pw), dil, groups
 
 

@@ -48,6 +48,23 @@ def check_last_dim(name: str, shape, allowed_ndims=None, last=4) -> None:
         raise ValueError(f"{name} must have shape {want}, got {shape}")
 
 
+def int_pair(name: str, v, minimum: int):
+    """(a, b) from an int or a pair of ints, each >= minimum; TypeError / ValueError naming
+    the argument otherwise."""
+    if isinstance(v, int) and not isinstance(v, bool):
+        v = (v, v)
+    try:
+        a, b = v
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be an int or a pair of ints, got {v!r}") from None
+    for e in (a, b):
+        if isinstance(e, bool) or not isinstance(e, int):
+            raise TypeError(f"{name} must be an int or a pair of ints, got {v!r}")
+        if e < minimum:
+            raise ValueError(f"{name} must be >= {minimum}, got {v!r}")
+    return int(a), int(b)
+
+
 def np_float_dtype(name: str, dtype) -> np.dtype:
     """The dtype a numpy input is computed in: float32/float64 as given, float16 in float32,
     integers and bools in float64. Anything else is a TypeError."""

@@ -4,23 +4,12 @@ from __future__ import annotations
 
 import math
 
-from ._core import check_last_dim
+from ._core import check_last_dim, int_pair
 
 
 def check_output_size(output_size):
     """(PH, PW) from an int or a pair of ints >= 0."""
-    if isinstance(output_size, int) and not isinstance(output_size, bool):
-        output_size = (output_size, output_size)
-    try:
-        ph, pw = output_size
-    except (TypeError, ValueError):
-        raise TypeError(f"output_size must be an int or a pair of ints, got {output_size!r}") from None
-    for v in (ph, pw):
-        if isinstance(v, bool) or not isinstance(v, int):
-            raise TypeError(f"output_size must be an int or a pair of ints, got {output_size!r}")
-        if v < 0:
-            raise ValueError(f"output_size must be >= 0, got {output_size!r}")
-    return int(ph), int(pw)
+    return int_pair("output_size", output_size, 0)
 
 
 def check_scale(spatial_scale) -> float:
