@@ -117,6 +117,46 @@ def test_soft_nms_matches_reference(rng, method, batched):
     assert (np.diff(ns) <= 0).all()
 
 
+@pytest.mark.parametrize("method", ["gaussian", "linear"])
+@pytest.mark.parametrize("case", range(6))
+def test_soft_nms_simd_path_equals_scalar_path(rng, method, case):
+    """float32 soft-NMS runs as an AVX-512 scan where the CPU has it, else on the grid-and-heap
+    scalar path: same selections, same score bits (ties, NaN/inf boxes, -inf threshold)."""
+    if cvkernels._C.simd_level() != "avx512":
+        pytest.skip("needs an AVX-512 CPU (else only the scalar path exists)")
+    n = (1, 17, 250, 400, 500, 300)[case]
+    b, s = clustered(rng, n, dtype=np.float32)
+    if case == 2:
+        s = np.round(s, 1)  # many equal scores: ties go to the lower index
+    if case == 3:
+        b = np.round(b / 20) * 20  # many identical boxes and touching edges
+    if case == 4:
+        b[0] = np.nan
+        b[1, 2] = np.inf
+        b[2] = [5, 5, 5, 5]
+        b[3, 0] = -np.inf
+        b[4] = [10, 10, 2, 2]
+    idx = rng.integers(0, 3, n) if case == 5 else None
+    kw = dict(method=method, sigma=float(rng.uniform(0.05, 1)), iou_threshold=0.4,
+              score_threshold=-np.inf if case == 1 else 0.01)
+    if idx is None:
+        run = lambda: cvkernels.soft_nms(b, s, **kw)  # noqa: E731
+    else:
+        run = lambda: cvkernels.batched_soft_nms(b, s, idx, **kw)  # noqa: E731
+    k1, s1 = run()
+    cvkernels._C.set_avx512_enabled(False)
+    try:
+        k2, s2 = run()
+    finally:
+        cvkernels._C.set_avx512_enabled(True)
+    np.testing.assert_array_equal(k1, k2)
+    np.testing.assert_array_equal(s1, s2)
+    with np.errstate(invalid="ignore"):  # inf - inf in the reference's areas
+        rk, rs = ref.soft_nms(b, s, idxs=idx, **kw)
+    np.testing.assert_array_equal(k1, rk)
+    np.testing.assert_allclose(s1, rs, rtol=1e-5)
+
+
 def test_soft_nms_edge_cases(rng):
     k, s = cvkernels.soft_nms(np.zeros((0, 4)), np.zeros(0))
     assert k.shape == (0,) and s.shape == (0,)

