@@ -121,7 +121,19 @@ def _score(kind, preds, target, num_classes, include_background, average, input_
     if not smooth >= 0:
         raise ValueError(f"smooth must be >= 0, got {smooth}")
     I, P, T = _counts(preds, target, num_classes, input_format, ignore_index)
-    torch = torch_module() if is_tensor(I) else None
+    args = (kind, include_background, average, aggregation_level, ignore_index, smooth, zero_division)
+    if not is_tensor(I):
+        return _finish(None, I, P, T, *args)
+    torch = torch_module()
+    if I.device.type == "cpu" and not torch.compiler.is_compiling():
+        # (N, C) counts: numpy's small-array ops cost about a microsecond each, torch's ten
+        return torch.from_numpy(_finish(None, I.numpy(), P.numpy(), T.numpy(), *args))
+    return _finish(torch, I, P, T, *args)
+
+
+def _finish(torch, I, P, T, kind, include_background, average, aggregation_level, ignore_index, smooth,
+            zero_division):
+    """The scores from the (N, C) counts: torch tensors with torch, else numpy arrays."""
     xp = torch if torch is not None else np
     C = I.shape[1]
     keep = list(range(C))

@@ -90,6 +90,40 @@ def test_ignore_index(rng):
     np.testing.assert_allclose(got0, want0, rtol=1e-12)
 
 
+@pytest.mark.parametrize("C", [2, 3, 21, 32, 64, 65, 200])
+@pytest.mark.parametrize("simd", ["avx512", "avx2", "baseline"])
+def test_label_counts_layouts(rng, C, simd):
+    """Up to 64 classes the counts come from a 2^k x 2^k confusion matrix: values in [C, 2^k)
+    must still be errors, an ignore_index inside or outside that square must drop its pixels;
+    beyond 64 classes from three histograms. Every SIMD path of the bin computation."""
+    switch = {"avx512": None, "avx2": cvkernels._C.set_avx512_enabled,
+              "baseline": cvkernels._C.set_simd_enabled}[simd]
+    if switch:
+        switch(False)
+    try:
+        p = rng.integers(0, C, (3, 37, 29))
+        t = np.where(rng.random(p.shape) < 0.6, p, rng.integers(0, C, p.shape))
+        for ig in (None, 255, -1, C - 1, C + 1):
+            tt = t.copy()
+            if ig is not None:
+                tt[:, :4] = ig
+                tt[1, 5, 5] = ig
+            got = cvkernels.iou_score(p, tt, num_classes=C, ignore_index=ig, average="none")
+            keep = np.ones(p.shape, bool) if ig is None else tt != ig
+            pm = ref.class_membership(p, C, "labels")
+            tm = ref.class_membership(np.where(keep, tt, 0), C, "labels")
+            want = ref_scores("iou", pm, tm, keep.reshape(3, -1), average="none")
+            np.testing.assert_allclose(got, want, rtol=1e-12)
+        for bad in (C, C + 3, 2 * C + 5, -2):  # inside and outside the padded square
+            pb = p.copy()
+            pb[2, 36, 28] = bad
+            with pytest.raises(ValueError, match=rf"label {bad} is outside"):
+                cvkernels.dice_score(pb, t, num_classes=C)
+    finally:
+        if switch:
+            switch(True)
+
+
 def test_one_hot_scores_and_mixed(rng):
     C = 5
     lab_p = rng.integers(0, C, (3, 8, 9))

@@ -1,6 +1,7 @@
 // CPU mask kernels. Every input is read once, in order:
 //   * binary counts: per plane, #(p & t), #p, #t over bytes (vectorized, threads over chunks);
-//   * label counts: one pass over two label maps filling per-thread (C x 3) histograms;
+//   * label counts: one pass over two label maps filling per-task confusion matrices (up to
+//     64 classes; beyond, (C x 3) histograms);
 //   * soft-Dice statistics: blocks of 256 pixels, probabilities (softmax / sigmoid with a
 //     vectorized exp) computed in registers and never stored, partial sums per fixed chunk
 //     (the same chunks whatever the thread count, so sums are deterministic) reduced in order;
@@ -57,28 +58,86 @@ int64_t label_counts(const int64_t* p, const int64_t* t, int64_t N, int64_t size
                      int64_t* bad_value) {
   const int64_t chunks = (size + kChunk - 1) / kChunk;
   const int64_t tasks = N * std::max<int64_t>(chunks, 1);
-  std::vector<int64_t> hist(static_cast<size_t>(tasks * 3 * C), 0);
+  std::vector<int64_t> hist(static_cast<size_t>(tasks * 3 * C), 0);  // per task I, P, T (C each)
   std::atomic<int64_t> bad{-1};
+  const uint64_t uC = static_cast<uint64_t>(C);
+  // Up to 64 classes a task counts into a confusion matrix cm[p << shift | t] (2^shift >= C):
+  // one increment per pixel where three histograms take three, with the bins computed for a
+  // block of pixels at a time by a branch-free (vectorized) loop; I, P and T are read off its
+  // diagonal, rows and columns at the end. Four matrices, for pixels 4k, 4k+1, 4k+2, 4k+3, so
+  // that close increments of one bin do not wait for each other's store.
+  int shift = 0;
+  while ((int64_t(1) << shift) < C) ++shift;
+  const bool confusion = shift <= 6;
+  const int64_t side = int64_t(1) << shift, bins_total = side * side + 2;
   parallel_for(0, N * chunks, 1, [&](int64_t i0, int64_t i1) {
+    constexpr int64_t kBlock = 1024;
+    constexpr int kCopies = 4;
+    std::vector<uint32_t> cm(confusion ? static_cast<size_t>(kCopies * bins_total) : 0);
+    std::vector<uint32_t> bins(confusion ? kBlock : 0);
     for (int64_t i = i0; i < i1; ++i) {
       const int64_t n = i / chunks, s = (i % chunks) * kChunk, e = std::min(size, s + kChunk);
-      int64_t* h = &hist[static_cast<size_t>(i * 3 * C)];  // I (C), P (C), T (C)
+      int64_t* h = &hist[static_cast<size_t>(i * 3 * C)];
       const int64_t* pp = p + n * size;
       const int64_t* tt = t + n * size;
-      for (int64_t k = s; k < e; ++k) {
-        const int64_t tv = tt[k];
-        if (tv == ignore_index) continue;
-        const int64_t pv = pp[k];
-        if (static_cast<uint64_t>(tv) >= static_cast<uint64_t>(C) ||
-            static_cast<uint64_t>(pv) >= static_cast<uint64_t>(C)) {
-          int64_t expected = -1;
-          bad.compare_exchange_strong(expected, n * size + k);
-          continue;
+      // The careful loop: skips ignore_index, reports the first value outside [0, C) and, with
+      // hist, counts the rest into the three histograms.
+      auto count_checked = [&](int64_t k0, int64_t k1, bool hist) {
+        for (int64_t k = k0; k < k1; ++k) {
+          const int64_t tv = tt[k];
+          if (tv == ignore_index) continue;
+          const int64_t pv = pp[k];
+          if (static_cast<uint64_t>(tv) >= uC || static_cast<uint64_t>(pv) >= uC) {
+            int64_t expected = -1;
+            bad.compare_exchange_strong(expected, n * size + k);
+            continue;
+          }
+          if (hist) {
+            ++h[C + pv];
+            ++h[2 * C + tv];
+            h[tv] += pv == tv;
+          }
         }
-        ++h[C + pv];
-        ++h[2 * C + tv];
-        h[tv] += pv == tv;
+      };
+      if (!confusion) {
+        count_checked(s, e, true);
+        continue;
       }
+      std::fill(cm.begin(), cm.end(), 0u);
+      for (int64_t b0 = s; b0 < e; b0 += kBlock) {
+        const int64_t len = std::min(kBlock, e - b0);
+        if (use_avx512())
+          avx512::label_bins(pp + b0, tt + b0, len, shift, ignore_index, bins.data());
+        else
+          CVK_SIMD_CALL(label_bins, pp + b0, tt + b0, len, shift, ignore_index, bins.data());
+        uint32_t* c = cm.data();
+        int64_t k = 0;
+        for (; k + kCopies <= len; k += kCopies)
+          for (int u = 0; u < kCopies; ++u) ++c[u * bins_total + bins[k + u]];
+        for (; k < len; ++k) ++c[bins[k]];
+      }
+      // Pixels whose target is ignore_index are dropped: their bin, and their column of the
+      // matrix when ignore_index < 2^shift. Any other count outside the C x C corner is a value
+      // outside [0, C): the careful loop finds it.
+      auto count = [&](int64_t bin) {
+        int64_t v = 0;
+        for (int u = 0; u < kCopies; ++u) v += cm[u * bins_total + bin];
+        return v;
+      };
+      int64_t invalid = count(invalid_bin(shift));
+      for (int64_t a = 0; a < side; ++a)
+        for (int64_t b = 0; b < side; ++b) {
+          if (b == ignore_index) continue;
+          const int64_t v = count(a << shift | b);
+          if (a >= C || b >= C) {
+            invalid += v;
+            continue;
+          }
+          h[C + a] += v;
+          h[2 * C + b] += v;
+          if (a == b) h[a] += v;
+        }
+      if (invalid > 0) count_checked(s, e, false);
     }
   });
   std::fill(inter, inter + N * C, 0);

@@ -47,7 +47,13 @@ void pairwise_masks(const uint8_t* a, int64_t N, const uint8_t* b, int64_t M, in
 
 // SIMD-dispatched inner loops (masks_simd_impl.h), one copy per instruction set. Blocks are
 // at most 256 pixels.
+// The two extra bins of label_bins, after the 2^shift x 2^shift confusion matrix.
+inline uint32_t ignored_bin(int shift) { return 1u << (2 * shift); }
+inline uint32_t invalid_bin(int shift) { return (1u << (2 * shift)) + 1; }
+
 #define CVK_MASK_SIMD_DECLS                                                                       \
+  void label_bins(const int64_t* p, const int64_t* t, int64_t len, int shift,                  \
+                  int64_t ignore_index, uint32_t* bins);                                         \
   void binary_chunk(const uint8_t* p, const uint8_t* t, int64_t n, int64_t* inter,               \
                     int64_t* psum, int64_t* tsum);                                               \
   void pack_rows(const uint8_t* m, int64_t rows, int64_t W, uint64_t* out);                      \
@@ -70,6 +76,10 @@ CVK_MASK_SIMD_DECLS
 }
 namespace avx2 {
 CVK_MASK_SIMD_DECLS
+}
+namespace avx512 {
+void label_bins(const int64_t* p, const int64_t* t, int64_t len, int shift, int64_t ignore_index,
+                uint32_t* bins);
 }
 #undef CVK_MASK_SIMD_DECLS
 

@@ -37,6 +37,21 @@ void binary_chunk(const uint8_t* __restrict__ p, const uint8_t* __restrict__ t, 
   *tsum += T;
 }
 
+// Confusion-matrix bins of label pixels: bins[k] = p << shift | t when both labels are in
+// [0, 2^shift); else ignored_bin(shift) when t is ignore_index, else invalid_bin(shift).
+// Branch-free (AVX2: four pixels per step with 64-bit compares).
+void label_bins(const int64_t* __restrict__ p, const int64_t* __restrict__ t, int64_t len, int shift,
+                int64_t ignore_index, uint32_t* __restrict__ bins) {
+  const uint64_t high = ~((uint64_t(1) << shift) - 1);
+  const uint32_t ignored = ignored_bin(shift), invalid = invalid_bin(shift);
+  for (int64_t k = 0; k < len; ++k) {
+    const uint64_t pv = static_cast<uint64_t>(p[k]), tv = static_cast<uint64_t>(t[k]);
+    const uint32_t in = static_cast<uint32_t>(pv << shift | tv);
+    const uint32_t out = t[k] == ignore_index ? ignored : invalid;
+    bins[k] = ((pv | tv) & high) == 0 ? in : out;
+  }
+}
+
 // Packs rows of W bytes into rows of ceil(W / 64) words, bit k of word w = byte 64 w + k.
 // AVX2: 32 bytes compared with zero and their sign bits gathered by one movemask.
 void pack_rows(const uint8_t* __restrict__ m, int64_t rows, int64_t W, uint64_t* __restrict__ out) {
