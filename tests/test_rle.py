@@ -41,6 +41,7 @@ def test_same_as_pycocotools(rng, h, w):
     assert pm.merge(a) == cm.merge(b) and pm.merge(a, 1) == cm.merge(b, 1)
     crowd = list(rng.integers(0, 2, 9))
     np.testing.assert_array_equal(pm.iou(a, a, crowd), cm.iou(b, b, crowd))
+    np.testing.assert_array_equal(pm.iou(a[:5], a[4:], crowd[4:]), cm.iou(b[:5], b[4:], crowd[4:]))
     # single masks and single RLEs
     assert pm.encode(m[:, :, 5]) == cm.encode(m[:, :, 5])
     np.testing.assert_array_equal(pm.decode(a[5]), cm.decode(b[5]))
@@ -89,3 +90,14 @@ def test_malformed_input_is_an_error(rng):
         cm.area([{"counts": b"0"}])
     with pytest.raises(ValueError, match="both"):
         cm.iou([good], np.zeros((1, 4)), [0])
+
+
+def test_iou_of_object_like_masks(rng):
+    """Blobs that partly overlap: the intersection walk starts and stops inside both masks."""
+    from cvkernels.bench.masks import blobs
+
+    m = np.asfortranarray(blobs(30, 97, 83, 5).transpose(1, 2, 0).astype(np.uint8))
+    a, b = pm.encode(m), cm.encode(m)
+    crowd = list(rng.integers(0, 2, 12))
+    np.testing.assert_array_equal(pm.iou(a[:18], a[18:], crowd), cm.iou(b[:18], b[18:], crowd))
+    np.testing.assert_array_equal(pm.iou(a, a, [0] * 30), cm.iou(b, b, [0] * 30))

@@ -1,6 +1,8 @@
 // COCO RLE, pycocotools' algorithms re-expressed (see rle.h). Encoding finds run ends by
 // scanning 32 bytes at a time for a change (most of a mask is inside long runs); everything
-// else walks the runs. Batched entry points thread over masks or pairs.
+// else walks the runs. IoU needs only the intersection (the union is |A| + |B| - inter): a
+// two-pointer walk over the "on" runs of both masks, from where both have pixels to where
+// either ends. Batched entry points thread over masks or pairs.
 #include "masks/rle.h"
 
 #include <algorithm>
@@ -208,6 +210,49 @@ void iou(const std::vector<Rle>& dt, const std::vector<Rle>& gt, const uint8_t* 
   iou(d.data(), d.size(), g.data(), g.size(), crowd, out);
 }
 
+namespace {
+
+// The "on" runs of a mask as [start, end) pixel intervals (column-major), in order.
+struct OnRuns {
+  std::vector<uint32_t> start, end;
+  uint64_t area = 0;
+};
+
+OnRuns on_runs(const Rle& r) {
+  OnRuns o;
+  uint32_t pos = 0;
+  for (size_t i = 0; i < r.cnts.size(); ++i) {
+    if (i % 2 == 1 && r.cnts[i] > 0) {
+      o.start.push_back(pos);
+      o.end.push_back(pos + r.cnts[i]);
+      o.area += r.cnts[i];
+    }
+    pos += r.cnts[i];
+  }
+  return o;
+}
+
+// |A & B| by a two-pointer walk over the on-runs of both, starting (binary search) at the
+// first run of each that ends after the other's first run starts, and stopping when either
+// list is done: the walk covers the region where both masks have pixels, nothing else.
+uint64_t intersection(const OnRuns& A, const OnRuns& B) {
+  if (A.start.empty() || B.start.empty()) return 0;
+  size_t i = std::upper_bound(A.end.begin(), A.end.end(), B.start[0]) - A.end.begin();
+  size_t j = std::upper_bound(B.end.begin(), B.end.end(), A.start[0]) - B.end.begin();
+  uint64_t inter = 0;
+  while (i < A.start.size() && j < B.start.size()) {
+    const uint32_t lo = std::max(A.start[i], B.start[j]), hi = std::min(A.end[i], B.end[j]);
+    inter += hi > lo ? hi - lo : 0;
+    if (A.end[i] < B.end[j])
+      ++i;
+    else
+      ++j;
+  }
+  return inter;
+}
+
+}  // namespace
+
 void iou(const Rle* const* dtp, size_t D, const Rle* const* gtp, size_t G, const uint8_t* crowd,
          double* out) {
   struct View {  // dt[d] / gt[g] as references
@@ -217,6 +262,8 @@ void iou(const Rle* const* dtp, size_t D, const Rle* const* gtp, size_t G, const
   std::vector<double> db(4 * D), gb(4 * G);
   for (size_t d = 0; d < D; ++d) to_bbox(dt[d], &db[4 * d]);
   for (size_t g = 0; g < G; ++g) to_bbox(gt[g], &gb[4 * g]);
+  std::vector<OnRuns> don(D), gon(G);  // built when a pair first needs them
+  std::vector<uint8_t> dready(D, 0), gready(G, 0);
   for (size_t d = 0; d < D; ++d)
     for (size_t g = 0; g < G; ++g) {
       const bool cr = crowd && crowd[g];
@@ -233,31 +280,12 @@ void iou(const Rle* const* dtp, size_t D, const Rle* const* gtp, size_t G, const
         o = -1;
         continue;
       }
-      const std::vector<uint32_t>& ra = dt[d].cnts;
-      const std::vector<uint32_t>& rb = gt[g].cnts;
-      uint32_t ca = ra[0], cb = rb[0], ct = 1, inter = 0, uni = 0;
-      size_t a = 1, b = 1;
-      bool va = false, vb = false;
-      while (ct > 0) {
-        const uint32_t c = std::min(ca, cb);
-        if (va || vb) {
-          uni += c;
-          if (va && vb) inter += c;
-        }
-        ct = 0;
-        ca -= c;
-        if (!ca && a < ra.size()) {
-          ca = ra[a++];
-          va = !va;
-        }
-        ct += ca;
-        cb -= c;
-        if (!cb && b < rb.size()) {
-          cb = rb[b++];
-          vb = !vb;
-        }
-        ct += cb;
-      }
+      if (!dready[d]) don[d] = on_runs(dt[d]), dready[d] = 1;
+      if (!gready[g]) gon[g] = on_runs(gt[g]), gready[g] = 1;
+      // pycocotools' rleIou: inter / |A | B| (crowd: inter / |A|), 0 without intersection;
+      // all counts are uint32 there, and |A | B| = |A| + |B| - inter.
+      const uint32_t inter = static_cast<uint32_t>(intersection(don[d], gon[g]));
+      uint32_t uni = static_cast<uint32_t>(don[d].area + gon[g].area - inter);
       if (inter == 0) {
         uni = 1;
       } else if (cr) {
