@@ -3,7 +3,8 @@
 // column (ci, kh, kw) of output pixel (oh, ow) is the input pixel it multiplies (0 outside).
 // The forward packs those columns straight from the image into the GEMM's panels, so no
 // K x Ho*Wo buffer is built and no zero-inflated (dilated) kernel is ever formed.
-// Backward: weight gradient = grad_out * columns^T (columns written out once per image),
+// Backward: weight gradient = grad_out * columns^T (the columns again packed straight from
+// the image, transposed),
 // input gradient, stride 1: the forward kernel on grad_out with the kernel flipped (a
 // transposed convolution is a convolution); other strides: weights^T * grad_out into a
 // column buffer, then scattered back (col2im) with threads over input channels. Every sum
@@ -44,6 +45,17 @@ void copy_in_image(const T* src, int64_t sw, const InImage& in, T* dst, int64_t 
   else
     for (; j < hi; ++j) dst[j] = src[j * sw];
   for (; j < len; ++j) dst[j] = T(0);
+}
+
+// The same, writing dst[j * ds] (a column of a packed panel).
+template <class T>
+void copy_in_image_strided(const T* src, int64_t sw, const InImage& in, T* dst, int64_t ds,
+                           int64_t len) {
+  const int64_t lo = in.lo, hi = std::max(in.lo, in.hi);
+  int64_t j = 0;
+  for (; j < lo; ++j) dst[j * ds] = T(0);
+  for (; j < hi; ++j) dst[j * ds] = src[j * sw];
+  for (; j < len; ++j) dst[j * ds] = T(0);
 }
 
 // The columns (K x P) of image x (one group's Cin/G channels): column (k, p) is the input
@@ -103,28 +115,45 @@ struct Columns {
   }
 };
 
-// The columns written out (K x P, row k = (ci, kh, kw)), threads over k; each output row reads
-// one input row at stride sw, zero where the tap falls outside the image.
+// The columns transposed (P x K), as the B operand of the weight gradient
+// grad_w (Cout/G x K) = grad_out (Cout/G x P) * columns^T: a panel's kc rows are output
+// pixels, its NR columns taps k = (ci, kh, kw). Per tap, each run of pixels along an output
+// row reads one input row (as in as_b) and writes it down the panel's column.
 template <class T>
-void im2col(const T* x, const ConvShape& s, int64_t cin, T* col) {
-  const int64_t P = s.Ho * s.Wo;
-  parallel_for(0, cin * s.KH * s.KW, 4, [&](int64_t k0, int64_t k1) {
-    for (int64_t k = k0; k < k1; ++k) {
-      const int64_t ci = k / (s.KH * s.KW), r = k % (s.KH * s.KW);
-      const int64_t kh = r / s.KW, kw = r % s.KW;
-      const T* plane = x + ci * s.H * s.W;
-      const int64_t iw0 = kw * s.dw - s.pl;
-      const InImage in(iw0, s.Wo, s.sw, s.W);
-      for (int64_t oh = 0; oh < s.Ho; ++oh) {
-        T* dst = col + k * P + oh * s.Wo;
-        const int64_t ih = oh * s.sh - s.pt + kh * s.dh;
-        if (ih < 0 || ih >= s.H)
-          std::fill(dst, dst + s.Wo, T(0));
-        else
-          copy_in_image(plane + ih * s.W + iw0, s.sw, in, dst, s.Wo);
+PackB<T> columns_transposed(const Columns<T>& c) {
+  return [c](int64_t k0, int64_t kc, int64_t n0, int64_t nc, T* panel) {
+    constexpr int64_t NR = Tiles<T>::NR;
+    const ConvShape& s = c.s;
+    struct Run { int64_t j, len, h0, w0; };  // panel row, length, input row / col of tap 0
+    std::vector<Run> runs;
+    for (int64_t j = 0; j < kc;) {
+      const int64_t p = k0 + j, oh = p / s.Wo, ow = p % s.Wo;
+      const int64_t len = std::min(kc - j, s.Wo - ow);
+      runs.push_back({j, len, oh * s.sh - s.pt, ow * s.sw - s.pl});
+      j += len;
+    }
+    for (int64_t j0 = 0; j0 < nc; j0 += NR) {
+      T* out = panel + (j0 / NR) * NR * kc;
+      const int64_t live = std::min(NR, nc - j0);
+      for (int64_t q = live; q < NR; ++q)
+        for (int64_t r = 0; r < kc; ++r) out[r * NR + q] = T(0);
+      for (int64_t q = 0; q < live; ++q) {
+        const int64_t k = n0 + j0 + q;
+        const int64_t ci = k / (s.KH * s.KW), kh = (k / s.KW) % s.KH, kw = k % s.KW;
+        const T* plane = c.x + ci * s.H * s.W;
+        for (const Run& run : runs) {
+          T* dst = out + run.j * NR + q;
+          const int64_t ih = run.h0 + kh * s.dh, iw0 = run.w0 + kw * s.dw;
+          if (ih < 0 || ih >= s.H) {
+            for (int64_t r = 0; r < run.len; ++r) dst[r * NR] = T(0);
+            continue;
+          }
+          copy_in_image_strided(plane + ih * s.W + iw0, s.sw, InImage(iw0, run.len, s.sw, s.W), dst, NR,
+                                run.len);
+        }
       }
     }
-  });
+  };
 }
 
 template <class T>
@@ -177,19 +206,17 @@ void backward(const T* gout, const T* x, const T* w, T* gx, T* gw, T* gb, const 
     forward<T>(gout, wflip.data(), nullptr, gx, t);
     gx = nullptr;  // done
   }
-  // Column buffers (K x P each): the image's columns for grad_w, their gradient for grad_x.
-  const size_t KP = static_cast<size_t>(K * P);
-  Scratch ws(((gw ? KP : 0) + (gx ? KP : 0)) * sizeof(T));
-  T* col = ws.as<T>();
-  T* dcol = ws.as<T>() + (gw ? KP : 0);
+  // Column buffer (K x P) for the gradient of the columns (grad_x at stride > 1).
+  Scratch ws((gx ? static_cast<size_t>(K * P) : 0) * sizeof(T));
+  T* dcol = ws.as<T>();
   if (gx) std::fill(gx, gx + s.N * s.Cin * s.H * s.W, T(0));
   for (int64_t g = 0; g < G; ++g) {
     const T* wg = w + g * cout * K;
     for (int64_t n = 0; n < s.N; ++n) {
       const T* go = gout + (n * s.Cout + g * cout) * P;
-      if (gw) {  // grad_w[g] (cout x K) += grad_out (cout x P) * columns^T (P x K)
-        im2col(x + (n * s.Cin + g * cin) * s.H * s.W, s, cin, col);
-        gemm<T>(cout, K, P, pack_matrix_a<T>(go, P, false), pack_matrix_b<T>(col, P, true), gw + g * cout * K, K,
+      if (gw) {  // grad_w[g] (cout x K) += grad_out (cout x P) * columns^T (P x K), packed implicitly
+        const Columns<T> cols{x + (n * s.Cin + g * cin) * s.H * s.W, s, cin};
+        gemm<T>(cout, K, P, pack_matrix_a<T>(go, P, false), columns_transposed(cols), gw + g * cout * K, K,
                 n > 0);
       }
       if (gx) {
