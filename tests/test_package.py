@@ -109,13 +109,18 @@ def test_concurrent_calls_from_threads_are_safe(rng):
     assert errors == []
 
 
-def test_pool_survives_fork(rng):
+@pytest.mark.parametrize("with_torch", [False, True])
+def test_pool_survives_fork(rng, with_torch):
+    """A forked child can run parallel kernels after the parent did, on our pool or (torch
+    imported) on torch's OpenMP team: GNU OpenMP hangs in such a child, so there we use the pool."""
     if not hasattr(os, "fork"):
         pytest.skip("no fork")
+    if with_torch and torch is None:
+        pytest.skip("torch is not installed")
     a = random_boxes(rng, 500, dtype=np.float32)
     cvkernels.set_num_threads(2)
     want = cvkernels.box_iou(a, a)  # starts the pool in the parent
-    code = """
+    code = ("import torch\n" if with_torch else "") + """
 import os, sys, numpy as np, cvkernels
 cvkernels.set_num_threads(2)
 rng = np.random.default_rng(0)

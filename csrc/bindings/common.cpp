@@ -9,6 +9,8 @@ namespace bindings {
 void register_common(pybind11::module_& m) {
   m.def("set_num_threads", &cvk::set_num_threads);
   m.def("get_num_threads", &cvk::get_num_threads);
+  m.def("threads_backend", &cvk::threads_backend,
+        "Where parallel regions run: 'openmp' (the team of a libgomp already loaded, as torch's) or 'pool'");
   m.def("cpu_has_avx2", &cvk::cpu_has_avx2);
   m.def("set_simd_enabled", &cvk::set_simd_enabled);
   m.def("set_avx512_enabled", &cvk::set_avx512_enabled);

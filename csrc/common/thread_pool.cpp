@@ -9,8 +9,12 @@
 #include <thread>
 #include <vector>
 
+#include <dlfcn.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
 
 namespace cvk {
 namespace {
@@ -131,10 +135,76 @@ int get_num_threads() { return g_num_threads.load(); }
 
 void set_num_threads(int n) { g_num_threads.store(std::max(1, n)); }
 
-// Runs job(c) for c in [0, chunks) on the pool, or inline (returns false without running
-// anything) when the pool is busy, we are inside a pool task, or one thread is configured.
+// When the process already runs GNU OpenMP (torch's CPU ops do: its wheels load libgomp.so.1),
+// a parallel region runs on that runtime's thread team instead of on our pool. Two pools on
+// the same cores fight: after each torch op its OpenMP workers spin for a while waiting for
+// the next one, and our workers would share their cores with them. On the same team the
+// spinning workers simply take our chunks. libgomp is looked up, never linked: without it
+// (no torch, or a torch whose libgomp has another name) the pool runs. CVK_THREADS=pool turns
+// this off. The entry point used is GOMP_parallel, libgomp's stable ABI since GCC 4.9.
+using GompParallel = void (*)(void (*)(void*), void*, unsigned, unsigned);
+
+const pid_t g_load_pid = getpid();
+
+GompParallel find_gomp() {
+  static const bool off = [] {
+    const char* v = std::getenv("CVK_THREADS");
+    return v != nullptr && std::strcmp(v, "pool") == 0;
+  }();
+  static std::atomic<GompParallel> found{nullptr};
+  // GNU OpenMP is not fork-safe: in a child forked after the parent ran an OpenMP team (ours
+  // or torch's), a new team waits forever. A forked child (pid changed since we were loaded)
+  // therefore uses the pool.
+  if (off || getpid() != g_load_pid) return nullptr;
+  if (GompParallel f = found.load()) return f;
+  void* h = dlopen("libgomp.so.1", RTLD_LAZY | RTLD_NOLOAD);  // only if already loaded
+  if (h == nullptr) return nullptr;
+  GompParallel f = reinterpret_cast<GompParallel>(dlsym(h, "GOMP_parallel"));
+  found.store(f);
+  return f;
+}
+
+struct GompJob {
+  const std::function<void(int64_t)>* job;
+  int64_t chunks;
+  std::atomic<int64_t> next{0};
+  std::mutex mu;
+  std::exception_ptr error;
+};
+
+// Run by every thread of the OpenMP team: claims chunks as the pool's workers do. No exception
+// may leave it (it would cross the OpenMP runtime): the first is kept and rethrown after.
+void gomp_member(void* data) {
+  GompJob& g = *static_cast<GompJob*>(data);
+  const bool outer = tl_in_pool;
+  tl_in_pool = true;  // nested parallel_for calls from a chunk run inline
+  for (;;) {
+    const int64_t c = g.next.fetch_add(1);
+    if (c >= g.chunks) break;
+    try {
+      (*g.job)(c);
+    } catch (...) {
+      std::lock_guard<std::mutex> lk(g.mu);
+      if (!g.error) g.error = std::current_exception();
+    }
+  }
+  tl_in_pool = outer;
+}
+
+// Runs job(c) for c in [0, chunks) on the pool (or the process's OpenMP team), or inline
+// (returns false without running anything) when the pool is busy, we are inside a pool task,
+// or one thread is configured.
 bool run_on_pool(int64_t chunks, const std::function<void(int64_t)>& job) {
   if (chunks <= 1 || tl_in_pool || get_num_threads() <= 1) return false;
+  if (GompParallel gomp_parallel = find_gomp()) {
+    GompJob g;
+    g.job = &job;
+    g.chunks = chunks;
+    const unsigned team = static_cast<unsigned>(std::min<int64_t>(chunks, get_num_threads()));
+    gomp_parallel(gomp_member, &g, team, 0);
+    if (g.error) std::rethrow_exception(g.error);
+    return true;
+  }
   std::unique_lock<std::mutex> owner(g_pool_mu, std::try_to_lock);
   if (!owner.owns_lock()) return false;  // another thread is using the pool
   if (g_pool_pid != getpid()) {
@@ -154,6 +224,8 @@ bool run_on_pool(int64_t chunks, const std::function<void(int64_t)>& job) {
   g_pool->run(chunks, job);
   return true;
 }
+
+const char* threads_backend() { return find_gomp() != nullptr ? "openmp" : "pool"; }
 
 void parallel_for(int64_t begin, int64_t end, int64_t grain,
                   const std::function<void(int64_t, int64_t)>& fn) {

@@ -1,5 +1,7 @@
-// One small std::thread pool for every CPU kernel (no OpenMP: torch wheels bundle their own
-// libgomp, and two OpenMP runtimes in one process oversubscribe or deadlock).
+// One small std::thread pool for every CPU kernel (not linked to OpenMP: torch wheels bundle
+// their own libgomp, and two OpenMP runtimes in one process oversubscribe). When a libgomp is
+// already loaded (torch imported), parallel regions run on its thread team instead, so torch's
+// ops and ours share one set of threads (thread_pool.cpp says why; CVK_THREADS=pool opts out).
 //
 // parallel_for(begin, end, grain, fn) splits [begin, end) into at most num_threads chunks
 // of at least `grain` items and runs fn(chunk_begin, chunk_end) on the pool, the calling
@@ -15,6 +17,7 @@ namespace cvk {
 
 int get_num_threads();
 void set_num_threads(int n);  // n >= 1
+const char* threads_backend();  // "openmp" (a loaded libgomp's team) or "pool"
 
 // Ask the OS for transparent huge pages on a large output buffer before its first write.
 // A fresh multi-MiB tensor is untouched memory: writing it costs one page fault per 4 KiB,

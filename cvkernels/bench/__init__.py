@@ -128,7 +128,7 @@ def run(threads: Optional[int] = None, quick: bool = False, only: Optional[List[
         except Exception:  # noqa: BLE001
             peers.append(f"{mod}: not installed")
     print(f"cvkernels {cvkernels.__version__} bench | torch {torch.__version__} | {', '.join(peers)}", file=file)
-    print(f"threads={threads} (cvkernels and torch) | SIMD: {cvkernels._C.simd_level()} | {_cpu_name()} | "
+    print(f"threads={threads} (cvkernels and torch; cvkernels on: {cvkernels._C.threads_backend()}) | SIMD: {cvkernels._C.simd_level()} | {_cpu_name()} | "
           f"{os.cpu_count()} CPUs", file=file)
     copy_gbs, clone_gbs = memcpy_bandwidth()
     print(f"memcpy 64 MiB: {copy_gbs:.1f} GB/s into an existing buffer, {clone_gbs:.1f} GB/s into a new one (clone)",
