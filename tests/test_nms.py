@@ -119,11 +119,12 @@ def test_soft_nms_matches_reference(rng, method, batched):
 
 @pytest.mark.parametrize("method", ["gaussian", "linear"])
 @pytest.mark.parametrize("case", range(6))
-def test_soft_nms_simd_path_equals_scalar_path(rng, method, case):
-    """float32 soft-NMS runs as an AVX-512 scan where the CPU has it, else on the grid-and-heap
-    scalar path: same selections, same score bits (ties, NaN/inf boxes, -inf threshold)."""
-    if cvkernels._C.simd_level() != "avx512":
-        pytest.skip("needs an AVX-512 CPU (else only the scalar path exists)")
+def test_soft_nms_simd_paths_equal_scalar_path(rng, method, case):
+    """float32 soft-NMS runs as an AVX-512 or AVX2 scan where the CPU has one, else on the
+    grid-and-heap scalar path: same selections, same score bits (ties, NaN/inf boxes, -inf
+    threshold)."""
+    if cvkernels._C.simd_level() == "baseline":
+        pytest.skip("needs an AVX2 CPU (else only the scalar path exists)")
     n = (1, 17, 250, 400, 500, 300)[case]
     b, s = clustered(rng, n, dtype=np.float32)
     if case == 2:
@@ -143,14 +144,18 @@ def test_soft_nms_simd_path_equals_scalar_path(rng, method, case):
         run = lambda: cvkernels.soft_nms(b, s, **kw)  # noqa: E731
     else:
         run = lambda: cvkernels.batched_soft_nms(b, s, idx, **kw)  # noqa: E731
-    k1, s1 = run()
+    k1, s1 = run()  # AVX-512 where present, else AVX2
     cvkernels._C.set_avx512_enabled(False)
     try:
-        k2, s2 = run()
+        k2, s2 = run()  # AVX2
+        cvkernels._C.set_simd_enabled(False)
+        k3, s3 = run()  # scalar
     finally:
         cvkernels._C.set_avx512_enabled(True)
-    np.testing.assert_array_equal(k1, k2)
-    np.testing.assert_array_equal(s1, s2)
+        cvkernels._C.set_simd_enabled(True)
+    for k, sc in ((k2, s2), (k3, s3)):
+        np.testing.assert_array_equal(k1, k)
+        np.testing.assert_array_equal(s1, sc)
     with np.errstate(invalid="ignore"):  # inf - inf in the reference's areas
         rk, rs = ref.soft_nms(b, s, idxs=idx, **kw)
     np.testing.assert_array_equal(k1, rk)

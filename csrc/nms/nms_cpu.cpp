@@ -13,7 +13,7 @@
 // linear 1 - iou above the IoU threshold) and drop those below score_threshold. A max-heap of
 // score upper bounds (lazy decrease-key) finds the next selection; the grid finds the boxes
 // that overlap it. Cost: O(n log n + selections * boxes stored near each selection). On CPUs
-// with AVX-512, float32 soft-NMS instead runs as a vectorized scan over x1-sorted lanes
+// with AVX-512 or AVX2, float32 soft-NMS instead runs as a vectorized scan over x1-sorted lanes
 // (soft_scan.h), which gives the same bits about 5x faster.
 #include "nms/nms_cpu.h"
 
@@ -207,7 +207,7 @@ void soft_one(const T* boxes, const T* scores, const std::vector<int64_t>& membe
 }
 
 // The same soft-NMS of one class as a streaming scan over structure-of-arrays lanes
-// (soft_scan.h; float32 with AVX-512): the same selections and the same score bits.
+// (soft_scan.h; float32 with AVX-512 or AVX2): the same selections and the same score bits.
 void soft_one_lanes(const float* boxes, const float* scores, const std::vector<int64_t>& members,
                     float thr, float sigma, float score_thr, int method,
                     std::vector<Ranked<float>>& out) {
@@ -270,8 +270,9 @@ void soft_one_lanes(const float* boxes, const float* scores, const std::vector<i
   };
   // Slack on the left end of the window, for the rounding of x1 - max_w.
   const double slack = 1e-6 * max_w;
+  const auto scan = use_avx512() ? avx512::soft_scan : avx2::soft_scan;
   float a[5] = {0, 0, 0, 0, 0};
-  int64_t best = avx512::soft_scan(L, m, a, 0, 0, method, thr, sigma, score_thr, &dead);
+  int64_t best = scan(L, m, a, 0, 0, method, thr, sigma, score_thr, &dead);
   while (best >= 0) {
     out.push_back({L.score[best], members[L.member[best]]});
     a[0] = L.x1[best];
@@ -288,7 +289,7 @@ void soft_one_lanes(const float* boxes, const float* scores, const std::vector<i
     const int64_t lo = std::lower_bound(L.x1, L.x1 + m, from,
                                         [](float x, double v) { return double(x) < v; }) - L.x1;
     const int64_t hi = std::lower_bound(L.x1, L.x1 + m, a[2]) - L.x1;
-    best = avx512::soft_scan(L, m, a, lo, std::max(lo, hi), method, thr, sigma, score_thr, &dead);
+    best = scan(L, m, a, lo, std::max(lo, hi), method, thr, sigma, score_thr, &dead);
   }
 }
 
@@ -306,7 +307,7 @@ int64_t soft_typed(const T* boxes, const T* scores, const int64_t* idxs, int64_t
   std::vector<std::vector<Ranked<T>>> sel(groups.size());
   parallel_for_each(static_cast<int64_t>(groups.size()), [&](int64_t g) {
     if constexpr (std::is_same<T, float>::value) {
-      if (use_avx512()) {
+      if (use_avx512() || use_avx2()) {
         soft_one_lanes(boxes, scores, groups[g], static_cast<T>(thr), static_cast<T>(sigma),
                        static_cast<T>(score_thr), method, sel[g]);
         return;

@@ -13,33 +13,16 @@ namespace nms {
 namespace avx512 {
 namespace {
 
-// e^x for 8 doubles, x in [-150, 0]: x = n ln2 + r (Cody-Waite, |r| <= ln2 / 2), e^r by its
-// Taylor series to degree 11 (relative error below 1e-14), times 2^n through the exponent
-// bits. Rounded to float this is the correctly rounded expf, as soft_exp (nms_math.h) is,
-// unless e^x lies within 1e-14 (relative) of a rounding boundary.
+// e^x for 8 doubles, x in [kExpMin, 0] (soft_scan.h).
 inline __m512d exp_pd(__m512d x) {
-  x = _mm512_max_pd(x, _mm512_set1_pd(-150.0));
-  const __m512d n = _mm512_roundscale_pd(_mm512_mul_pd(x, _mm512_set1_pd(1.4426950408889634)),
+  x = _mm512_max_pd(x, _mm512_set1_pd(kExpMin));
+  const __m512d n = _mm512_roundscale_pd(_mm512_mul_pd(x, _mm512_set1_pd(kLog2e)),
                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512d r = _mm512_fnmadd_pd(n, _mm512_set1_pd(6.93147180369123816490e-01), x);
-  r = _mm512_fnmadd_pd(n, _mm512_set1_pd(1.90821492927058770002e-10), r);
-  static const double inv_fact[12] = {1.0,
-                                      1.0,
-                                      1.0 / 2,
-                                      1.0 / 6,
-                                      1.0 / 24,
-                                      1.0 / 120,
-                                      1.0 / 720,
-                                      1.0 / 5040,
-                                      1.0 / 40320,
-                                      1.0 / 362880,
-                                      1.0 / 3628800,
-                                      1.0 / 39916800};
-  __m512d p = _mm512_set1_pd(inv_fact[11]);
-  for (int k = 10; k >= 0; --k) p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(inv_fact[k]));
-  // n + 1023 lands in the low mantissa bits of (n + 1023) + 1.5 * 2^52 (AVX-512F has no
-  // double -> int64 conversion).
-  const __m512d biased = _mm512_add_pd(n, _mm512_set1_pd(1023.0 + 6755399441055744.0));
+  __m512d r = _mm512_fnmadd_pd(n, _mm512_set1_pd(kLn2Hi), x);
+  r = _mm512_fnmadd_pd(n, _mm512_set1_pd(kLn2Lo), r);
+  __m512d p = _mm512_set1_pd(kInvFact[11]);
+  for (int k = 10; k >= 0; --k) p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(kInvFact[k]));
+  const __m512d biased = _mm512_add_pd(n, _mm512_set1_pd(kExpBias));
   const __m512i bits = _mm512_slli_epi64(_mm512_castpd_si512(biased), 52);
   return _mm512_mul_pd(p, _mm512_castsi512_pd(bits));
 }
@@ -108,15 +91,7 @@ int64_t soft_scan(const SoftLanes& L, int64_t m, const float* a, int64_t lo, int
       _mm512_storeu_ps(hit_inter + h, w);
     }
     // 3. Apply them.
-    int64_t dead = 0;
-    for (int64_t h = 0; h < n_hit; ++h) {
-      float& sc = score[hit_pos[h]];
-      sc *= hit_inter[h];
-      if (!(sc >= score_thr)) {
-        sc = NAN;
-        ++dead;
-      }
-    }
+    const int64_t dead = apply_weights(score, hit_pos, hit_inter, n_hit, score_thr);
     *died += dead;
   }
   // Argmax: the highest score, ties to the lower member rank. Per lane the best so far, its
@@ -154,11 +129,7 @@ int64_t soft_scan(const SoftLanes& L, int64_t m, const float* a, int64_t lo, int
     _mm512_store_ps(bs, best[u]);
     _mm512_store_si512(br, best_rank[u]);
     _mm512_store_si512(bp, best_pos[u]);
-    for (int l = 0; l < kSoftLanes; ++l) {
-      if (bp[l] < 0) continue;
-      if (arg < 0 || bs[l] > score[arg] || (bs[l] == score[arg] && br[l] < L.member[arg]))
-        arg = bp[l];
-    }
+    arg = best_of(bs, br, bp, kSoftLanes, L, arg);
   }
   return arg;
 }
