@@ -1,6 +1,7 @@
 #include "conv/gemm.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <vector>
 
 #include "common/cpu_features.h"
@@ -11,6 +12,16 @@ namespace conv {
 namespace {
 
 constexpr int64_t kKC = 256, kMC = 96, kNC = 1024;
+
+// n values of scratch in v, starting on a 64-byte boundary: a panel row of 16 floats is then
+// one cache line, not two (malloc only promises 16-byte alignment).
+template <class T>
+T* aligned_space(std::vector<T>& v, int64_t n) {
+  constexpr size_t pad = 64 / sizeof(T);
+  if (v.size() < static_cast<size_t>(n) + pad) v.resize(static_cast<size_t>(n) + pad);
+  const uintptr_t p = reinterpret_cast<uintptr_t>(v.data());
+  return reinterpret_cast<T*>((p + 63) & ~uintptr_t(63));
+}
 
 // Portable micro-kernel (double, or float without AVX2): an MR x NR block in a local array.
 template <class T>
@@ -51,41 +62,42 @@ void gemm(int64_t M, int64_t N, int64_t K, const PackA<T>& pack_a, const PackB<T
       for (int64_t i = 0; i < M; ++i) std::fill(C + i * ldc, C + i * ldc + N, T(0));
     return;
   }
-  // Cut N into equal blocks of at most kNC, a multiple of the thread count, so that every
-  // thread gets the same share.
+  // Cut N into a multiple of the thread count of tasks of at most about kNC columns, each a
+  // whole number of NR-wide panels and the panels dealt out evenly (sizes differ by at most
+  // one panel), so that every thread gets the same share.
   const int64_t threads = std::max<int64_t>(1, get_num_threads());
   const int64_t per_thread = (N + threads * kNC - 1) / (threads * kNC);
-  const int64_t want = threads * per_thread;
-  const int64_t nc = std::max<int64_t>(NR, ((N + want - 1) / want + NR - 1) / NR * NR);
-  const int64_t tasks = (N + nc - 1) / nc;
+  const int64_t panels = (N + NR - 1) / NR;
+  const int64_t tasks = std::min(panels, threads * per_thread);
+  const int64_t max_panels = (panels + tasks - 1) / tasks;
   // A is packed once, in parallel, for every (k slice, m block), and shared by all N tasks
   // (packing it inside each task would repeat the strided reads once per task). The buffer
   // belongs to the calling thread and is kept, so repeated calls do not fault its pages in.
   const int64_t nks = (K + kKC - 1) / kKC, nms = (M + kMC - 1) / kMC;
   const int64_t astride = ((kMC + MR - 1) / MR) * MR * kKC;
   static thread_local std::vector<T> apack_all;
-  if (apack_all.size() < static_cast<size_t>(nks * nms * astride)) apack_all.resize(nks * nms * astride);
-  T* apacked = apack_all.data();
+  T* apacked = aligned_space(apack_all, nks * nms * astride);
   parallel_for_each(nks * nms, [&](int64_t t) {
     const int64_t k0 = (t / nms) * kKC, m0 = (t % nms) * kMC;
     pack_a(m0, std::min(kMC, M - m0), k0, std::min(kKC, K - k0), apacked + t * astride);
   });
   parallel_for_each(tasks, [&](int64_t t) {
-    const int64_t n0 = t * nc, nn = std::min(nc, N - n0);
-    const int64_t npanels = (nn + NR - 1) / NR;
-    static thread_local std::vector<T> bpack;  // per worker, kept between calls (no page faults)
-    if (bpack.size() < static_cast<size_t>(npanels * NR * kKC)) bpack.resize(npanels * NR * kKC);
+    const int64_t p0 = t * panels / tasks, p1 = (t + 1) * panels / tasks;
+    const int64_t n0 = p0 * NR, nn = std::min(N, p1 * NR) - n0;
+    const int64_t npanels = p1 - p0;
+    static thread_local std::vector<T> bpack_store;  // per worker, kept between calls (no page faults)
+    T* const bpack = aligned_space(bpack_store, max_panels * NR * kKC);
     T tmp[MR * NR];
     for (int64_t k0 = 0; k0 < K; k0 += kKC) {
       const int64_t kc = std::min(kKC, K - k0);
       const bool acc = accumulate || k0 > 0;
-      pack_b(k0, kc, n0, nn, bpack.data());
+      pack_b(k0, kc, n0, nn, bpack);
       for (int64_t m0 = 0; m0 < M; m0 += kMC) {
         const int64_t mc = std::min(kMC, M - m0);
         const T* apack = apacked + ((k0 / kKC) * nms + m0 / kMC) * astride;
         for (int64_t jp = 0; jp < npanels; ++jp) {
           const int64_t j0 = jp * NR, nr = std::min(NR, nn - j0);
-          const T* bp = bpack.data() + jp * NR * kc;
+          const T* bp = bpack + jp * NR * kc;
           for (int64_t i0 = 0; i0 < mc; i0 += MR) {
             const int64_t mr = std::min(MR, mc - i0);
             const T* ap = apack + (i0 / MR) * MR * kc;
