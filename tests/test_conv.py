@@ -61,6 +61,50 @@ def test_numpy_matches_reference(rng, case):
     np.testing.assert_allclose(got32, want, rtol=1e-4, atol=1e-4 * scale)
 
 
+WINOGRAD = [  # float32 3x3 stride-1 one-group convolutions with >= 8 channels and >= 64 outputs
+    (1, 8, 8, 8, 8, 3, 1, 1, 1, 1),  # 16 tiles: the last MR group is padding
+    (2, 13, 21, 17, 11, 3, 1, "same", 2, 1),
+    (1, 24, 30, 30, 20, 3, 1, 18, 18, 1),
+    (1, 9, 12, 40, 10, 3, 1, (0, 5), (1, 5), 1),
+    (1, 16, 15, 15, 16, 3, 1, 7, 1, 1),  # padding beyond the kernel
+    (1, 300, 11, 13, 12, 3, 1, "same", 3, 1),  # more input channels than one k slice
+]
+
+
+@pytest.mark.parametrize("case", WINOGRAD)
+def test_winograd_matches_reference_and_gemm_path(rng, case):
+    """Float32 3x3 stride-1 convolutions run as Winograd F(2x2,3x3) on the dilation sub-grids:
+    within the float32 contract of the reference, and close to the GEMM path it replaces."""
+    x, w, b, kw = _inputs(rng, case)
+    want = ref.dilated_conv2d(x, w, b, **kw)
+    x32, w32, b32 = x.astype(np.float32), w.astype(np.float32), b.astype(np.float32)
+    wino = cvkernels.dilated_conv2d(x32, w32, b32, **kw)
+    cvkernels._C.set_conv_winograd_enabled(False)
+    try:
+        direct = cvkernels.dilated_conv2d(x32, w32, b32, **kw)
+    finally:
+        cvkernels._C.set_conv_winograd_enabled(True)
+    scale = np.abs(want).max() + 1
+    np.testing.assert_allclose(wino, want, rtol=1e-4, atol=1e-5 * scale)
+    np.testing.assert_allclose(wino, direct, rtol=1e-4, atol=1e-5 * scale)
+    assert not np.array_equal(wino, direct)  # the Winograd path did run (other rounding)
+
+
+@requires_torch
+def test_winograd_gradients(rng):
+    """grad_input at stride 1 is a forward convolution with the flipped kernel: Winograd too."""
+    x, w, b, kw = _inputs(rng, (2, 12, 14, 16, 10, 3, 1, "same", 3, 1), np.float32)
+    xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    g = torch.tensor(rng.standard_normal((2, 10, 14, 16)).astype(np.float32))
+    cvkernels.dilated_conv2d(xt, wt, None, **kw).backward(g)
+    x2, w2 = torch.tensor(x, dtype=torch.float64, requires_grad=True), torch.tensor(w, dtype=torch.float64,
+                                                                                    requires_grad=True)
+    F.conv2d(x2, w2, None, 1, "same", 3).backward(g.double())
+    for got, want in ((xt.grad, x2.grad), (wt.grad, w2.grad)):
+        scale = want.abs().max().item() + 1
+        np.testing.assert_allclose(got.double().numpy(), want.numpy(), rtol=1e-4, atol=1e-5 * scale)
+
+
 @pytest.mark.parametrize("path", ["baseline", "avx2"])
 def test_other_simd_paths_match(rng, path):
     """The scalar micro-kernel and (on an AVX-512 CPU) the AVX2 one against the reference."""

@@ -2,6 +2,7 @@
 
 #include "bindings/bindings.h"
 #include "conv/conv_cpu.h"
+#include "conv/winograd.h"
 
 namespace cvk {
 namespace bindings {
@@ -26,6 +27,8 @@ void register_conv(pybind11::module_& m) {
         cvk::conv::conv2d_backward(dtype, cptr(gout), cptr(x), cptr(w), gx ? mptr(gx) : nullptr,
                                    gw ? mptr(gw) : nullptr, gb ? mptr(gb) : nullptr, s);
       });
+  m.def("set_conv_winograd_enabled", &cvk::conv::set_winograd_enabled,
+        "Whether float32 3x3 stride-1 convolutions may use Winograd F(2x2,3x3) (default on)");
 }
 
 }  // namespace bindings

@@ -13,12 +13,14 @@
 #include "conv/conv_cpu.h"
 
 #include <algorithm>
+#include <type_traits>
 #include <vector>
 
 #include "common/cvk.h"
 #include "common/thread_pool.h"
 #include "common/workspace.h"
 #include "conv/gemm.h"
+#include "conv/winograd.h"
 
 namespace cvk {
 namespace conv {
@@ -158,6 +160,9 @@ PackB<T> columns_transposed(const Columns<T>& c) {
 
 template <class T>
 void forward(const T* x, const T* w, const T* bias, T* out, const ConvShape& s) {
+  if constexpr (std::is_same<T, float>::value) {
+    if (winograd_suits(s)) return winograd_forward(x, w, bias, out, s);
+  }
   const int64_t G = s.groups, cin = s.Cin / G, cout = s.Cout / G;
   const int64_t K = cin * s.KH * s.KW, P = s.Ho * s.Wo;
   for (int64_t n = 0; n < s.N; ++n)

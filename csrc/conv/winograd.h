@@ -1,0 +1,31 @@
+// Winograd F(2x2, 3x3) for float32 3x3 convolutions at stride 1 (any dilation, one group).
+//
+// A dilated 3x3 convolution at stride 1 is, on each of the dh x dw sub-grids of output pixels
+// with the same (oh mod dh, ow mod dw), an ordinary 3x3 convolution of the input sampled at
+// stride (dh, dw). Each 2x2 block of such outputs (oh, oh + dh) x (ow, ow + dw) - a tile -
+// reads a 4x4 input patch d (rows oh - pt + {0, 1, 2, 3} dh, columns likewise) and is
+//   Y = A^T [ sum_ci (G g G^T) .* (B^T d B) ] A
+// (Lavin & Gray, 2016), 16 multiplications per tile and channel pair instead of 36:
+//   1. the input is transposed to HWC and each tile's patch transformed, V[e][tile][ci],
+//   2. the weights are transformed, U[e][co][ci],
+//   3. 16 GEMMs, M[e] (tiles x Cout) = V[e] (tiles x Cin) * U[e]^T (Cin x Cout) (gemm.h),
+//   4. each tile's 16 values are transformed back to its 2x2 outputs (HWC), then transposed
+//      to CHW with the bias added.
+// Rounding differs from the direct sum (the transforms add and halve values), by a few units
+// in the last place of the result's magnitude: far inside the 1e-4 the float32 contract allows.
+#pragma once
+
+#include "conv/conv_cpu.h"
+
+namespace cvk {
+namespace conv {
+
+// Whether the Winograd forward takes this float32 convolution (and is switched on).
+bool winograd_suits(const ConvShape& s);
+void set_winograd_enabled(bool on);  // tests compare it with the GEMM path
+
+void winograd_forward(const float* x, const float* w, const float* bias, float* out,
+                      const ConvShape& s);
+
+}  // namespace conv
+}  // namespace cvk

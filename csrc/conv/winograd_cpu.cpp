@@ -1,0 +1,203 @@
+// Winograd F(2x2, 3x3) forward (winograd.h has the algorithm). The transforms run over
+// channel vectors (HWC layouts), so their inner loops are contiguous and vectorize.
+#include "conv/winograd.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <vector>
+
+#include "common/thread_pool.h"
+#include "common/transpose.h"
+#include "common/workspace.h"
+#include "conv/gemm.h"
+
+namespace cvk {
+namespace conv {
+namespace {
+
+std::atomic<bool> g_enabled{true};
+
+// The first output row (or column) of each tile along one axis: for every residue r < d, the
+// outputs r, r + d, r + 2d, ... paired as (r + 2td, r + (2t + 1)d).
+std::vector<int64_t> tile_starts(int64_t n_out, int64_t d) {
+  std::vector<int64_t> v;
+  for (int64_t r = 0; r < d && r < n_out; ++r)
+    for (int64_t o = r; o < n_out; o += 2 * d) v.push_back(o);
+  return v;
+}
+
+// One tile's V = B^T d B, B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], from the patch
+// d[k][l] (k, l < 4) of channel vectors of length C (null: outside the image, zeros).
+// Element (e = 4 r + j, c) goes to V[e * estride + c * cstride].
+void input_tile(const float* const d[4][4], int64_t C, float* V, int64_t estride, int64_t cstride) {
+  static const std::vector<float> zeros(256, 0.0f);
+  for (int64_t c0 = 0; c0 < C; c0 += 256) {
+    const int64_t n = std::min<int64_t>(256, C - c0);
+    float t[4][4][256];
+    for (int l = 0; l < 4; ++l) {
+      const float* p0 = d[0][l] ? d[0][l] + c0 : zeros.data();
+      const float* p1 = d[1][l] ? d[1][l] + c0 : zeros.data();
+      const float* p2 = d[2][l] ? d[2][l] + c0 : zeros.data();
+      const float* p3 = d[3][l] ? d[3][l] + c0 : zeros.data();
+      for (int64_t c = 0; c < n; ++c) {
+        t[0][l][c] = p0[c] - p2[c];
+        t[1][l][c] = p1[c] + p2[c];
+        t[2][l][c] = p2[c] - p1[c];
+        t[3][l][c] = p1[c] - p3[c];
+      }
+    }
+    for (int r = 0; r < 4; ++r) {
+      float* v0 = V + (4 * r + 0) * estride + c0 * cstride;
+      float* v1 = V + (4 * r + 1) * estride + c0 * cstride;
+      float* v2 = V + (4 * r + 2) * estride + c0 * cstride;
+      float* v3 = V + (4 * r + 3) * estride + c0 * cstride;
+      for (int64_t c = 0; c < n; ++c) {
+        v0[c * cstride] = t[r][0][c] - t[r][2][c];
+        v1[c * cstride] = t[r][1][c] + t[r][2][c];
+        v2[c * cstride] = t[r][2][c] - t[r][1][c];
+        v3[c * cstride] = t[r][1][c] - t[r][3][c];
+      }
+    }
+  }
+}
+
+// Packing A from a matrix already in the packed layout (groups of MR rows, [k][row % MR]):
+// each MR-row panel of a block is one contiguous copy.
+PackA<float> prepacked_a(const float* A, int64_t K) {
+  return [=](int64_t m0, int64_t mc, int64_t k0, int64_t kc, float* panel) {
+    constexpr int64_t MR = Tiles<float>::MR;
+    for (int64_t i0 = 0; i0 < mc; i0 += MR)
+      std::memcpy(panel + (i0 / MR) * MR * kc, A + ((m0 + i0) / MR) * MR * K + k0 * MR,
+                  static_cast<size_t>(MR * kc) * sizeof(float));
+  };
+}
+
+}  // namespace
+
+void set_winograd_enabled(bool on) { g_enabled.store(on); }
+
+bool winograd_suits(const ConvShape& s) {
+  return g_enabled.load() && s.KH == 3 && s.KW == 3 && s.sh == 1 && s.sw == 1 && s.groups == 1 &&
+         s.Cin >= 8 && s.Cout >= 8 && s.Ho * s.Wo >= 64;
+}
+
+void winograd_forward(const float* x, const float* w, const float* bias, float* out,
+                      const ConvShape& s) {
+  const int64_t Cin = s.Cin, Cout = s.Cout, HW = s.H * s.W, P = s.Ho * s.Wo;
+  const std::vector<int64_t> ty = tile_starts(s.Ho, s.dh), tx = tile_starts(s.Wo, s.dw);
+  const int64_t Ty = static_cast<int64_t>(ty.size()), Tx = static_cast<int64_t>(tx.size());
+  const int64_t T = Ty * Tx;
+  // Scratch: U (16 x Cout x Cin), the input in HWC, V (16 x T x Cin), M (16 x T x Cout), the
+  // output in HWC (first the transposed weights).
+  const size_t n_u = static_cast<size_t>(16 * Cout * Cin), n_xt = static_cast<size_t>(HW * Cin);
+  // V is kept in the GEMM's packed-A layout: tiles in groups of MR, and within a group
+  // [ci][tile % MR], so that packing A is a plain copy. Tp pads the tiles to whole groups.
+  constexpr int64_t MR = Tiles<float>::MR;
+  const int64_t Tp = (T + MR - 1) / MR * MR;
+  const size_t n_v = static_cast<size_t>(16 * Tp * Cin), n_m = static_cast<size_t>(16 * T * Cout);
+  const size_t n_o = static_cast<size_t>(P * Cout), n_wt = static_cast<size_t>(9 * Cout * Cin);
+  Scratch ws((n_u + n_xt + n_v + n_m + std::max(n_o, n_wt)) * sizeof(float));
+  float* U = ws.as<float>();
+  float* xt = U + n_u;
+  float* V = xt + n_xt;
+  float* M = V + n_v;
+  float* ohwc = M + n_m;
+  // U[e][co][ci] = (G g G^T)[e] with G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]: the
+  // weights of one output channel transposed to [tap][ci] first (into the output buffer,
+  // free until the end), so every step below runs along ci and vectorizes.
+  float* wt = ohwc;
+  transpose_batched(0, w, wt, Cout, Cin, 9);
+  parallel_for(0, Cout, 8, [&](int64_t o0, int64_t o1) {
+    for (int64_t o = o0; o < o1; ++o) {
+      const float* g = wt + o * 9 * Cin;  // g[q * Cin + ci], tap q = 3 row + column
+      // 64 input channels at a time into a local block, then 16 row copies: the 16 rows of U
+      // lie Cout * Cin apart, a power-of-two stride whose streams would share cache sets.
+      constexpr int64_t kC = 64;
+      float blk[16][kC];
+      for (int64_t c0 = 0; c0 < Cin; c0 += kC) {
+        const int64_t nc = std::min(kC, Cin - c0);
+        for (int64_t c = 0; c < nc; ++c) {
+          float gg[4][3];
+          for (int l = 0; l < 3; ++l) {
+            const float a0 = g[l * Cin + c0 + c], a1 = g[(3 + l) * Cin + c0 + c];
+            const float a2 = g[(6 + l) * Cin + c0 + c];
+            gg[0][l] = a0;
+            gg[1][l] = (a0 + a1 + a2) * 0.5f;
+            gg[2][l] = (a0 - a1 + a2) * 0.5f;
+            gg[3][l] = a2;
+          }
+          for (int r = 0; r < 4; ++r) {
+            blk[4 * r + 0][c] = gg[r][0];
+            blk[4 * r + 1][c] = (gg[r][0] + gg[r][1] + gg[r][2]) * 0.5f;
+            blk[4 * r + 2][c] = (gg[r][0] - gg[r][1] + gg[r][2]) * 0.5f;
+            blk[4 * r + 3][c] = gg[r][2];
+          }
+        }
+        for (int e = 0; e < 16; ++e)
+          std::memcpy(U + (e * Cout + o) * Cin + c0, blk[e], static_cast<size_t>(nc) * sizeof(float));
+      }
+    }
+  });
+  for (int64_t n = 0; n < s.N; ++n) {
+    transpose_batched(0, x + n * Cin * HW, xt, 1, Cin, HW);
+    for (int64_t e = 0; e < 16; ++e)  // the padding tiles of the last group read as zeros
+      for (int64_t t = T; t < Tp; ++t)
+        for (int64_t c = 0; c < Cin; ++c) V[e * Tp * Cin + (t / MR) * MR * Cin + c * MR + t % MR] = 0.0f;
+    parallel_for(0, T, 16, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t oh0 = ty[t / Tx], ow0 = tx[t % Tx];
+        const float* d[4][4];
+        for (int k = 0; k < 4; ++k) {
+          const int64_t ih = oh0 - s.pt + k * s.dh;
+          for (int l = 0; l < 4; ++l) {
+            const int64_t iw = ow0 - s.pl + l * s.dw;
+            d[k][l] = (ih >= 0 && ih < s.H && iw >= 0 && iw < s.W) ? xt + (ih * s.W + iw) * Cin : nullptr;
+          }
+        }
+        input_tile(d, Cin, V + (t / MR) * MR * Cin + t % MR, Tp * Cin, MR);
+      }
+    });
+    for (int64_t e = 0; e < 16; ++e)
+      gemm<float>(T, Cout, Cin, prepacked_a(V + e * Tp * Cin, Cin),
+                  pack_matrix_b<float>(U + e * Cout * Cin, Cin, true), M + e * T * Cout, Cout,
+                  false);
+    // Y = A^T m A with A^T = [1 1 1 0; 0 1 -1 -1], over output-channel vectors.
+    parallel_for(0, T, 16, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t oh0 = ty[t / Tx], ow0 = tx[t % Tx];
+        const bool row2 = oh0 + s.dh < s.Ho, col2 = ow0 + s.dw < s.Wo;
+        const float* m[16];
+        for (int e = 0; e < 16; ++e) m[e] = M + (e * T + t) * Cout;
+        float* y00 = ohwc + (oh0 * s.Wo + ow0) * Cout;
+        float* y01 = y00 + s.dw * Cout;
+        float* y10 = y00 + s.dh * s.Wo * Cout;
+        float* y11 = y10 + s.dw * Cout;
+        for (int64_t o = 0; o < Cout; ++o) {
+          float s0[4], s1[4];
+          for (int j = 0; j < 4; ++j) {
+            s0[j] = m[j][o] + m[4 + j][o] + m[8 + j][o];
+            s1[j] = m[4 + j][o] - m[8 + j][o] - m[12 + j][o];
+          }
+          y00[o] = s0[0] + s0[1] + s0[2];
+          if (col2) y01[o] = s0[1] - s0[2] - s0[3];
+          if (row2) {
+            y10[o] = s1[0] + s1[1] + s1[2];
+            if (col2) y11[o] = s1[1] - s1[2] - s1[3];
+          }
+        }
+      }
+    });
+    float* o = out + n * Cout * P;
+    transpose_batched(0, ohwc, o, 1, P, Cout);
+    if (bias) {
+      parallel_for(0, Cout, 8, [&](int64_t c0, int64_t c1) {
+        for (int64_t c = c0; c < c1; ++c)
+          for (int64_t p = 0; p < P; ++p) o[c * P + p] += bias[c];
+      });
+    }
+  }
+}
+
+}  // namespace conv
+}  // namespace cvk
