@@ -211,6 +211,12 @@ void backward(const T* gout, const T* x, const T* w, T* gx, T* gw, T* gb, const 
     forward<T>(gout, wflip.data(), nullptr, gx, t);
     gx = nullptr;  // done
   }
+  if constexpr (std::is_same<T, float>::value) {
+    if (gw && winograd_suits(s)) {
+      winograd_weight_grad(gout, x, gw, s);
+      gw = nullptr;  // done
+    }
+  }
   // Column buffer (K x P) for the gradient of the columns (grad_x at stride > 1).
   Scratch ws((gx ? static_cast<size_t>(K * P) : 0) * sizeof(T));
   T* dcol = ws.as<T>();

@@ -124,11 +124,24 @@ PackA<T> pack_matrix_a(const T* A, int64_t lda, bool trans) {
     constexpr int64_t MR = Tiles<T>::MR;
     for (int64_t i0 = 0; i0 < mc; i0 += MR) {
       T* p = panel + (i0 / MR) * MR * kc;
-      for (int64_t k = 0; k < kc; ++k)
-        for (int64_t i = 0; i < MR; ++i) {
-          const int64_t m = m0 + i0 + i;
-          p[MR * k + i] = (i0 + i < mc) ? (trans ? A[(k0 + k) * lda + m] : A[m * lda + k0 + k]) : T(0);
+      const int64_t mr = std::min(MR, mc - i0);
+      const int64_t m = m0 + i0;
+      if (trans) {  // row k of the stored matrix holds the panel's MR values, contiguous
+        for (int64_t k = 0; k < kc; ++k) {
+          const T* src = A + (k0 + k) * lda + m;
+          for (int64_t i = 0; i < mr; ++i) p[MR * k + i] = src[i];
+          for (int64_t i = mr; i < MR; ++i) p[MR * k + i] = T(0);
         }
+      } else {
+        for (int64_t i = 0; i < MR; ++i) {
+          if (i >= mr) {
+            for (int64_t k = 0; k < kc; ++k) p[MR * k + i] = T(0);
+            continue;
+          }
+          const T* src = A + (m + i) * lda + k0;
+          for (int64_t k = 0; k < kc; ++k) p[MR * k + i] = src[k];
+        }
+      }
     }
   };
 }
@@ -142,13 +155,23 @@ PackB<T> pack_matrix_b(const T* B, int64_t ldb, bool trans) {
       const int64_t nr = std::min(NR, nc - j0);
       if (trans) {  // column j of the panel is row n0 + j0 + j of the stored matrix: read it along k
         for (int64_t j = 0; j < NR; ++j) {
+          if (j >= nr) {
+            for (int64_t k = 0; k < kc; ++k) p[NR * k + j] = T(0);
+            continue;
+          }
           const T* src = B + (n0 + j0 + j) * ldb + k0;
-          for (int64_t k = 0; k < kc; ++k) p[NR * k + j] = j < nr ? src[k] : T(0);
+          for (int64_t k = 0; k < kc; ++k) p[NR * k + j] = src[k];
         }
-      } else {
+      } else {  // each panel row is NR contiguous values of a stored row
         for (int64_t k = 0; k < kc; ++k) {
           const T* src = B + (k0 + k) * ldb + n0 + j0;
-          for (int64_t j = 0; j < NR; ++j) p[NR * k + j] = j < nr ? src[j] : T(0);
+          T* dst = p + NR * k;
+          if (nr == NR) {
+            std::copy(src, src + NR, dst);
+          } else {
+            std::copy(src, src + nr, dst);
+            std::fill(dst + nr, dst + NR, T(0));
+          }
         }
       }
     }

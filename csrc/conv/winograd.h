@@ -11,6 +11,7 @@
 //   3. 16 GEMMs, M[e] (tiles x Cout) = V[e] (tiles x Cin) * U[e]^T (Cin x Cout) (gemm.h),
 //   4. each tile's 16 values are transformed back to its 2x2 outputs (HWC), then transposed
 //      to CHW with the bias added.
+// The weight gradient runs the same transforms the other way (winograd_cpu.cpp).
 // Rounding differs from the direct sum (the transforms add and halve values), by a few units
 // in the last place of the result's magnitude: far inside the 1e-4 the float32 contract allows.
 #pragma once
@@ -26,6 +27,8 @@ void set_winograd_enabled(bool on);  // tests compare it with the GEMM path
 
 void winograd_forward(const float* x, const float* w, const float* bias, float* out,
                       const ConvShape& s);
+// grad_w (Cout, Cin, 3, 3) of the same convolution from grad_out (winograd_cpu.cpp).
+void winograd_weight_grad(const float* gout, const float* x, float* gw, const ConvShape& s);
 
 }  // namespace conv
 }  // namespace cvk

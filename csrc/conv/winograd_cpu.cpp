@@ -62,6 +62,18 @@ void input_tile(const float* const d[4][4], int64_t C, float* V, int64_t estride
   }
 }
 
+// The 16 input pixels (channel vectors of the HWC copy xt; null outside the image) of the tile
+// whose first output is (oh0, ow0).
+void tile_patch(const float* xt, const ConvShape& s, int64_t oh0, int64_t ow0, const float* d[4][4]) {
+  for (int k = 0; k < 4; ++k) {
+    const int64_t ih = oh0 - s.pt + k * s.dh;
+    for (int l = 0; l < 4; ++l) {
+      const int64_t iw = ow0 - s.pl + l * s.dw;
+      d[k][l] = (ih >= 0 && ih < s.H && iw >= 0 && iw < s.W) ? xt + (ih * s.W + iw) * s.Cin : nullptr;
+    }
+  }
+}
+
 // Packing A from a matrix already in the packed layout (groups of MR rows, [k][row % MR]):
 // each MR-row panel of a block is one contiguous copy.
 PackA<float> prepacked_a(const float* A, int64_t K) {
@@ -146,15 +158,8 @@ void winograd_forward(const float* x, const float* w, const float* bias, float* 
         for (int64_t c = 0; c < Cin; ++c) V[e * Tp * Cin + (t / MR) * MR * Cin + c * MR + t % MR] = 0.0f;
     parallel_for(0, T, 16, [&](int64_t t0, int64_t t1) {
       for (int64_t t = t0; t < t1; ++t) {
-        const int64_t oh0 = ty[t / Tx], ow0 = tx[t % Tx];
         const float* d[4][4];
-        for (int k = 0; k < 4; ++k) {
-          const int64_t ih = oh0 - s.pt + k * s.dh;
-          for (int l = 0; l < 4; ++l) {
-            const int64_t iw = ow0 - s.pl + l * s.dw;
-            d[k][l] = (ih >= 0 && ih < s.H && iw >= 0 && iw < s.W) ? xt + (ih * s.W + iw) * Cin : nullptr;
-          }
-        }
+        tile_patch(xt, s, ty[t / Tx], tx[t % Tx], d);
         input_tile(d, Cin, V + (t / MR) * MR * Cin + t % MR, Tp * Cin, MR);
       }
     });
@@ -197,6 +202,87 @@ void winograd_forward(const float* x, const float* w, const float* bias, float* 
       });
     }
   }
+}
+
+// The weight gradient by the same transforms: with dY a tile's 2x2 output gradient,
+// dL/dg = G^T [ sum_tiles (A dY A^T) .* (B^T d B) ] G for every (co, ci):
+//   1. Z[e][co][tile] = A dY A^T from the output gradient in HWC, A = [1 0; 1 1; 1 -1; 0 -1]
+//      (outputs past the edge of a tile count as 0),
+//   2. V[e][tile][ci] as in the forward,
+//   3. 16 GEMMs over the tiles, S[e] (Cout x Cin) (+)= Z[e]^T V[e], summed over the images,
+//   4. grad_w[co][ci] = G^T S G, G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0; 0 1/2 1/2 1].
+void winograd_weight_grad(const float* gout, const float* x, float* gw, const ConvShape& s) {
+  const int64_t Cin = s.Cin, Cout = s.Cout, HW = s.H * s.W, P = s.Ho * s.Wo;
+  const std::vector<int64_t> ty = tile_starts(s.Ho, s.dh), tx = tile_starts(s.Wo, s.dw);
+  const int64_t Tx = static_cast<int64_t>(tx.size()), T = static_cast<int64_t>(ty.size()) * Tx;
+  const size_t n_xt = static_cast<size_t>(HW * Cin), n_gt = static_cast<size_t>(P * Cout);
+  // Z is kept in the GEMM's packed-A layout (A = Z^T: output channels in groups of MR, within a
+  // group [tile][co % MR]; Cp pads the channels to whole groups) so that packing A is a copy.
+  constexpr int64_t MR = Tiles<float>::MR;
+  const int64_t Cp = (Cout + MR - 1) / MR * MR;
+  const size_t n_v = static_cast<size_t>(16 * T * Cin), n_z = static_cast<size_t>(16 * T * Cp);
+  const size_t n_s = static_cast<size_t>(16 * Cout * Cin);
+  Scratch ws((n_xt + n_gt + n_v + n_z + n_s) * sizeof(float));
+  float* xt = ws.as<float>();
+  float* gt = xt + n_xt;
+  float* V = gt + n_gt;
+  float* Z = V + n_v;
+  float* S = Z + n_z;
+  for (int64_t n = 0; n < s.N; ++n) {
+    transpose_batched(0, x + n * Cin * HW, xt, 1, Cin, HW);
+    transpose_batched(0, gout + n * Cout * P, gt, 1, Cout, P);
+    parallel_for(0, T, 16, [&](int64_t t0, int64_t t1) {
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t oh0 = ty[t / Tx], ow0 = tx[t % Tx];
+        const float* d[4][4];
+        tile_patch(xt, s, oh0, ow0, d);
+        input_tile(d, Cin, V + t * Cin, T * Cin, 1);
+        const bool row2 = oh0 + s.dh < s.Ho, col2 = ow0 + s.dw < s.Wo;
+        const float* y00 = gt + (oh0 * s.Wo + ow0) * Cout;
+        const float* y01 = y00 + s.dw * Cout;
+        const float* y10 = y00 + s.dh * s.Wo * Cout;
+        const float* y11 = y10 + s.dw * Cout;
+        const int64_t es = T * Cp;
+        for (int64_t o = 0; o < Cp; ++o) {
+          const bool live = o < Cout;
+          const float v00 = live ? y00[o] : 0.0f, v01 = live && col2 ? y01[o] : 0.0f;
+          const float v10 = live && row2 ? y10[o] : 0.0f, v11 = live && row2 && col2 ? y11[o] : 0.0f;
+          const float a[4] = {v00, v00 + v10, v00 - v10, -v10};  // A dY: rows [a b]
+          const float b[4] = {v01, v01 + v11, v01 - v11, -v11};
+          float* z = Z + ((o / MR) * T + t) * MR + o % MR;
+          for (int r = 0; r < 4; ++r) {  // (A dY) A^T: [a, a + b, a - b, -b]
+            z[(4 * r + 0) * es] = a[r];
+            z[(4 * r + 1) * es] = a[r] + b[r];
+            z[(4 * r + 2) * es] = a[r] - b[r];
+            z[(4 * r + 3) * es] = -b[r];
+          }
+        }
+      }
+    });
+    for (int64_t e = 0; e < 16; ++e)
+      gemm<float>(Cout, Cin, T, prepacked_a(Z + e * T * Cp, T),
+                  pack_matrix_b<float>(V + e * T * Cin, Cin, false), S + e * Cout * Cin, Cin, n > 0);
+  }
+  if (s.N == 0) std::fill(S, S + n_s, 0.0f);
+  parallel_for(0, Cout, 4, [&](int64_t o0, int64_t o1) {
+    for (int64_t o = o0; o < o1; ++o)
+      for (int64_t c = 0; c < Cin; ++c) {
+        float m[4][4];
+        for (int e = 0; e < 16; ++e) m[e / 4][e % 4] = S[(e * Cout + o) * Cin + c];
+        float r[3][4];  // G^T m
+        for (int j = 0; j < 4; ++j) {
+          r[0][j] = m[0][j] + (m[1][j] + m[2][j]) * 0.5f;
+          r[1][j] = (m[1][j] - m[2][j]) * 0.5f;
+          r[2][j] = (m[1][j] + m[2][j]) * 0.5f + m[3][j];
+        }
+        float* g = gw + (o * Cin + c) * 9;
+        for (int i = 0; i < 3; ++i) {  // (G^T m) G
+          g[3 * i + 0] = r[i][0] + (r[i][1] + r[i][2]) * 0.5f;
+          g[3 * i + 1] = (r[i][1] - r[i][2]) * 0.5f;
+          g[3 * i + 2] = (r[i][1] + r[i][2]) * 0.5f + r[i][3];
+        }
+      }
+  });
 }
 
 }  // namespace conv
