@@ -68,6 +68,8 @@ WINOGRAD = [  # float32 3x3 stride-1 one-group convolutions with >= 8 channels a
     (1, 9, 12, 40, 10, 3, 1, (0, 5), (1, 5), 1),
     (1, 16, 15, 15, 16, 3, 1, 7, 1, 1),  # padding beyond the kernel
     (1, 300, 11, 13, 12, 3, 1, "same", 3, 1),  # more input channels than one k slice
+    (1, 8, 1, 100, 9, 3, 1, 1, 1, 1),  # one output row: no tile has a second row
+    (1, 10, 12, 12, 8, 3, 1, "same", 40, 1),  # dilation beyond the image: one output per sub-grid
 ]
 
 
