@@ -199,16 +199,21 @@ void backward(const T* gout, const T* x, const T* w, T* gx, T* gw, T* gb, const 
     // Stride 1: grad_x is itself a dilated convolution of grad_out, with the kernel flipped
     // and its in/out channels swapped, padded by dilation*(k-1) - pad (negative padding just
     // starts inside the image), giving H x W: run the forward kernel, no column buffer.
-    std::vector<T> wflip(static_cast<size_t>(s.Cout * K));  // (Cin, Cout/G, KH, KW)
+    static thread_local std::vector<T> wflip_store;  // kept between calls: no page faults
+    wflip_store.resize(static_cast<size_t>(s.Cout * K));
+    T* const wflip = wflip_store.data();  // (Cin, Cout/G, KH, KW); the workers write through it
     const int64_t taps = s.KH * s.KW;
-    for (int64_t g = 0; g < G; ++g)
-      for (int64_t co = 0; co < cout; ++co)
-        for (int64_t ci = 0; ci < cin; ++ci)
+    parallel_for(0, s.Cin, 8, [&](int64_t c0, int64_t c1) {  // one input channel's rows each
+      for (int64_t gc = c0; gc < c1; ++gc) {
+        const int64_t g = gc / cin, ci = gc % cin;
+        for (int64_t co = 0; co < cout; ++co)
           for (int64_t r = 0; r < taps; ++r)
             wflip[((g * cin + ci) * cout + co) * taps + (taps - 1 - r)] = w[((g * cout + co) * cin + ci) * taps + r];
+      }
+    });
     const ConvShape t{s.N, s.Cout, s.Ho, s.Wo, s.Cin, s.KH, s.KW, 1, 1, s.dh * (s.KH - 1) - s.pt,
                       s.dw * (s.KW - 1) - s.pl, s.dh, s.dw, G, s.H, s.W};
-    forward<T>(gout, wflip.data(), nullptr, gx, t);
+    forward<T>(gout, wflip, nullptr, gx, t);
     gx = nullptr;  // done
   }
   if constexpr (std::is_same<T, float>::value) {
