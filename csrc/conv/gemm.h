@@ -37,6 +37,10 @@ template <class T>
 void gemm(int64_t M, int64_t N, int64_t K, const PackA<T>& pack_a, const PackB<T>& pack_b, T* C,
           int64_t ldc, bool accumulate);
 
+// One MR x NR tile of C (+)= A panel (kc columns of MR values) x B panel (kc rows of NR values),
+// on the best micro-kernel of this CPU; for callers that keep their own packed panels.
+void micro_tile(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool accumulate);
+
 // Packers for plain row-major matrices (trans: the stored matrix is the transpose).
 template <class T>
 PackA<T> pack_matrix_a(const T* A, int64_t lda, bool trans);

@@ -118,6 +118,10 @@ void gemm(int64_t M, int64_t N, int64_t K, const PackA<T>& pack_a, const PackB<T
   });
 }
 
+void micro_tile(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool accumulate) {
+  micro<float>(kc, a, b, c, ldc, accumulate);
+}
+
 template <class T>
 PackA<T> pack_matrix_a(const T* A, int64_t lda, bool trans) {
   return [=](int64_t m0, int64_t mc, int64_t k0, int64_t kc, T* panel) {

@@ -96,84 +96,108 @@ bool winograd_suits(const ConvShape& s) {
 
 void winograd_forward(const float* x, const float* w, const float* bias, float* out,
                       const ConvShape& s) {
+  constexpr int64_t MR = Tiles<float>::MR, NR = Tiles<float>::NR;
   const int64_t Cin = s.Cin, Cout = s.Cout, HW = s.H * s.W, P = s.Ho * s.Wo;
   const std::vector<int64_t> ty = tile_starts(s.Ho, s.dh), tx = tile_starts(s.Wo, s.dw);
-  const int64_t Ty = static_cast<int64_t>(ty.size()), Tx = static_cast<int64_t>(tx.size());
-  const int64_t T = Ty * Tx;
-  // Scratch: U (16 x Cout x Cin), the input in HWC, V (16 x T x Cin), M (16 x T x Cout), the
-  // output in HWC (first the transposed weights).
-  const size_t n_u = static_cast<size_t>(16 * Cout * Cin), n_xt = static_cast<size_t>(HW * Cin);
-  // V is kept in the GEMM's packed-A layout: tiles in groups of MR, and within a group
-  // [ci][tile % MR], so that packing A is a plain copy. Tp pads the tiles to whole groups.
-  constexpr int64_t MR = Tiles<float>::MR;
-  const int64_t Tp = (T + MR - 1) / MR * MR;
-  const size_t n_v = static_cast<size_t>(16 * Tp * Cin), n_m = static_cast<size_t>(16 * T * Cout);
+  const int64_t Tx = static_cast<int64_t>(tx.size()), T = static_cast<int64_t>(ty.size()) * Tx;
+  const int64_t np = (Cout + NR - 1) / NR;  // NR-wide panels of output channels
+  // Scratch: U as the GEMM's B panels (16 x np panels x Cin x NR), the input in HWC, the output
+  // in HWC (first the transposed weights).
+  const size_t n_u = static_cast<size_t>(16 * np * NR * Cin), n_xt = static_cast<size_t>(HW * Cin);
   const size_t n_o = static_cast<size_t>(P * Cout), n_wt = static_cast<size_t>(9 * Cout * Cin);
-  Scratch ws((n_u + n_xt + n_v + n_m + std::max(n_o, n_wt)) * sizeof(float));
+  Scratch ws((n_u + n_xt + std::max(n_o, n_wt)) * sizeof(float));
   float* U = ws.as<float>();
   float* xt = U + n_u;
-  float* V = xt + n_xt;
-  float* M = V + n_v;
-  float* ohwc = M + n_m;
-  // U[e][co][ci] = (G g G^T)[e] with G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]: the
-  // weights of one output channel transposed to [tap][ci] first (into the output buffer,
-  // free until the end), so every step below runs along ci and vectorizes.
+  float* ohwc = xt + n_xt;
+  // U[e] = G g G^T with G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1], stored as B panels:
+  // U[((e * np + co / NR) * Cin + ci) * NR + co % NR]. The weights are transposed to
+  // [co][tap][ci] first (into the output buffer, free until the end) so the loops run along
+  // ci; each panel is built in a local block and copied out in whole NR-wide rows.
   float* wt = ohwc;
   transpose_batched(0, w, wt, Cout, Cin, 9);
-  parallel_for(0, Cout, 8, [&](int64_t o0, int64_t o1) {
-    for (int64_t o = o0; o < o1; ++o) {
-      const float* g = wt + o * 9 * Cin;  // g[q * Cin + ci], tap q = 3 row + column
-      // 64 input channels at a time into a local block, then 16 row copies: the 16 rows of U
-      // lie Cout * Cin apart, a power-of-two stride whose streams would share cache sets.
-      constexpr int64_t kC = 64;
-      float blk[16][kC];
+  parallel_for(0, np, 1, [&](int64_t p0, int64_t p1) {
+    constexpr int64_t kC = 16;
+    float blk[16][kC][NR];
+    for (int64_t pn = p0; pn < p1; ++pn)
       for (int64_t c0 = 0; c0 < Cin; c0 += kC) {
         const int64_t nc = std::min(kC, Cin - c0);
-        for (int64_t c = 0; c < nc; ++c) {
-          float gg[4][3];
-          for (int l = 0; l < 3; ++l) {
-            const float a0 = g[l * Cin + c0 + c], a1 = g[(3 + l) * Cin + c0 + c];
-            const float a2 = g[(6 + l) * Cin + c0 + c];
-            gg[0][l] = a0;
-            gg[1][l] = (a0 + a1 + a2) * 0.5f;
-            gg[2][l] = (a0 - a1 + a2) * 0.5f;
-            gg[3][l] = a2;
+        for (int64_t q = 0; q < NR; ++q) {
+          const int64_t o = pn * NR + q;
+          if (o >= Cout) {
+            for (int e = 0; e < 16; ++e)
+              for (int64_t c = 0; c < nc; ++c) blk[e][c][q] = 0.0f;
+            continue;
           }
-          for (int r = 0; r < 4; ++r) {
-            blk[4 * r + 0][c] = gg[r][0];
-            blk[4 * r + 1][c] = (gg[r][0] + gg[r][1] + gg[r][2]) * 0.5f;
-            blk[4 * r + 2][c] = (gg[r][0] - gg[r][1] + gg[r][2]) * 0.5f;
-            blk[4 * r + 3][c] = gg[r][2];
+          const float* g = wt + o * 9 * Cin + c0;  // g[tap * Cin + ci]
+          for (int64_t c = 0; c < nc; ++c) {
+            float gg[4][3];
+            for (int l = 0; l < 3; ++l) {
+              const float a0 = g[l * Cin + c], a1 = g[(3 + l) * Cin + c], a2 = g[(6 + l) * Cin + c];
+              gg[0][l] = a0;
+              gg[1][l] = (a0 + a1 + a2) * 0.5f;
+              gg[2][l] = (a0 - a1 + a2) * 0.5f;
+              gg[3][l] = a2;
+            }
+            for (int r = 0; r < 4; ++r) {
+              blk[4 * r + 0][c][q] = gg[r][0];
+              blk[4 * r + 1][c][q] = (gg[r][0] + gg[r][1] + gg[r][2]) * 0.5f;
+              blk[4 * r + 2][c][q] = (gg[r][0] - gg[r][1] + gg[r][2]) * 0.5f;
+              blk[4 * r + 3][c][q] = gg[r][2];
+            }
           }
         }
         for (int e = 0; e < 16; ++e)
-          std::memcpy(U + (e * Cout + o) * Cin + c0, blk[e], static_cast<size_t>(nc) * sizeof(float));
+          std::memcpy(U + ((e * np + pn) * Cin + c0) * NR, blk[e][0], static_cast<size_t>(nc * NR) * sizeof(float));
       }
-    }
   });
+  // Tiles in blocks (a multiple of the thread count of them, each a whole number of MR groups),
+  // each block done by one thread from input patch to output pixels, so its V (16 x tiles x
+  // Cin) and M (16 x tiles x Cout) stay small and hot in that core's caches.
+  const int64_t threads = std::max(1, get_num_threads());
+  int64_t nb = threads * ((T + threads * 96 - 1) / (threads * 96));
+  const int64_t Tb = ((T + nb - 1) / nb + MR - 1) / MR * MR;
+  nb = (T + Tb - 1) / Tb;
   for (int64_t n = 0; n < s.N; ++n) {
     transpose_batched(0, x + n * Cin * HW, xt, 1, Cin, HW);
-    for (int64_t e = 0; e < 16; ++e)  // the padding tiles of the last group read as zeros
-      for (int64_t t = T; t < Tp; ++t)
-        for (int64_t c = 0; c < Cin; ++c) V[e * Tp * Cin + (t / MR) * MR * Cin + c * MR + t % MR] = 0.0f;
-    parallel_for(0, T, 16, [&](int64_t t0, int64_t t1) {
-      for (int64_t t = t0; t < t1; ++t) {
+    parallel_for_each(nb, [&](int64_t b) {
+      static thread_local std::vector<float> vstore, mstore;
+      const int64_t t0 = b * Tb, tn = std::min(Tb, T - t0), tp = (tn + MR - 1) / MR * MR;
+      if (vstore.size() < static_cast<size_t>(16 * tp * Cin)) vstore.resize(static_cast<size_t>(16 * tp * Cin));
+      if (mstore.size() < static_cast<size_t>(16 * tp * Cout)) mstore.resize(static_cast<size_t>(16 * tp * Cout));
+      float* V = vstore.data();  // V[e] in the packed-A layout: [tile / MR][ci][tile % MR]
+      float* M = mstore.data();  // M[e][tile][co]
+      for (int64_t i = 0; i < tn; ++i) {
         const float* d[4][4];
-        tile_patch(xt, s, ty[t / Tx], tx[t % Tx], d);
-        input_tile(d, Cin, V + (t / MR) * MR * Cin + t % MR, Tp * Cin, MR);
+        tile_patch(xt, s, ty[(t0 + i) / Tx], tx[(t0 + i) % Tx], d);
+        input_tile(d, Cin, V + (i / MR) * MR * Cin + i % MR, tp * Cin, MR);
       }
-    });
-    for (int64_t e = 0; e < 16; ++e)
-      gemm<float>(T, Cout, Cin, prepacked_a(V + e * Tp * Cin, Cin),
-                  pack_matrix_b<float>(U + e * Cout * Cin, Cin, true), M + e * T * Cout, Cout,
-                  false);
-    // Y = A^T m A with A^T = [1 1 1 0; 0 1 -1 -1], over output-channel vectors.
-    parallel_for(0, T, 16, [&](int64_t t0, int64_t t1) {
-      for (int64_t t = t0; t < t1; ++t) {
-        const int64_t oh0 = ty[t / Tx], ow0 = tx[t % Tx];
+      for (int64_t e = 0; e < 16; ++e)  // padding tiles of the last group read as zeros
+        for (int64_t i = tn; i < tp; ++i)
+          for (int64_t c = 0; c < Cin; ++c) V[e * tp * Cin + (i / MR) * MR * Cin + c * MR + i % MR] = 0.0f;
+      // M[e] (tp x Cout) = V[e] (tp x Cin) * U[e]^T, tile by tile of the micro-kernel.
+      float tmp[MR * NR];
+      for (int64_t e = 0; e < 16; ++e)
+        for (int64_t pn = 0; pn < np; ++pn) {
+          const float* bp = U + (e * np + pn) * Cin * NR;
+          const int64_t j0 = pn * NR, nr = std::min(NR, Cout - j0);
+          for (int64_t i0 = 0; i0 < tp; i0 += MR) {
+            const float* ap = V + e * tp * Cin + i0 * Cin;
+            float* c = M + (e * tp + i0) * Cout + j0;
+            if (nr == NR) {
+              micro_tile(Cin, ap, bp, c, Cout, false);
+            } else {
+              micro_tile(Cin, ap, bp, tmp, NR, false);
+              for (int64_t r = 0; r < MR; ++r)
+                for (int64_t q = 0; q < nr; ++q) c[r * Cout + q] = tmp[r * NR + q];
+            }
+          }
+        }
+      // Y = A^T m A with A^T = [1 1 1 0; 0 1 -1 -1], over output-channel vectors.
+      for (int64_t i = 0; i < tn; ++i) {
+        const int64_t oh0 = ty[(t0 + i) / Tx], ow0 = tx[(t0 + i) % Tx];
         const bool row2 = oh0 + s.dh < s.Ho, col2 = ow0 + s.dw < s.Wo;
         const float* m[16];
-        for (int e = 0; e < 16; ++e) m[e] = M + (e * T + t) * Cout;
+        for (int e = 0; e < 16; ++e) m[e] = M + (e * tp + i) * Cout;
         float* y00 = ohwc + (oh0 * s.Wo + ow0) * Cout;
         float* y01 = y00 + s.dw * Cout;
         float* y10 = y00 + s.dh * s.Wo * Cout;
