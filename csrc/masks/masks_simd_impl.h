@@ -1,6 +1,7 @@
 // Inner loops of the mask kernels, compiled for baseline x86-64 (masks_cpu.cpp) and AVX2
 // (masks_avx2.cpp); CVK_SIMD_NS names the copy. All are straight loops over contiguous bytes
 // or floats that the compiler vectorizes.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #if defined(__AVX2__)
@@ -19,7 +20,39 @@ namespace CVK_SIMD_NS {
 void binary_chunk(const uint8_t* __restrict__ p, const uint8_t* __restrict__ t, int64_t n,
                   int64_t* inter, int64_t* psum, int64_t* tsum) {
   int64_t I = 0, P = 0, T = 0;
-  for (int64_t s = 0; s < n; s += 1 << 16) {  // uint32 partial sums vectorize; no overflow
+  int64_t s = 0;
+#if defined(__AVX2__)
+  // 32 pixels per step, counted in byte lanes (at most 255 steps before they could wrap),
+  // then summed into 64-bit lanes with one psadbw: no widening of every byte to 32 bits.
+  const __m256i zero = _mm256_setzero_si256(), one = _mm256_set1_epi8(1);
+  __m256i sI = zero, sP = zero, sT = zero;
+  while (s + 32 <= n) {
+    const int64_t steps = std::min<int64_t>(255, (n - s) / 32);
+    __m256i cI = zero, cP = zero, cT = zero;
+    for (int64_t j = 0; j < steps; ++j, s += 32) {
+      const __m256i a = _mm256_andnot_si256(
+          _mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + s)), zero), one);
+      const __m256i b = _mm256_andnot_si256(
+          _mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(t + s)), zero), one);
+      cP = _mm256_add_epi8(cP, a);
+      cT = _mm256_add_epi8(cT, b);
+      cI = _mm256_add_epi8(cI, _mm256_and_si256(a, b));
+    }
+    sI = _mm256_add_epi64(sI, _mm256_sad_epu8(cI, zero));
+    sP = _mm256_add_epi64(sP, _mm256_sad_epu8(cP, zero));
+    sT = _mm256_add_epi64(sT, _mm256_sad_epu8(cT, zero));
+  }
+  alignas(32) int64_t lanes[3][4];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes[0]), sI);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes[1]), sP);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes[2]), sT);
+  for (int l = 0; l < 4; ++l) {
+    I += lanes[0][l];
+    P += lanes[1][l];
+    T += lanes[2][l];
+  }
+#endif
+  for (; s < n; s += 1 << 16) {  // uint32 partial sums vectorize; no overflow
     const int64_t e = s + (1 << 16) < n ? s + (1 << 16) : n;
     uint32_t i32 = 0, p32 = 0, t32 = 0;
     for (int64_t k = s; k < e; ++k) {
