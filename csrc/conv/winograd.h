@@ -6,12 +6,16 @@
 // reads a 4x4 input patch d (rows oh - pt + {0, 1, 2, 3} dh, columns likewise) and is
 //   Y = A^T [ sum_ci (G g G^T) .* (B^T d B) ] A
 // (Lavin & Gray, 2016), 16 multiplications per tile and channel pair instead of 36:
-//   1. the input is transposed to HWC and each tile's patch transformed, V[e][tile][ci],
-//   2. the weights are transformed, U[e][co][ci],
-//   3. 16 GEMMs, M[e] (tiles x Cout) = V[e] (tiles x Cin) * U[e]^T (Cin x Cout) (gemm.h),
-//   4. each tile's 16 values are transformed back to its 2x2 outputs (HWC), then transposed
-//      to CHW with the bias added.
-// The weight gradient runs the same transforms the other way (winograd_cpu.cpp).
+//   1. the weights are transformed once per call, U[e][co][ci], stored as the micro-kernel's
+//      B panels; the input is transposed to HWC;
+//   2. the tiles are cut into blocks, one block per task: its patches are transformed,
+//      V[e][tile][ci] (in the micro-kernel's A-panel layout), the 16 products
+//      M[e] (tiles x Cout) = V[e] (tiles x Cin) * U[e]^T (Cin x Cout) are formed tile by tile of
+//      the micro-kernel (gemm.h), and each tile's 16 values are transformed back to its 2x2
+//      outputs (HWC), so a block's V and M never leave that core's caches;
+//   3. the output is transposed to CHW with the bias added.
+// The weight gradient runs the same transforms the other way over all tiles at once, with 16
+// GEMMs summing over the tiles (winograd_cpu.cpp).
 // Rounding differs from the direct sum (the transforms add and halve values), by a few units
 // in the last place of the result's magnitude: far inside the 1e-4 the float32 contract allows.
 #pragma once
