@@ -142,9 +142,9 @@ def run(threads: Optional[int] = None, quick: bool = False, only: Optional[List[
     mm_rate = None
     cases = all_cases(quick=quick, only=only)
     # The cases' inputs (COCO datasets of millions of Python objects among them) are moved out
-    # of the garbage collector's reach: otherwise a collection triggered inside a timed call
-    # scans them all, which made a 4.6 ms box_iou call measure 73 ms (and torchvision's 236 ms
-    # measure 399 ms) in a full run.
+    # of the garbage collector's reach, so that a collection triggered inside a timed call does
+    # not scan them all (in a process holding them, box_iou 4096 measured 73 ms without this and
+    # 4.6 ms with it; the full run still shows a slow first case, see the README).
     gc.collect()
     gc.freeze()
     for case in cases:
