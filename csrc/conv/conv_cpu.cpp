@@ -60,6 +60,23 @@ void copy_in_image_strided(const T* src, int64_t sw, const InImage& in, T* dst, 
   for (; j < len; ++j) dst[j * ds] = T(0);
 }
 
+// Output pixels p0 .. p0 + n - 1 cut where output rows end: each run starts at offset j, is len
+// pixels long, and its first pixel's tap (0, 0) reads input row h0, column w0. Writes at most n
+// runs into `runs`, returns how many.
+struct Run {
+  int64_t j, len, h0, w0;
+};
+inline int64_t pixel_runs(const ConvShape& s, int64_t p0, int64_t n, Run* runs) {
+  int64_t count = 0;
+  for (int64_t j = 0; j < n;) {
+    const int64_t p = p0 + j, oh = p / s.Wo, ow = p % s.Wo;
+    const int64_t len = std::min(n - j, s.Wo - ow);
+    runs[count++] = {j, len, oh * s.sh - s.pt, ow * s.sw - s.pl};
+    j += len;
+  }
+  return count;
+}
+
 // The columns (K x P) of image x (one group's Cin/G channels): column (k, p) is the input
 // pixel that tap k = (ci, kh, kw) of output pixel p reads, 0 outside the image.
 template <class T>
@@ -78,15 +95,8 @@ struct Columns {
       for (int64_t j0 = 0; j0 < nc; j0 += NR) {
         T* out = panel + (j0 / NR) * NR * kc;
         const int64_t live = std::min(NR, nc - j0);
-        struct Run { int64_t j, len, h0, w0; };  // panel offset, length, input row / col of tap 0
         Run runs[NR];
-        int64_t nruns = 0;
-        for (int64_t j = 0; j < live;) {
-          const int64_t p = n0 + j0 + j, oh = p / s.Wo, ow = p % s.Wo;
-          const int64_t len = std::min(live - j, s.Wo - ow);
-          runs[nruns++] = {j, len, oh * s.sh - s.pt, ow * s.sw - s.pl};
-          j += len;
-        }
+        const int64_t nruns = pixel_runs(s, n0 + j0, live, runs);
         // k = (ci, kh, kw) stepped as counters (no divisions in the loop)
         int64_t ci = k0 / (s.KH * s.KW), kh = (k0 / s.KW) % s.KH, kw = k0 % s.KW;
         for (int64_t k = 0; k < kc; ++k) {
@@ -126,14 +136,10 @@ PackB<T> columns_transposed(const Columns<T>& c) {
   return [c](int64_t k0, int64_t kc, int64_t n0, int64_t nc, T* panel) {
     constexpr int64_t NR = Tiles<T>::NR;
     const ConvShape& s = c.s;
-    struct Run { int64_t j, len, h0, w0; };  // panel row, length, input row / col of tap 0
-    std::vector<Run> runs;
-    for (int64_t j = 0; j < kc;) {
-      const int64_t p = k0 + j, oh = p / s.Wo, ow = p % s.Wo;
-      const int64_t len = std::min(kc - j, s.Wo - ow);
-      runs.push_back({j, len, oh * s.sh - s.pt, ow * s.sw - s.pl});
-      j += len;
-    }
+    static thread_local std::vector<Run> run_store;
+    run_store.resize(static_cast<size_t>(kc));
+    Run* const runs = run_store.data();
+    const int64_t nruns = pixel_runs(s, k0, kc, runs);
     for (int64_t j0 = 0; j0 < nc; j0 += NR) {
       T* out = panel + (j0 / NR) * NR * kc;
       const int64_t live = std::min(NR, nc - j0);
@@ -143,11 +149,12 @@ PackB<T> columns_transposed(const Columns<T>& c) {
         const int64_t k = n0 + j0 + q;
         const int64_t ci = k / (s.KH * s.KW), kh = (k / s.KW) % s.KH, kw = k % s.KW;
         const T* plane = c.x + ci * s.H * s.W;
-        for (const Run& run : runs) {
+        for (int64_t r = 0; r < nruns; ++r) {
+          const Run& run = runs[r];
           T* dst = out + run.j * NR + q;
           const int64_t ih = run.h0 + kh * s.dh, iw0 = run.w0 + kw * s.dw;
           if (ih < 0 || ih >= s.H) {
-            for (int64_t r = 0; r < run.len; ++r) dst[r * NR] = T(0);
+            for (int64_t i = 0; i < run.len; ++i) dst[i * NR] = T(0);
             continue;
           }
           copy_in_image_strided(plane + ih * s.W + iw0, s.sw, InImage(iw0, run.len, s.sw, s.W), dst, NR,

@@ -289,7 +289,7 @@ void iou(const Rle* const* dtp, size_t D, const Rle* const* gtp, size_t G, const
       if (inter == 0) {
         uni = 1;
       } else if (cr) {
-        uni = static_cast<uint32_t>(area(dt[d]));
+        uni = static_cast<uint32_t>(don[d].area);
       }
       o = static_cast<double>(inter) / static_cast<double>(uni);
     }
