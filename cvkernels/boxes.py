@@ -11,19 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _C
-from ._box_rules import (
-    CIOU,
-    DIOU,
-    GIOU,
-    IOU,
-    check_eps,
-    check_format,
-    check_reduction,
-    loss_shape,
-    pairwise_dims,
-)
-from ._core import as_numpy, check_last_dim, code_of, np_float_dtype, sync_threads, torch_module, use_torch
+from . import _frontend as fe
+from ._launch import boxes as launch
+from ._launch.arrays import NUMPY
+from ._launch.checks import last_dim, number, reduction as check_reduction
 
 __all__ = [
     "box_iou",
@@ -38,41 +29,13 @@ __all__ = [
 ]
 
 
-def _torch_pair(boxes1, boxes2):
-    """Both arguments as tensors on the device of the one that is a tensor."""
-    torch = torch_module()
-    ref = boxes1 if isinstance(boxes1, torch.Tensor) else boxes2
-    if not isinstance(boxes1, torch.Tensor):
-        boxes1 = torch.as_tensor(boxes1, device=ref.device)
-    if not isinstance(boxes2, torch.Tensor):
-        boxes2 = torch.as_tensor(boxes2, device=ref.device)
-    return boxes1, boxes2
-
-
-def _np_inputs(boxes1, boxes2):
-    a = as_numpy("boxes1", boxes1)
-    b = as_numpy("boxes2", boxes2)
-    dt = np.result_type(np_float_dtype("boxes1", a.dtype), np_float_dtype("boxes2", b.dtype))
-    return a, b, dt
-
-
-def _np_pairwise(kind: int, boxes1, boxes2, eps: float):
-    a, b, dt = _np_inputs(boxes1, boxes2)
-    B, N, M, out_shape = pairwise_dims(a.shape, b.shape)
-    a = np.ascontiguousarray(a, dtype=dt)
-    b = np.ascontiguousarray(b, dtype=dt)
-    out = np.empty(out_shape, dtype=dt)
-    sync_threads()
-    _C.box_pairwise(kind, code_of(dt), a.ctypes.data, b.ctypes.data, out.ctypes.data, B, N, M, eps)
-    return out
-
-
-def _pairwise(op_name: str, kind: int, boxes1, boxes2, eps=None):
-    if use_torch(boxes1, boxes2):
-        boxes1, boxes2 = _torch_pair(boxes1, boxes2)
-        op = getattr(torch_module().ops.cvkernels, op_name)
-        return op(boxes1, boxes2) if eps is None else op(boxes1, boxes2, eps)
-    return _np_pairwise(kind, boxes1, boxes2, 0.0 if eps is None else check_eps(eps))
+def _pairwise(op_name: str, kind: str, boxes1, boxes2, eps=None):
+    t = fe.tensors(boxes1, boxes2)
+    if t:
+        op = getattr(fe.ops(), op_name)
+        return op(*t) if eps is None else op(*t, eps)
+    eps = 0.0 if eps is None else number("eps", eps, allow_nan=True)
+    return launch.pairwise(NUMPY, launch.KINDS[kind], fe.array("boxes1", boxes1), fe.array("boxes2", boxes2), eps)
 
 
 _PAIRWISE_DOC = """
@@ -96,7 +59,7 @@ def box_iou(boxes1, boxes2):
     """Pairwise intersection over union, ``inter / (area1 + area2 - inter)``.
     Same values as ``torchvision.ops.box_iou``, except that two empty boxes give 0, not NaN.
     """
-    return _pairwise("box_iou", IOU, boxes1, boxes2)
+    return _pairwise("box_iou", "iou", boxes1, boxes2)
 
 
 def generalized_box_iou(boxes1, boxes2):
@@ -104,14 +67,14 @@ def generalized_box_iou(boxes1, boxes2):
     smallest enclosing box (Rezatofighi et al., 2019); in [-1, 1]. As
     ``torchvision.ops.generalized_box_iou``; an empty enclosing box gives the IoU (0).
     """
-    return _pairwise("generalized_box_iou", GIOU, boxes1, boxes2)
+    return _pairwise("generalized_box_iou", "giou", boxes1, boxes2)
 
 
 def distance_box_iou(boxes1, boxes2, eps: float = 1e-7):
     """Pairwise distance IoU, ``iou - d^2 / (c^2 + eps)`` with d the distance of the centres and c
     the diagonal of the enclosing box (Zheng et al., 2020). As ``torchvision.ops.distance_box_iou``.
     """
-    return _pairwise("distance_box_iou", DIOU, boxes1, boxes2, eps)
+    return _pairwise("distance_box_iou", "diou", boxes1, boxes2, eps)
 
 
 def complete_box_iou(boxes1, boxes2, eps: float = 1e-7):
@@ -119,7 +82,7 @@ def complete_box_iou(boxes1, boxes2, eps: float = 1e-7):
     ``v = 4/pi^2 (atan(w1/h1) - atan(w2/h2))^2`` and ``alpha = v / (1 - iou + v + eps)``
     (Zheng et al., 2021). As ``torchvision.ops.complete_box_iou``.
     """
-    return _pairwise("complete_box_iou", CIOU, boxes1, boxes2, eps)
+    return _pairwise("complete_box_iou", "ciou", boxes1, boxes2, eps)
 
 
 box_iou.__doc__ += _PAIRWISE_DOC.format(eps="") + """
@@ -150,18 +113,14 @@ def box_area(boxes):
         >>> cvkernels.box_area(np.array([[0., 0., 2., 3.]]))
         array([6.])
     """
-    if use_torch(boxes):
-        return torch_module().ops.cvkernels.box_area(boxes)
-    x = as_numpy("boxes", boxes)
-    check_last_dim("boxes", x.shape)
-    if x.dtype.kind in "iu":
+    t = fe.tensors(boxes)
+    if t:
+        return fe.ops().box_area(*t)
+    x = fe.array("boxes", boxes)
+    if x.dtype.kind in "iu":  # integers: exact in their own dtype (as torchvision)
+        last_dim("boxes", x.shape)
         return (x[..., 2] - x[..., 0]) * (x[..., 3] - x[..., 1])
-    dt = np_float_dtype("boxes", x.dtype)
-    x = np.ascontiguousarray(x, dtype=dt)
-    out = np.empty(x.shape[:-1], dtype=dt)
-    sync_threads()
-    _C.box_area(code_of(dt), x.ctypes.data, out.ctypes.data, out.size)
-    return out
+    return launch.area(NUMPY, x)
 
 
 def box_convert(boxes, in_fmt: str, out_fmt: str):
@@ -182,42 +141,26 @@ def box_convert(boxes, in_fmt: str, out_fmt: str):
         >>> cvkernels.box_convert(np.array([[1., 2., 4., 6.]]), "xyxy", "cxcywh")
         array([[2.5, 4. , 3. , 4. ]])
     """
-    f, t = check_format("in_fmt", in_fmt), check_format("out_fmt", out_fmt)
-    if use_torch(boxes):
-        return torch_module().ops.cvkernels.box_convert(boxes, in_fmt, out_fmt)
-    x = as_numpy("boxes", boxes)
-    check_last_dim("boxes", x.shape)
-    dt = np_float_dtype("boxes", x.dtype)
-    out_dt = x.dtype if x.dtype.kind == "f" else dt
-    x = np.ascontiguousarray(x, dtype=dt)
-    out = np.empty(x.shape, dtype=dt)
-    sync_threads()
-    _C.box_convert(code_of(dt), x.ctypes.data, out.ctypes.data, out.size // 4, f, t)
-    return out.astype(out_dt, copy=False)
+    t = fe.tensors(boxes)
+    if t:
+        return fe.ops().box_convert(*t, in_fmt, out_fmt)
+    x = fe.array("boxes", boxes)
+    out = launch.convert(NUMPY, x, in_fmt, out_fmt)
+    return out.astype(x.dtype, copy=False) if x.dtype.kind == "f" else out
 
 
-def _np_loss(kind: int, boxes1, boxes2, reduction: str, eps: float):
-    a, b, dt = _np_inputs(boxes1, boxes2)
-    shape = loss_shape(a.shape, b.shape)
-    a = np.ascontiguousarray(np.broadcast_to(a, shape), dtype=dt)
-    b = np.ascontiguousarray(np.broadcast_to(b, shape), dtype=dt)
-    out = np.empty(shape[:-1], dtype=dt)
-    sync_threads()
-    _C.box_loss(kind, code_of(dt), a.ctypes.data, b.ctypes.data, out.ctypes.data, out.size, eps)
+def _loss(op_name: str, kind: str, boxes1, boxes2, reduction, eps):
+    reduction = check_reduction(reduction)
+    eps = number("eps", eps, allow_nan=True)
+    t = fe.tensors(boxes1, boxes2)
+    if t:
+        return getattr(fe.ops(), op_name)(*t, reduction, eps)
+    out = launch.loss(NUMPY, launch.KINDS[kind], fe.array("boxes1", boxes1), fe.array("boxes2", boxes2), eps)
     if reduction == "mean":
-        return out.mean() if out.size else dt.type(0)
+        return out.mean() if out.size else out.dtype.type(0)
     if reduction == "sum":
         return out.sum()
     return out
-
-
-def _loss(op_name: str, kind: int, boxes1, boxes2, reduction, eps):
-    reduction = check_reduction(reduction)
-    eps = check_eps(eps)
-    if use_torch(boxes1, boxes2):
-        boxes1, boxes2 = _torch_pair(boxes1, boxes2)
-        return getattr(torch_module().ops.cvkernels, op_name)(boxes1, boxes2, reduction, eps)
-    return _np_loss(kind, boxes1, boxes2, reduction, eps)
 
 
 _LOSS_DOC = """
@@ -243,19 +186,19 @@ def generalized_box_iou_loss(boxes1, boxes2, reduction: str = "none", eps: float
     """Paired GIoU loss ``1 - giou(boxes1[i], boxes2[i])``, as
     ``torchvision.ops.generalized_box_iou_loss``.
     """
-    return _loss("generalized_box_iou_loss", GIOU, boxes1, boxes2, reduction, eps)
+    return _loss("generalized_box_iou_loss", "giou", boxes1, boxes2, reduction, eps)
 
 
 def distance_box_iou_loss(boxes1, boxes2, reduction: str = "none", eps: float = 1e-7):
     """Paired DIoU loss ``1 - iou + d^2 / c^2``, as ``torchvision.ops.distance_box_iou_loss``."""
-    return _loss("distance_box_iou_loss", DIOU, boxes1, boxes2, reduction, eps)
+    return _loss("distance_box_iou_loss", "diou", boxes1, boxes2, reduction, eps)
 
 
 def complete_box_iou_loss(boxes1, boxes2, reduction: str = "none", eps: float = 1e-7):
     """Paired CIoU loss ``1 - iou + d^2 / c^2 + alpha * v``, as
     ``torchvision.ops.complete_box_iou_loss``.
     """
-    return _loss("complete_box_iou_loss", CIOU, boxes1, boxes2, reduction, eps)
+    return _loss("complete_box_iou_loss", "ciou", boxes1, boxes2, reduction, eps)
 
 
 for _f in (generalized_box_iou_loss, distance_box_iou_loss, complete_box_iou_loss):

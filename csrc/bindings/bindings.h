@@ -21,7 +21,6 @@ inline void* mptr(uintptr_t p) { return reinterpret_cast<void*>(p); }
 using nogil = pybind11::call_guard<pybind11::gil_scoped_release>;
 
 void register_common(pybind11::module_& m);
-void register_boxes(pybind11::module_& m);
 void register_nms(pybind11::module_& m);
 void register_roi(pybind11::module_& m);
 void register_eval(pybind11::module_& m);

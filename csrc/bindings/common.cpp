@@ -1,4 +1,6 @@
 #include "bindings/bindings.h"
+#include "bindings/device.h"
+#include "boxes/box_math.h"
 #include "common/cpu_features.h"
 #include "common/thread_pool.h"
 #include "common/workspace.h"
@@ -18,6 +20,21 @@ void register_common(pybind11::module_& m) {
         "Free the cached scratch block some kernels reuse across calls");
   // avx512: the AVX-512 units (conv GEMM) run too; every other AVX2 kernel runs as with avx2.
   m.def("simd_level", [] { return cvk::use_avx512() ? "avx512" : cvk::use_avx2() ? "avx2" : "baseline"; });
+}
+
+void register_constants(py::module_& m) {
+  using cvk::boxes::BoxFmt;
+  using cvk::boxes::PairKind;
+  py::dict kinds, fmts;
+  kinds["iou"] = static_cast<int>(PairKind::IoU);
+  kinds["giou"] = static_cast<int>(PairKind::GIoU);
+  kinds["diou"] = static_cast<int>(PairKind::DIoU);
+  kinds["ciou"] = static_cast<int>(PairKind::CIoU);
+  fmts["xyxy"] = static_cast<int>(BoxFmt::XYXY);
+  fmts["xywh"] = static_cast<int>(BoxFmt::XYWH);
+  fmts["cxcywh"] = static_cast<int>(BoxFmt::CXCYWH);
+  m.attr("BOX_KINDS") = kinds;
+  m.attr("BOX_FORMATS") = fmts;
 }
 
 }  // namespace bindings

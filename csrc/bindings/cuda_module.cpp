@@ -3,6 +3,38 @@
 // cudaStream_t (torch.cuda.current_stream().cuda_stream). Kernels never launch on stream 0
 // unless that is the caller's current stream.
 #include "bindings/bindings.h"
+#include "bindings/device.h"
+
+#include <cuda_runtime.h>
+
+namespace cvk {
+namespace bindings {
+// The CUDA side of bindings/device.h: a launch runs with the buffers' device made current
+// (and the caller's current device restored after), on the caller's stream.
+struct Cuda {
+  static constexpr bool cuda = true;
+  static constexpr int device_type = kCUDA;
+  class Guard {
+   public:
+    Guard(const Buffer& b, uintptr_t) : dev_(b.device_id) {
+      if (cudaGetDevice(&prev_) != cudaSuccess) throw std::runtime_error("cvkernels: no CUDA device");
+      if (prev_ != dev_ && cudaSetDevice(dev_) != cudaSuccess)
+        throw std::runtime_error("cvkernels: cannot switch to CUDA device " + std::to_string(dev_));
+    }
+    ~Guard() {
+      if (prev_ != dev_) cudaSetDevice(prev_);
+    }
+    Guard(const Guard&) = delete;
+    Guard& operator=(const Guard&) = delete;
+
+   private:
+    int dev_ = 0, prev_ = 0;
+  };
+};
+}  // namespace bindings
+}  // namespace cvk
+
+#include "bindings/boxes.h"
 #include "boxes/boxes_cuda.h"
 #include "nms/nms_cuda.h"
 #include "roi/roi_cuda.h"
@@ -29,45 +61,7 @@ PYBIND11_MODULE(_C_cuda, m) {
   using cvk::bindings::mptr;
   using cvk::bindings::nogil;
   m.doc() = "cvkernels CUDA kernels (private: use the cvkernels package)";
-  m.def(
-      "box_pairwise",
-      [](int kind, int dtype, uintptr_t a, uintptr_t b, uintptr_t out, int64_t B, int64_t N,
-         int64_t M, double eps, uintptr_t s) {
-        pairwise_cuda(kind, dtype, cptr(a), cptr(b), mptr(out), B, N, M, eps, sptr(s));
-      },
-      nogil());
-  m.def(
-      "box_pairwise_backward",
-      [](int kind, int dtype, uintptr_t a, uintptr_t b, uintptr_t grad, uintptr_t ga,
-         uintptr_t gb, int64_t B, int64_t N, int64_t M, double eps, uintptr_t s) {
-        pairwise_backward_cuda(kind, dtype, cptr(a), cptr(b), cptr(grad), mptr(ga), mptr(gb), B,
-                               N, M, eps, sptr(s));
-      },
-      nogil());
-  m.def(
-      "box_loss",
-      [](int kind, int dtype, uintptr_t a, uintptr_t b, uintptr_t out, int64_t n, double eps,
-         uintptr_t s) { loss_cuda(kind, dtype, cptr(a), cptr(b), mptr(out), n, eps, sptr(s)); },
-      nogil());
-  m.def(
-      "box_loss_backward",
-      [](int kind, int dtype, uintptr_t a, uintptr_t b, uintptr_t grad, uintptr_t ga,
-         uintptr_t gb, int64_t n, double eps, uintptr_t s) {
-        loss_backward_cuda(kind, dtype, cptr(a), cptr(b), cptr(grad), mptr(ga), mptr(gb), n, eps,
-                           sptr(s));
-      },
-      nogil());
-  m.def(
-      "box_area",
-      [](int dtype, uintptr_t boxes, uintptr_t out, int64_t n, uintptr_t s) {
-        area_cuda(dtype, cptr(boxes), mptr(out), n, sptr(s));
-      },
-      nogil());
-  m.def(
-      "box_convert",
-      [](int dtype, uintptr_t in, uintptr_t out, int64_t n, int from_fmt, int to_fmt,
-         uintptr_t s) { convert_cuda(dtype, cptr(in), mptr(out), n, from_fmt, to_fmt, sptr(s)); },
-      nogil());
+  cvk::bindings::register_boxes<cvk::bindings::Cuda>(m);
 
   m.def(
       "nms",

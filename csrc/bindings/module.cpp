@@ -1,10 +1,12 @@
 // cvkernels._C: the CPU extension module. One register_<area> per csrc/<area>/.
 #include "bindings/bindings.h"
+#include "bindings/boxes.h"
 
 PYBIND11_MODULE(_C, m) {
   m.doc() = "cvkernels CPU kernels (private: use the cvkernels package)";
   cvk::bindings::register_common(m);
-  cvk::bindings::register_boxes(m);
+  cvk::bindings::register_constants(m);
+  cvk::bindings::register_boxes<cvk::bindings::Cpu>(m);
   cvk::bindings::register_nms(m);
   cvk::bindings::register_roi(m);
   cvk::bindings::register_eval(m);

@@ -1,14 +1,23 @@
-"""What every torch op of cvkernels shares: the library object, dtype rules, and the call
-into the CPU or CUDA module with the caller's current stream."""
+"""What every torch op of cvkernels shares: the library object and the torch adapter."""
 
 from __future__ import annotations
 
 import torch
 
-from .. import _C, _threads
+from .._launch.arrays import torch_arrays
 
 lib = torch.library.Library("cvkernels", "DEF")
+TORCH = torch_arrays()
 
+
+def impl(name: str, fn) -> None:
+    """Register fn as the CPU and CUDA kernel of cvkernels::name."""
+    for dev in ("CPU", "CUDA"):
+        lib.impl(name, fn, dev)
+
+
+# --- TEMPORARY: the raw-pointer helpers of the areas not yet moved to launchers -----------
+from .. import _C, _threads  # noqa: E402
 _FLOATS = (torch.float32, torch.float64)
 _HALVES = (torch.float16, torch.bfloat16)
 

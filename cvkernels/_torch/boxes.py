@@ -1,100 +1,70 @@
-"""torch.ops.cvkernels box operators: schemas, CPU/CUDA implementations that call the
-kernels, fake kernels for torch.compile/export, and autograd formulas."""
+"""torch.ops.cvkernels box operators: schemas, CPU/CUDA implementations (the launchers of
+cvkernels._launch.boxes with the torch adapter), fake kernels from the launchers' output specs,
+and autograd formulas. Output dtypes follow torchvision: float16/bfloat16 and integer boxes
+give float32 matrices."""
 
 from __future__ import annotations
 
 import torch
 
-from .._box_rules import CIOU, DIOU, GIOU, IOU, FORMATS, check_format, check_reduction, loss_shape, pairwise_dims
-from .._core import check_last_dim
-from ._common import check_same_device, code, compute_dtype, kernels, lib, pair_dtypes, stream_args
+from .._launch import boxes as launch
+from .._launch.checks import last_dim, reduction as check_reduction
+from ._common import TORCH, impl, lib
 
 # name -> (kind, has eps argument)
 PAIRWISE = {
-    "box_iou": (IOU, False),
-    "generalized_box_iou": (GIOU, False),
-    "distance_box_iou": (DIOU, True),
-    "complete_box_iou": (CIOU, True),
+    "box_iou": ("iou", False),
+    "generalized_box_iou": ("giou", False),
+    "distance_box_iou": ("diou", True),
+    "complete_box_iou": ("ciou", True),
 }
 LOSSES = {
-    "generalized_box_iou_loss": GIOU,
-    "distance_box_iou_loss": DIOU,
-    "complete_box_iou_loss": CIOU,
+    "generalized_box_iou_loss": "giou",
+    "distance_box_iou_loss": "diou",
+    "complete_box_iou_loss": "ciou",
 }
 
 
-def _out_dtype(compute: torch.dtype, promoted: torch.dtype) -> torch.dtype:
+def _pairwise_out_dtype(boxes1, boxes2) -> torch.dtype:
     # torchvision returns float32 for half and integer boxes (its _upcast), else the input dtype.
-    return compute if promoted in (torch.float32, torch.float64) else torch.float32
+    ct = launch.pair_dtype(TORCH, boxes1, boxes2)
+    promoted = torch.promote_types(boxes1.dtype, boxes2.dtype)
+    return ct if promoted in (torch.float32, torch.float64) else torch.float32
 
 
 # --- pairwise matrices -------------------------------------------------------------------
 
-def _pairwise_meta(boxes1, boxes2):
-    check_same_device(boxes1=boxes1, boxes2=boxes2)
-    B, N, M, out_shape = pairwise_dims(boxes1.shape, boxes2.shape)
-    compute, promoted = pair_dtypes(boxes1, boxes2)
-    return B, N, M, out_shape, compute, _out_dtype(compute, promoted)
+lib.define("_box_pairwise_backward(Tensor grad, Tensor boxes1, Tensor boxes2, int kind, float eps) -> (Tensor, Tensor)")
 
 
-def _pairwise_forward(kind, boxes1, boxes2, eps):
-    B, N, M, out_shape, ct, ot = _pairwise_meta(boxes1, boxes2)
-    a = boxes1.to(ct).contiguous()
-    b = boxes2.to(ct).contiguous()
-    out = torch.empty(out_shape, dtype=ct, device=a.device)
-    kernels(a.device).box_pairwise(
-        kind, code(ct), a.data_ptr(), b.data_ptr(), out.data_ptr(), B, N, M, eps, *stream_args(a.device)
-    )
-    return out if ot == ct else out.to(ot)
-
-
-def _pairwise_backward_impl(grad, boxes1, boxes2, kind, eps):
-    B, N, M, out_shape, ct, _ = _pairwise_meta(boxes1, boxes2)
-    a = boxes1.to(ct).contiguous()
-    b = boxes2.to(ct).contiguous()
-    g = grad.to(ct).expand(out_shape).contiguous()
-    ga = torch.empty(a.shape, dtype=ct, device=a.device)
-    gb = torch.empty(b.shape, dtype=ct, device=a.device)
-    kernels(a.device).box_pairwise_backward(
-        kind, code(ct), a.data_ptr(), b.data_ptr(), g.data_ptr(), ga.data_ptr(), gb.data_ptr(),
-        B, N, M, eps, *stream_args(a.device),
-    )
+def _pairwise_backward(grad, boxes1, boxes2, kind, eps):
+    ga, gb = launch.pairwise_backward(TORCH, kind, grad, boxes1, boxes2, eps)
     return ga.to(boxes1.dtype), gb.to(boxes2.dtype)
 
 
-lib.define("_box_pairwise_backward(Tensor grad, Tensor boxes1, Tensor boxes2, int kind, float eps) -> (Tensor, Tensor)")
-for _dev in ("CPU", "CUDA"):
-    lib.impl("_box_pairwise_backward", _pairwise_backward_impl, _dev)
+impl("_box_pairwise_backward", _pairwise_backward)
 
 
 @torch.library.register_fake("cvkernels::_box_pairwise_backward")
 def _(grad, boxes1, boxes2, kind, eps):
-    _pairwise_meta(boxes1, boxes2)
+    launch.pairwise_spec(boxes1.shape, boxes2.shape)
     return boxes1.new_empty(boxes1.shape), boxes2.new_empty(boxes2.shape)
 
 
-def _make_pairwise(name, kind, has_eps):
-    if has_eps:
-        lib.define(f"{name}(Tensor boxes1, Tensor boxes2, float eps=1e-07) -> Tensor")
+def _make_pairwise(name, kind_name, has_eps):
+    kind = launch.KINDS[kind_name]
+    lib.define(f"{name}(Tensor boxes1, Tensor boxes2{', float eps=1e-07' if has_eps else ''}) -> Tensor")
 
-        def impl(boxes1, boxes2, eps=1e-7):
-            return _pairwise_forward(kind, boxes1, boxes2, eps)
+    def forward(boxes1, boxes2, eps=1e-7 if has_eps else 0.0):
+        out = launch.pairwise(TORCH, kind, boxes1, boxes2, eps)
+        return out.to(_pairwise_out_dtype(boxes1, boxes2))
 
-        def fake(boxes1, boxes2, eps=1e-7):
-            _, _, _, shape, _, ot = _pairwise_meta(boxes1, boxes2)
-            return boxes1.new_empty(shape, dtype=ot)
-    else:
-        lib.define(f"{name}(Tensor boxes1, Tensor boxes2) -> Tensor")
+    def fake(boxes1, boxes2, eps=0.0):
+        TORCH.same_device(boxes1=boxes1, boxes2=boxes2)
+        shape = launch.pairwise_spec(boxes1.shape, boxes2.shape)
+        return boxes1.new_empty(shape, dtype=_pairwise_out_dtype(boxes1, boxes2))
 
-        def impl(boxes1, boxes2):
-            return _pairwise_forward(kind, boxes1, boxes2, 0.0)
-
-        def fake(boxes1, boxes2):
-            _, _, _, shape, _, ot = _pairwise_meta(boxes1, boxes2)
-            return boxes1.new_empty(shape, dtype=ot)
-
-    for dev in ("CPU", "CUDA"):
-        lib.impl(name, impl, dev)
+    impl(name, forward)
     torch.library.register_fake(f"cvkernels::{name}")(fake)
 
     def setup_context(ctx, inputs, output):
@@ -115,77 +85,57 @@ for _name, (_kind, _has_eps) in PAIRWISE.items():
 
 # --- paired losses -----------------------------------------------------------------------
 
-def _loss_meta(boxes1, boxes2, reduction):
-    check_same_device(boxes1=boxes1, boxes2=boxes2)
-    check_reduction(reduction)
-    shape = loss_shape(boxes1.shape, boxes2.shape)
-    compute, promoted = pair_dtypes(boxes1, boxes2)
-    out = promoted if promoted.is_floating_point else torch.float32
-    return shape, compute, out
+lib.define(
+    "_box_loss_backward(Tensor grad, Tensor boxes1, Tensor boxes2, int kind, str reduction, float eps) -> (Tensor, Tensor)"
+)
 
 
-def _loss_impl(kind):
-    def impl(boxes1, boxes2, reduction="none", eps=1e-7):
-        shape, ct, ot = _loss_meta(boxes1, boxes2, reduction)
-        a = boxes1.to(ct).expand(shape).contiguous()
-        b = boxes2.to(ct).expand(shape).contiguous()
-        out = torch.empty(shape[:-1], dtype=ct, device=a.device)
-        kernels(a.device).box_loss(
-            kind, code(ct), a.data_ptr(), b.data_ptr(), out.data_ptr(), out.numel(), eps, *stream_args(a.device)
-        )
-        if reduction == "mean":
-            out = out.mean() if out.numel() > 0 else out.sum() * 0.0
-        elif reduction == "sum":
-            out = out.sum()
-        return out.to(ot)
-
-    return impl
+def _loss_out_dtype(boxes1, boxes2):
+    promoted = torch.promote_types(boxes1.dtype, boxes2.dtype)
+    return promoted if promoted.is_floating_point else torch.float32
 
 
-def _loss_backward_impl(grad, boxes1, boxes2, kind, reduction, eps):
-    shape, ct, _ = _loss_meta(boxes1, boxes2, reduction)
-    a = boxes1.to(ct).expand(shape).contiguous()
-    b = boxes2.to(ct).expand(shape).contiguous()
-    g = grad.to(ct)
+def _loss_backward(grad, boxes1, boxes2, kind, reduction, eps):
+    shape = launch.loss_spec(boxes1.shape, boxes2.shape)
     if reduction == "mean":
         n = 1
         for d in shape[:-1]:
             n *= d
-        g = g / max(n, 1)
-    g = g.expand(shape[:-1]).contiguous()
-    ga = torch.empty(shape, dtype=ct, device=a.device)
-    gb = torch.empty(shape, dtype=ct, device=a.device)
-    kernels(a.device).box_loss_backward(
-        kind, code(ct), a.data_ptr(), b.data_ptr(), g.data_ptr(), ga.data_ptr(), gb.data_ptr(),
-        g.numel(), eps, *stream_args(a.device),
-    )
-    ga = ga.sum_to_size(boxes1.shape).to(boxes1.dtype)
-    gb = gb.sum_to_size(boxes2.shape).to(boxes2.dtype)
-    return ga, gb
+        grad = grad / max(n, 1)
+    ga, gb = launch.loss_backward(TORCH, kind, grad, boxes1, boxes2, eps)
+    return ga.sum_to_size(boxes1.shape).to(boxes1.dtype), gb.sum_to_size(boxes2.shape).to(boxes2.dtype)
 
 
-lib.define(
-    "_box_loss_backward(Tensor grad, Tensor boxes1, Tensor boxes2, int kind, str reduction, float eps) -> (Tensor, Tensor)"
-)
-for _dev in ("CPU", "CUDA"):
-    lib.impl("_box_loss_backward", _loss_backward_impl, _dev)
+impl("_box_loss_backward", _loss_backward)
 
 
 @torch.library.register_fake("cvkernels::_box_loss_backward")
 def _(grad, boxes1, boxes2, kind, reduction, eps):
-    _loss_meta(boxes1, boxes2, reduction)
+    launch.loss_spec(boxes1.shape, boxes2.shape)
     return boxes1.new_empty(boxes1.shape), boxes2.new_empty(boxes2.shape)
 
 
-def _make_loss(name, kind):
+def _make_loss(name, kind_name):
+    kind = launch.KINDS[kind_name]
     lib.define(f"{name}(Tensor boxes1, Tensor boxes2, str reduction='none', float eps=1e-07) -> Tensor")
-    for dev in ("CPU", "CUDA"):
-        lib.impl(name, _loss_impl(kind), dev)
+
+    def forward(boxes1, boxes2, reduction="none", eps=1e-7):
+        check_reduction(reduction)
+        out = launch.loss(TORCH, kind, boxes1, boxes2, eps)
+        if reduction == "mean":
+            out = out.mean() if out.numel() > 0 else out.sum() * 0.0
+        elif reduction == "sum":
+            out = out.sum()
+        return out.to(_loss_out_dtype(boxes1, boxes2))
 
     def fake(boxes1, boxes2, reduction="none", eps=1e-7):
-        shape, _, ot = _loss_meta(boxes1, boxes2, reduction)
-        return boxes1.new_empty(shape[:-1] if reduction == "none" else (), dtype=ot)
+        TORCH.same_device(boxes1=boxes1, boxes2=boxes2)
+        check_reduction(reduction)
+        shape = launch.loss_spec(boxes1.shape, boxes2.shape)
+        launch.pair_dtype(TORCH, boxes1, boxes2)
+        return boxes1.new_empty(shape[:-1] if reduction == "none" else (), dtype=_loss_out_dtype(boxes1, boxes2))
 
+    impl(name, forward)
     torch.library.register_fake(f"cvkernels::{name}")(fake)
 
     def setup_context(ctx, inputs, output):
@@ -210,29 +160,20 @@ for _name, _kind in LOSSES.items():
 lib.define("box_area(Tensor boxes) -> Tensor")
 
 
-def _area_meta(boxes):
-    check_last_dim("boxes", boxes.shape)
-    ct = compute_dtype("boxes", boxes.dtype)
-    return ct
-
-
 def _box_area(boxes):
-    ct = _area_meta(boxes)
-    if not (boxes.dtype.is_floating_point):  # integers: exact in their own dtype, as torchvision
+    if not boxes.dtype.is_floating_point:  # integers: exact in their own dtype, as torchvision
+        last_dim("boxes", boxes.shape)
         return (boxes[..., 2] - boxes[..., 0]) * (boxes[..., 3] - boxes[..., 1])
-    x = boxes.to(ct).contiguous()
-    out = torch.empty(x.shape[:-1], dtype=ct, device=x.device)
-    kernels(x.device).box_area(code(ct), x.data_ptr(), out.data_ptr(), out.numel(), *stream_args(x.device))
-    return out
+    return launch.area(TORCH, boxes)
 
 
-for _dev in ("CPU", "CUDA"):
-    lib.impl("box_area", _box_area, _dev)
+impl("box_area", _box_area)
 
 
 @torch.library.register_fake("cvkernels::box_area")
 def _(boxes):
-    ct = _area_meta(boxes)
+    last_dim("boxes", boxes.shape)
+    ct = TORCH.compute_dtype("boxes", boxes.dtype)
     return boxes.new_empty(boxes.shape[:-1], dtype=ct if boxes.dtype.is_floating_point else boxes.dtype)
 
 
@@ -254,47 +195,40 @@ torch.library.register_autograd("cvkernels::box_area", _area_backward, setup_con
 lib.define("box_convert(Tensor boxes, str in_fmt, str out_fmt) -> Tensor")
 
 
-def _convert_meta(boxes, in_fmt, out_fmt):
-    check_last_dim("boxes", boxes.shape)
-    f, t = check_format("in_fmt", in_fmt), check_format("out_fmt", out_fmt)
-    ct = compute_dtype("boxes", boxes.dtype)
-    ot = boxes.dtype if boxes.dtype.is_floating_point else ct
-    return f, t, ct, ot
+def _convert_out_dtype(boxes):
+    return boxes.dtype if boxes.dtype.is_floating_point else TORCH.compute_dtype("boxes", boxes.dtype)
 
 
 def _box_convert(boxes, in_fmt, out_fmt):
-    f, t, ct, ot = _convert_meta(boxes, in_fmt, out_fmt)
-    x = boxes.to(ct).contiguous()
-    out = torch.empty(x.shape, dtype=ct, device=x.device)
-    kernels(x.device).box_convert(code(ct), x.data_ptr(), out.data_ptr(), out.numel() // 4, f, t, *stream_args(x.device))
-    return out.to(ot)
+    return launch.convert(TORCH, boxes, in_fmt, out_fmt).to(_convert_out_dtype(boxes))
 
 
-for _dev in ("CPU", "CUDA"):
-    lib.impl("box_convert", _box_convert, _dev)
+impl("box_convert", _box_convert)
 
 
 @torch.library.register_fake("cvkernels::box_convert")
 def _(boxes, in_fmt, out_fmt):
-    _, _, _, ot = _convert_meta(boxes, in_fmt, out_fmt)
-    return boxes.new_empty(boxes.shape, dtype=ot)
+    launch.box_format("in_fmt", in_fmt)
+    launch.box_format("out_fmt", out_fmt)
+    last_dim("boxes", boxes.shape)
+    return boxes.new_empty(boxes.shape, dtype=_convert_out_dtype(boxes))
 
 
 # The conversions are linear: the gradient is the transposed 4x4 matrix of each format pair.
 _TO_XYXY = {
-    0: ((1, 0, 0, 0), (0, 1, 0, 0), (0, 0, 1, 0), (0, 0, 0, 1)),
-    1: ((1, 0, 0, 0), (0, 1, 0, 0), (1, 0, 1, 0), (0, 1, 0, 1)),
-    2: ((1, 0, -0.5, 0), (0, 1, 0, -0.5), (1, 0, 0.5, 0), (0, 1, 0, 0.5)),
+    "xyxy": ((1, 0, 0, 0), (0, 1, 0, 0), (0, 0, 1, 0), (0, 0, 0, 1)),
+    "xywh": ((1, 0, 0, 0), (0, 1, 0, 0), (1, 0, 1, 0), (0, 1, 0, 1)),
+    "cxcywh": ((1, 0, -0.5, 0), (0, 1, 0, -0.5), (1, 0, 0.5, 0), (0, 1, 0, 0.5)),
 }
 _FROM_XYXY = {
-    0: ((1, 0, 0, 0), (0, 1, 0, 0), (0, 0, 1, 0), (0, 0, 0, 1)),
-    1: ((1, 0, 0, 0), (0, 1, 0, 0), (-1, 0, 1, 0), (0, -1, 0, 1)),
-    2: ((0.5, 0, 0.5, 0), (0, 0.5, 0, 0.5), (-1, 0, 1, 0), (0, -1, 0, 1)),
+    "xyxy": ((1, 0, 0, 0), (0, 1, 0, 0), (0, 0, 1, 0), (0, 0, 0, 1)),
+    "xywh": ((1, 0, 0, 0), (0, 1, 0, 0), (-1, 0, 1, 0), (0, -1, 0, 1)),
+    "cxcywh": ((0.5, 0, 0.5, 0), (0, 0.5, 0, 0.5), (-1, 0, 1, 0), (0, -1, 0, 1)),
 }
 
 
 def _convert_setup(ctx, inputs, output):
-    ctx.fmts = (FORMATS[inputs[1]], FORMATS[inputs[2]])
+    ctx.fmts = (inputs[1], inputs[2])
     ctx.in_dtype = inputs[0].dtype
 
 

@@ -1,0 +1,53 @@
+"""What the public functions share: picking the path. A call with any torch.Tensor argument
+goes through torch.ops.cvkernels (registered on first use), the other arguments becoming
+tensors on that tensor's device; otherwise every argument becomes a numpy array for the numpy
+launcher. Nothing here imports torch."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+
+def tensors(*xs):
+    """None when no argument is a torch.Tensor; else all of them as tensors (None stays None)
+    on the first tensor's device, with torch.ops.cvkernels registered."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return None
+    Tensor = torch.Tensor
+    ref = None
+    for x in xs:
+        if isinstance(x, Tensor):
+            ref = x
+            break
+    if ref is None:
+        return None
+    from . import _torch
+
+    _torch.ensure_registered()
+    return tuple(x if x is None or isinstance(x, Tensor) else torch.as_tensor(x, device=ref.device) for x in xs)
+
+
+def ops():
+    """torch.ops.cvkernels (call after tensors() returned a tuple)."""
+    return sys.modules["torch"].ops.cvkernels
+
+
+def is_tensor(x) -> bool:
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(x, torch.Tensor)
+
+
+def array(name: str, x) -> np.ndarray:
+    """x as a numpy array; TypeError naming the argument if it cannot be one."""
+    if isinstance(x, np.ndarray):
+        return x
+    try:
+        a = np.asarray(x)
+    except Exception as e:  # noqa: BLE001
+        raise TypeError(f"{name} must be a numpy array or torch.Tensor, got {type(x).__name__}") from e
+    if a.dtype == object:
+        raise TypeError(f"{name} must be a numeric array or torch.Tensor, got {type(x).__name__} of objects")
+    return a

@@ -1,0 +1,176 @@
+"""The two array adapters a launcher is given: NUMPY and TORCH. They are the only code that
+hands arrays to the compiled modules: numpy arrays cross as themselves, torch tensors (any
+device) as DLPack capsules; C++ checks dtype, shape, contiguity and device of each
+(csrc/bindings/buffer.h). torch is imported only by TORCH's first use."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+from .. import _C, _threads
+
+
+class NumpyArrays:
+    """numpy arrays on the CPU, kernels in cvkernels._C."""
+
+    float32 = np.dtype(np.float32)
+    float64 = np.dtype(np.float64)
+    int64 = np.dtype(np.int64)
+    int32 = np.dtype(np.int32)
+    uint8 = np.dtype(np.uint8)
+
+    @staticmethod
+    def compute_dtype(name: str, dtype):
+        """float32/float64 as given, float16 in float32, integers and bools in float64."""
+        if dtype == np.float32 or dtype == np.float64:
+            return dtype
+        if dtype == np.float16:
+            return NumpyArrays.float32
+        if dtype.kind in "iub":
+            return NumpyArrays.float64
+        raise TypeError(f"{name} must be a float or integer array, got dtype {dtype}")
+
+    @staticmethod
+    def promote(a, b):
+        return np.promote_types(a, b)
+
+    @staticmethod
+    def is_float(dtype) -> bool:
+        return dtype.kind == "f"
+
+    @staticmethod
+    def is_integer(dtype) -> bool:
+        return dtype.kind in "iub"
+
+    @staticmethod
+    def contiguous(x, dtype):
+        return np.ascontiguousarray(x, dtype=dtype)
+
+    @staticmethod
+    def empty(shape, dtype, like=None):
+        return np.empty(shape, dtype=dtype)
+
+    @staticmethod
+    def zeros(shape, dtype, like=None):
+        return np.zeros(shape, dtype=dtype)
+
+    @staticmethod
+    def broadcast_to(x, shape):
+        return np.broadcast_to(x, shape)
+
+    @staticmethod
+    def same_device(**arrays):
+        return None
+
+    @staticmethod
+    def view(x):
+        return x
+
+    @staticmethod
+    def kernels(like=None):
+        _threads.sync()
+        return _C
+
+    @staticmethod
+    def stream(like=None) -> int:
+        return 0
+
+
+class TorchArrays:
+    """torch tensors on any device the build supports, kernels in _C or _C_cuda."""
+
+    def __init__(self):
+        import torch
+        from torch.utils.dlpack import to_dlpack
+
+        self.torch = torch
+        self.view = to_dlpack
+        self.float32, self.float64 = torch.float32, torch.float64
+        self.int64, self.int32, self.uint8 = torch.int64, torch.int32, torch.uint8
+        self._halves = (torch.float16, torch.bfloat16)
+        self._cuda = None
+
+    def compute_dtype(self, name: str, dtype):
+        """float32/float64 as is; float16/bfloat16 in float32; integers and bool in float64."""
+        if dtype == self.float32 or dtype == self.float64:
+            return dtype
+        if dtype in self._halves:
+            return self.float32
+        if dtype.is_complex or dtype.is_floating_point:
+            raise TypeError(f"{name} must be a real float or integer tensor, got {dtype}")
+        return self.float64
+
+    def promote(self, a, b):
+        return self.torch.promote_types(a, b)
+
+    @staticmethod
+    def is_float(dtype) -> bool:
+        return dtype.is_floating_point
+
+    @staticmethod
+    def is_integer(dtype) -> bool:
+        return not (dtype.is_floating_point or dtype.is_complex)
+
+    @staticmethod
+    def contiguous(x, dtype):
+        return x.to(dtype).contiguous()
+
+    @staticmethod
+    def broadcast_to(x, shape):
+        return x.expand(shape)
+
+    def empty(self, shape, dtype, like):
+        return self.torch.empty(shape, dtype=dtype, device=like.device)
+
+    def zeros(self, shape, dtype, like):
+        return self.torch.zeros(shape, dtype=dtype, device=like.device)
+
+    def kernels(self, like):
+        """cvkernels._C for CPU tensors, cvkernels._C_cuda for CUDA tensors."""
+        kind = like.device.type
+        if kind == "cpu":
+            _threads.sync()
+            return _C
+        if kind == "cuda":
+            if self._cuda is None:
+                try:
+                    from .. import _C_cuda
+                except ImportError as e:
+                    raise RuntimeError("cvkernels was built without CUDA kernels (rebuild with CVK_CUDA=ON)") from e
+                self._cuda = _C_cuda
+            return self._cuda
+        raise ValueError(f"cvkernels has no kernels for device {like.device}")
+
+    def stream(self, like) -> int:
+        """The caller's current CUDA stream on like's device (0 on the CPU)."""
+        if like.device.type == "cuda":
+            return self.torch.cuda.current_stream(like.device).cuda_stream
+        return 0
+
+    def same_device(self, **tensors):
+        """ValueError unless every tensor given is on the device of the first."""
+        items = [(k, t) for k, t in tensors.items() if t is not None]
+        dev = items[0][1].device
+        for name, t in items[1:]:
+            if t.device != dev:
+                raise ValueError(f"{items[0][0]} and {name} must be on the same device, got {dev} and {t.device}")
+        return dev
+
+
+NUMPY = NumpyArrays()
+_torch_arrays = None
+
+
+def torch_arrays() -> TorchArrays:
+    """The TORCH adapter (imports torch on first use)."""
+    global _torch_arrays
+    if _torch_arrays is None:
+        _torch_arrays = TorchArrays()
+    return _torch_arrays
+
+
+def torch_module():
+    """The torch module if the process has imported it, else None (never imports)."""
+    return sys.modules.get("torch")
