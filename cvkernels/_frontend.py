@@ -51,3 +51,18 @@ def array(name: str, x) -> np.ndarray:
     if a.dtype == object:
         raise TypeError(f"{name} must be a numeric array or torch.Tensor, got {type(x).__name__} of objects")
     return a
+
+
+def torch_module():
+    """The torch module if the process has imported it, else None (never imports)."""
+    return sys.modules.get("torch")
+
+
+def use_torch(*xs) -> bool:
+    """True (and torch.ops.cvkernels registered) when any argument is a torch.Tensor."""
+    if not any(is_tensor(x) for x in xs):
+        return False
+    from . import _torch
+
+    _torch.ensure_registered()
+    return True

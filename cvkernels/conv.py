@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _C
-from ._conv_rules import conv_args, conv_shape
-from ._core import as_numpy, code_of, np_float_dtype, sync_threads, torch_module, use_torch
+from . import _frontend as fe
+from ._launch import conv as launch
+from ._launch.arrays import NUMPY
 
 __all__ = ["dilated_conv2d"]
 
@@ -47,25 +47,17 @@ def dilated_conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, gr
                  [44., 48., 52.],
                  [64., 68., 72.]]]], dtype=float32)
     """
-    st, pad4, dil, groups = conv_args(getattr(weight, "shape", ()), stride, padding, dilation, groups)
-    if use_torch(input, weight, bias):
-        torch = torch_module()
+    st, pad4, dil, groups = launch.args(getattr(weight, "shape", ()), stride, padding, dilation, groups)
+    if fe.use_torch(input, weight, bias):
+        torch = fe.torch_module()
         if not isinstance(input, torch.Tensor) or not isinstance(weight, torch.Tensor):
             raise TypeError("input and weight must both be torch.Tensors (or both numpy arrays)")
         if bias is not None and not isinstance(bias, torch.Tensor):
             bias = torch.as_tensor(bias, dtype=weight.dtype, device=weight.device)
         return torch.ops.cvkernels.dilated_conv2d(input, weight, bias, list(st), list(pad4), list(dil), groups)
-    x0 = as_numpy("input", input)
-    w0 = as_numpy("weight", weight)
-    dt = np.result_type(np_float_dtype("input", x0.dtype), np_float_dtype("weight", w0.dtype))
-    b = None if bias is None else np.ascontiguousarray(as_numpy("bias", bias), dtype=dt)
-    shape = conv_shape(x0.shape, w0.shape, None if b is None else b.shape, st, pad4, dil, groups)
-    x = np.ascontiguousarray(x0, dtype=dt)
-    w = np.ascontiguousarray(w0, dtype=dt)
-    out = np.empty((shape[0], shape[4], shape[14], shape[15]), dtype=dt)
-    if out.size:
-        sync_threads()
-        _C.conv2d_forward(code_of(dt), x.ctypes.data, w.ctypes.data, 0 if b is None else b.ctypes.data,
-                          out.ctypes.data, list(shape))
-    out_dt = np.result_type(x0.dtype, w0.dtype) if x0.dtype.kind == "f" else dt
+    x = fe.array("input", input)
+    w = fe.array("weight", weight)
+    b = None if bias is None else fe.array("bias", bias)
+    out = launch.forward(NUMPY, x, w, b, st, pad4, dil, groups)
+    out_dt = np.result_type(x.dtype, w.dtype) if x.dtype.kind == "f" else out.dtype
     return out.astype(out_dt, copy=False)

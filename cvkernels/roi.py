@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _C
-from ._core import as_numpy, code_of, np_float_dtype, sync_threads, torch_module, use_torch
-from ._roi_rules import batch_index_error, check_output_size, check_sampling_ratio, check_scale, roi_dims
+from . import _frontend as fe
+from ._launch import roi as launch
+from ._launch.arrays import NUMPY
+
+as_numpy = fe.array
 
 __all__ = ["roi_align", "roi_pool"]
 
@@ -38,23 +40,13 @@ def _np_input(input):
     x = as_numpy("input", input)
     if x.ndim != 4:
         raise ValueError(f"input must have shape (N, C, H, W), got {x.shape}")
-    dt = np_float_dtype("input", x.dtype)
     if x.dtype.kind != "f":
         raise TypeError(f"input must be a float array, got dtype {x.dtype}")
-    nhwc = x.transpose(0, 2, 3, 1)
-    if not x.flags.c_contiguous and nhwc.flags.c_contiguous and x.dtype == dt:
-        return nhwc, True, dt  # a channels-last view: used in place
-    return np.ascontiguousarray(x, dtype=dt), False, dt
-
-
-def _np_check_batch(rois, n):
-    idx = rois[:, 0]
-    if len(idx) and not ((idx >= 0) & (idx < n)).all():
-        raise ValueError(batch_index_error(n))
+    return x
 
 
 def _torch_boxes(boxes, input):
-    torch = torch_module()
+    torch = fe.torch_module()
     if isinstance(boxes, (list, tuple)):
         parts = []
         for i, b in enumerate(boxes):
@@ -99,24 +91,18 @@ def roi_align(input, boxes, output_size, spatial_scale: float = 1.0, sampling_ra
         array([[[[ 5.,  7.],
                  [13., 15.]]]], dtype=float32)
     """
-    ph, pw = check_output_size(output_size)
-    scale = check_scale(spatial_scale)
-    sr = check_sampling_ratio(sampling_ratio)
-    if use_torch(input, boxes if not isinstance(boxes, (list, tuple)) else (boxes[0] if boxes else None)):
-        torch = torch_module()
+    ph, pw = launch.output_size(output_size)
+    scale = launch.spatial_scale(spatial_scale)
+    sr = launch.sampling_ratio(sampling_ratio)
+    if fe.use_torch(input, boxes if not isinstance(boxes, (list, tuple)) else (boxes[0] if boxes else None)):
+        torch = fe.torch_module()
         if not isinstance(input, torch.Tensor):
             raise TypeError("input must be a torch.Tensor when boxes are tensors")
         rois = _torch_boxes(boxes, input)
         return torch.ops.cvkernels.roi_align(input, rois, scale, ph, pw, sr, bool(aligned))
-    x, nhwc, dt = _np_input(input)
-    rois = _np_rois(boxes, dt)
-    N, H, W, C = x.shape if nhwc else (x.shape[0], x.shape[2], x.shape[3], x.shape[1])
-    _np_check_batch(rois, N)
-    out = np.empty((len(rois), C, ph, pw), dtype=dt)
-    sync_threads()
-    _C.roi_align_forward(code_of(dt), x.ctypes.data, nhwc, rois.ctypes.data, (N, C, H, W, len(rois), ph, pw), scale,
-                         sr, bool(aligned), out.ctypes.data)
-    return out.astype(as_numpy("input", input).dtype, copy=False)
+    x = _np_input(input)
+    out = launch.align(NUMPY, x, _np_rois(boxes, NUMPY.compute_dtype("input", x.dtype)), ph, pw, scale, sr, bool(aligned))
+    return out.astype(x.dtype, copy=False)
 
 
 def roi_pool(input, boxes, output_size, spatial_scale: float = 1.0):
@@ -138,21 +124,14 @@ def roi_pool(input, boxes, output_size, spatial_scale: float = 1.0):
         array([[[[ 5.,  7.],
                  [13., 15.]]]], dtype=float32)
     """
-    ph, pw = check_output_size(output_size)
-    scale = check_scale(spatial_scale)
-    if use_torch(input, boxes if not isinstance(boxes, (list, tuple)) else (boxes[0] if boxes else None)):
-        torch = torch_module()
+    ph, pw = launch.output_size(output_size)
+    scale = launch.spatial_scale(spatial_scale)
+    if fe.use_torch(input, boxes if not isinstance(boxes, (list, tuple)) else (boxes[0] if boxes else None)):
+        torch = fe.torch_module()
         if not isinstance(input, torch.Tensor):
             raise TypeError("input must be a torch.Tensor when boxes are tensors")
         rois = _torch_boxes(boxes, input)
         return torch.ops.cvkernels.roi_pool(input, rois, scale, ph, pw)[0]
-    x, nhwc, dt = _np_input(input)
-    rois = _np_rois(boxes, dt)
-    N, H, W, C = x.shape if nhwc else (x.shape[0], x.shape[2], x.shape[3], x.shape[1])
-    _np_check_batch(rois, N)
-    out = np.empty((len(rois), C, ph, pw), dtype=dt)
-    arg = np.empty((len(rois), C, ph, pw), dtype=np.int32)
-    sync_threads()
-    _C.roi_pool_forward(code_of(dt), x.ctypes.data, nhwc, rois.ctypes.data, (N, C, H, W, len(rois), ph, pw), scale,
-                        out.ctypes.data, arg.ctypes.data)
-    return out.astype(as_numpy("input", input).dtype, copy=False)
+    x = _np_input(input)
+    out, _ = launch.pool(NUMPY, x, _np_rois(boxes, NUMPY.compute_dtype("input", x.dtype)), ph, pw, scale)
+    return out.astype(x.dtype, copy=False)

@@ -22,7 +22,6 @@ using nogil = pybind11::call_guard<pybind11::gil_scoped_release>;
 
 void register_common(pybind11::module_& m);
 void register_nms(pybind11::module_& m);
-void register_roi(pybind11::module_& m);
 void register_eval(pybind11::module_& m);
 void register_masks(pybind11::module_& m);
 void register_rle(pybind11::module_& m);
@@ -31,7 +30,6 @@ void register_rle(pybind11::module_& m);
 using RleObj = std::tuple<int64_t, int64_t, pybind11::bytes>;
 // Parses RLEs in parallel (rle.cpp); errors name `label` and the index.
 std::vector<rle::Rle> parse_rles(const std::vector<RleObj>& objs, const char* label);
-void register_conv(pybind11::module_& m);
 
 }  // namespace bindings
 }  // namespace cvk

@@ -1,6 +1,7 @@
 #include "bindings/bindings.h"
 #include "bindings/device.h"
 #include "boxes/box_math.h"
+#include "conv/winograd.h"
 #include "common/cpu_features.h"
 #include "common/thread_pool.h"
 #include "common/workspace.h"
@@ -19,6 +20,8 @@ void register_common(pybind11::module_& m) {
   m.def("release_workspace", &cvk::release_workspace,
         "Free the cached scratch block some kernels reuse across calls");
   // avx512: the AVX-512 units (conv GEMM) run too; every other AVX2 kernel runs as with avx2.
+  m.def("set_conv_winograd_enabled", &cvk::conv::set_winograd_enabled,
+        "Whether float32 3x3 stride-1 convolutions may use Winograd F(2x2,3x3) (default on)");
   m.def("simd_level", [] { return cvk::use_avx512() ? "avx512" : cvk::use_avx2() ? "avx2" : "baseline"; });
 }
 

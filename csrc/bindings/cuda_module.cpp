@@ -35,6 +35,8 @@ struct Cuda {
 }  // namespace cvk
 
 #include "bindings/boxes.h"
+#include "bindings/conv.h"
+#include "bindings/roi.h"
 #include "boxes/boxes_cuda.h"
 #include "nms/nms_cuda.h"
 #include "roi/roi_cuda.h"
@@ -47,12 +49,6 @@ struct Cuda {
 namespace {
 void* sptr(uintptr_t s) { return reinterpret_cast<void*>(s); }
 int64_t* iptr(uintptr_t p) { return reinterpret_cast<int64_t*>(p); }
-int32_t* i32(uintptr_t p) { return reinterpret_cast<int32_t*>(p); }
-using ShapeT = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t>;
-cvk::roi::Shape shape_of(const ShapeT& t) {
-  return cvk::roi::Shape{std::get<0>(t), std::get<1>(t), std::get<2>(t), std::get<3>(t),
-                         std::get<4>(t), std::get<5>(t), std::get<6>(t)};
-}
 }  // namespace
 
 PYBIND11_MODULE(_C_cuda, m) {
@@ -92,41 +88,6 @@ PYBIND11_MODULE(_C_cuda, m) {
       },
       nogil());
 
-  m.def(
-      "roi_align_forward",
-      [](int dtype, uintptr_t input, bool channels_last, uintptr_t rois, ShapeT sh, double scale,
-         int64_t sr, bool aligned, uintptr_t out, uintptr_t s) {
-        cvk::roi::roi_align_forward_cuda(dtype, cptr(input), channels_last, cptr(rois),
-                                         shape_of(sh), scale, sr, aligned, mptr(out), sptr(s));
-      },
-      nogil());
-  m.def(
-      "roi_align_backward",
-      [](int dtype, uintptr_t grad, uintptr_t rois, ShapeT sh, double scale, int64_t sr,
-         bool aligned, bool channels_last, bool deterministic, uintptr_t grad_input, uintptr_t s) {
-        cvk::roi::roi_align_backward_cuda(dtype, cptr(grad), cptr(rois), shape_of(sh), scale, sr,
-                                          aligned, channels_last, deterministic, mptr(grad_input),
-                                          sptr(s));
-      },
-      nogil());
-  m.def(
-      "roi_pool_forward",
-      [](int dtype, uintptr_t input, bool channels_last, uintptr_t rois, ShapeT sh, double scale,
-         uintptr_t out, uintptr_t argmax, uintptr_t s) {
-        cvk::roi::roi_pool_forward_cuda(dtype, cptr(input), channels_last, cptr(rois),
-                                        shape_of(sh), scale, mptr(out), i32(argmax), sptr(s));
-      },
-      nogil());
-  m.def(
-      "roi_pool_backward",
-      [](int dtype, uintptr_t grad, uintptr_t argmax, uintptr_t rois, ShapeT sh,
-         bool channels_last, bool deterministic, uintptr_t grad_input, uintptr_t s) {
-        cvk::roi::roi_pool_backward_cuda(dtype, cptr(grad), i32(argmax), cptr(rois), shape_of(sh),
-                                         channels_last, deterministic, mptr(grad_input), sptr(s));
-      },
-      nogil());
-
-  using namespace cvk::masks;
   m.def(
       "mask_binary_counts",
       [](uintptr_t p, uintptr_t t, int64_t n, int64_t size, uintptr_t I, uintptr_t P, uintptr_t T,
@@ -179,21 +140,6 @@ PYBIND11_MODULE(_C_cuda, m) {
                             sptr(s));
       },
       nogil());
-  m.def(
-      "conv2d_forward",
-      [](int dtype, uintptr_t x, uintptr_t w, uintptr_t bias, uintptr_t out, const std::vector<int64_t>& sh,
-         uintptr_t s) {
-        cvk::conv::conv2d_forward_cuda(dtype, cptr(x), cptr(w), bias ? cptr(bias) : nullptr, mptr(out),
-                                       cvk::conv::conv_shape_from(sh), sptr(s));
-      },
-      nogil());
-  m.def(
-      "conv2d_backward",
-      [](int dtype, uintptr_t gout, uintptr_t x, uintptr_t w, uintptr_t gx, uintptr_t gw, uintptr_t gb,
-         const std::vector<int64_t>& sh, uintptr_t s) {
-        cvk::conv::conv2d_backward_cuda(dtype, cptr(gout), cptr(x), cptr(w), gx ? mptr(gx) : nullptr,
-                                        gw ? mptr(gw) : nullptr, gb ? mptr(gb) : nullptr,
-                                        cvk::conv::conv_shape_from(sh), sptr(s));
-      },
-      nogil());
+  cvk::bindings::register_roi<cvk::bindings::Cuda>(m);
+  cvk::bindings::register_conv<cvk::bindings::Cuda>(m);
 }

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <stdexcept>
 
+#include <pybind11/stl.h>
+
 #include "bindings/buffer.h"
 
 namespace cvk {

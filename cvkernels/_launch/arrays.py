@@ -65,6 +65,19 @@ class NumpyArrays:
         return None
 
     @staticmethod
+    def numel(x) -> int:
+        return x.size
+
+    @staticmethod
+    def is_channels_last(x) -> bool:
+        """A 4-d array whose memory is (N, H, W, C) (and not also C-contiguous)."""
+        return x.ndim == 4 and not x.flags.c_contiguous and x.transpose(0, 2, 3, 1).flags.c_contiguous
+
+    @staticmethod
+    def to_nhwc(x):
+        return x.transpose(0, 2, 3, 1)
+
+    @staticmethod
     def view(x):
         return x
 
@@ -120,6 +133,17 @@ class TorchArrays:
     @staticmethod
     def broadcast_to(x, shape):
         return x.expand(shape)
+
+    @staticmethod
+    def numel(x) -> int:
+        return x.numel()
+
+    def is_channels_last(self, x) -> bool:
+        return x.dim() == 4 and not x.is_contiguous() and x.is_contiguous(memory_format=self.torch.channels_last)
+
+    @staticmethod
+    def to_nhwc(x):
+        return x.permute(0, 2, 3, 1)
 
     def empty(self, shape, dtype, like):
         return self.torch.empty(shape, dtype=dtype, device=like.device)

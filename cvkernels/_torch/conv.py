@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import torch
 
-from .._conv_rules import conv_shape
-from ._common import code, compute_dtype, kernels, lib, stream_args
+from .._launch import conv as launch
+from ._common import TORCH, impl, lib
 
 lib.define(
     "dilated_conv2d(Tensor input, Tensor weight, Tensor? bias, int[2] stride, int[4] padding, int[2] dilation, "
@@ -20,77 +20,43 @@ lib.define(
 )
 
 
-def _check(input, weight, bias, stride, padding, dilation, groups):
-    for name, t in (("input", input), ("weight", weight), ("bias", bias)):
-        if t is not None and t.dtype.is_complex:
-            raise TypeError(f"{name} must be a real tensor, got {t.dtype}")
-    for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None and t.device != input.device:
-            raise ValueError(f"input and {name} must be on the same device, got {input.device} and {t.device}")
-    if len(stride) != 2 or len(padding) != 4 or len(dilation) != 2:
-        raise ValueError("stride and dilation need 2 values, padding 4 (top, left, bottom, right)")
-    if min(stride) < 1 or min(dilation) < 1 or min(padding) < 0 or groups < 1:
-        raise ValueError(f"need stride >= 1, dilation >= 1, padding >= 0, groups >= 1, got "
-                         f"{list(stride)}, {list(dilation)}, {list(padding)}, {groups}")
-    return conv_shape(input.shape, weight.shape, None if bias is None else bias.shape, stride, padding, dilation,
-                      groups)
-
-
 def _out_dtype(input, weight):
     dt = torch.promote_types(input.dtype, weight.dtype)
     return dt if dt.is_floating_point else torch.float64
 
 
 def _forward_impl(input, weight, bias, stride, padding, dilation, groups):
-    s = _check(input, weight, bias, stride, padding, dilation, groups)
-    odt = _out_dtype(input, weight)
-    ct = compute_dtype("input", odt)
-    x, w = input.to(ct).contiguous(), weight.to(ct).contiguous()
-    b = None if bias is None else bias.to(ct).contiguous()
-    out = torch.empty((s[0], s[4], s[14], s[15]), dtype=ct, device=x.device)
-    if out.numel():
-        kernels(x.device).conv2d_forward(code(ct), x.data_ptr(), w.data_ptr(), 0 if b is None else b.data_ptr(),
-                                         out.data_ptr(), list(s), *stream_args(x.device))
-    return out.to(odt)
+    return launch.forward(TORCH, input, weight, bias, stride, padding, dilation, groups).to(_out_dtype(input, weight))
 
 
 def _backward_impl(grad, input, weight, stride, padding, dilation, groups, output_mask):
-    s = _check(input, weight, None, stride, padding, dilation, groups)
-    if tuple(grad.shape) != (s[0], s[4], s[14], s[15]):
-        raise ValueError(f"grad must have the output's shape {(s[0], s[4], s[14], s[15])}, got {tuple(grad.shape)}")
-    odt = _out_dtype(input, weight)
-    ct = compute_dtype("input", odt)
-    g = grad.to(ct).contiguous()
-    x, w = input.to(ct).contiguous(), weight.to(ct).contiguous()
-    want_x, want_w, want_b = output_mask
-    gx = torch.empty(input.shape if want_x else (0,), dtype=ct, device=x.device)
-    gw = torch.empty(weight.shape if want_w else (0,), dtype=ct, device=x.device)
-    gb = torch.empty((s[4],) if want_b else (0,), dtype=ct, device=x.device)
-    if any(output_mask):
-        kernels(x.device).conv2d_backward(
-            code(ct), g.data_ptr(), x.data_ptr(), w.data_ptr(), gx.data_ptr() if want_x else 0,
-            gw.data_ptr() if want_w else 0, gb.data_ptr() if want_b else 0, list(s), *stream_args(x.device))
-    return gx.to(input.dtype), gw.to(weight.dtype), gb.to(odt)
+    gx, gw, gb = launch.backward(TORCH, grad, input, weight, stride, padding, dilation, groups, output_mask)
+    return gx.to(input.dtype), gw.to(weight.dtype), gb.to(_out_dtype(input, weight))
 
 
-for _dev in ("CPU", "CUDA"):
-    lib.impl("dilated_conv2d", _forward_impl, _dev)
-    lib.impl("_dilated_conv2d_backward", _backward_impl, _dev)
+def _check(input, weight, bias, stride, padding, dilation, groups):
+    TORCH.same_device(input=input, weight=weight, bias=bias)
+    return launch.out_spec(input.shape, weight.shape, None if bias is None else bias.shape, stride, padding,
+                           dilation, groups)
+
+
+impl("dilated_conv2d", _forward_impl)
+impl("_dilated_conv2d_backward", _backward_impl)
 
 
 @torch.library.register_fake("cvkernels::dilated_conv2d")
 def _(input, weight, bias, stride, padding, dilation, groups):
-    s = _check(input, weight, bias, stride, padding, dilation, groups)
-    return input.new_empty((s[0], s[4], s[14], s[15]), dtype=_out_dtype(input, weight))
+    shape = _check(input, weight, bias, stride, padding, dilation, groups)
+    return input.new_empty(shape, dtype=_out_dtype(input, weight))
 
 
 @torch.library.register_fake("cvkernels::_dilated_conv2d_backward")
 def _(grad, input, weight, stride, padding, dilation, groups, output_mask):
-    s = _check(input, weight, None, stride, padding, dilation, groups)
+    shape = _check(input, weight, None, stride, padding, dilation, groups)
     want_x, want_w, want_b = output_mask
     return (input.new_empty(input.shape if want_x else (0,)),
             weight.new_empty(weight.shape if want_w else (0,)),
-            grad.new_empty((s[4],) if want_b else (0,), dtype=_out_dtype(input, weight)))
+            grad.new_empty((shape[1],) if want_b else (0,), dtype=_out_dtype(input, weight)))
 
 
 def _setup(ctx, inputs, output):

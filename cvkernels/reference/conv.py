@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._conv_rules import conv_args, conv_shape
+from .._launch.conv import args as conv_args, out_spec
 
 
 def dilated_conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     x = np.asarray(input, dtype=np.float64)
     w = np.asarray(weight, dtype=np.float64)
     (sh, sw), (pt, pl, pb, pr), (dh, dw), G = conv_args(w.shape, stride, padding, dilation, groups)
-    N, Cin, H, W, Cout, KH, KW, *_, Ho, Wo = conv_shape(
+    N, Cout, Ho, Wo = out_spec(
         x.shape, w.shape, None if bias is None else np.shape(bias), (sh, sw), (pt, pl, pb, pr), (dh, dw), G)
+    Cin, KH, KW = x.shape[1], w.shape[2], w.shape[3]
     xpad = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
     cg, og = Cin // G, Cout // G
     out = np.zeros((N, Cout, Ho, Wo))
