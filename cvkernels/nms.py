@@ -13,37 +13,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _C
-from ._core import as_numpy, code_of, np_float_dtype, sync_threads, torch_module, use_torch
-from ._nms_rules import check_count, check_float, check_method, check_nms_shapes, multiclass_dims
+from . import _frontend as fe
+from ._launch import nms as launch
+from ._launch.arrays import NUMPY
+from ._launch.checks import integer, number
 
 __all__ = ["nms", "batched_nms", "soft_nms", "batched_soft_nms", "multiclass_nms"]
-
-
-def _np_boxes_scores(boxes, scores):
-    b = as_numpy("boxes", boxes)
-    s = as_numpy("scores", scores)
-    dt = np.result_type(np_float_dtype("boxes", b.dtype), np_float_dtype("scores", s.dtype))
-    return b, s, dt
-
-
-def _np_idxs(idxs, n):
-    i = as_numpy("idxs", idxs)
-    if i.dtype.kind not in "iub":
-        raise TypeError(f"idxs must be an integer array, got dtype {i.dtype}")
-    if i.shape != (n,):
-        raise ValueError(f"idxs must have shape ({n},), got {i.shape}")
-    return np.ascontiguousarray(i, dtype=np.int64)
-
-
-def _to_torch(ref, *xs):
-    torch = torch_module()
-    return tuple(x if x is None or isinstance(x, torch.Tensor) else torch.as_tensor(x, device=ref.device) for x in xs)
-
-
-def _first_tensor(*xs):
-    torch = torch_module()
-    return next(x for x in xs if isinstance(x, torch.Tensor))
 
 
 def nms(boxes, scores, iou_threshold: float):
@@ -68,19 +43,11 @@ def nms(boxes, scores, iou_threshold: float):
         >>> cvkernels.nms(boxes, np.array([0.9, 0.8, 0.7], np.float32), 0.5)
         array([0, 2])
     """
-    thr = check_float("iou_threshold", iou_threshold)
-    if use_torch(boxes, scores):
-        ref = _first_tensor(boxes, scores)
-        boxes, scores = _to_torch(ref, boxes, scores)
-        return torch_module().ops.cvkernels.nms(boxes, scores, thr)
-    b, s, dt = _np_boxes_scores(boxes, scores)
-    n = check_nms_shapes(b.shape, s.shape)
-    b = np.ascontiguousarray(b, dtype=dt)
-    s = np.ascontiguousarray(s, dtype=dt)
-    keep = np.empty(n, dtype=np.int64)
-    sync_threads()
-    k = _C.nms(code_of(dt), b.ctypes.data, s.ctypes.data, n, thr, keep.ctypes.data)
-    return keep[:k].copy()
+    thr = number("iou_threshold", iou_threshold)
+    t = fe.tensors(boxes, scores)
+    if t:
+        return fe.ops().nms(*t, thr)
+    return launch.nms(NUMPY, fe.array("boxes", boxes), fe.array("scores", scores), thr)
 
 
 def batched_nms(boxes, scores, idxs, iou_threshold: float):
@@ -101,43 +68,25 @@ def batched_nms(boxes, scores, idxs, iou_threshold: float):
         >>> cvkernels.batched_nms(boxes, np.array([0.9, 0.8]), np.array([0, 1]), 0.5)
         array([0, 1])
     """
-    thr = check_float("iou_threshold", iou_threshold)
-    if use_torch(boxes, scores, idxs):
-        ref = _first_tensor(boxes, scores, idxs)
-        boxes, scores, idxs = _to_torch(ref, boxes, scores, idxs)
-        return torch_module().ops.cvkernels.batched_nms(boxes, scores, idxs, thr)
-    b, s, dt = _np_boxes_scores(boxes, scores)
-    n = check_nms_shapes(b.shape, s.shape)
-    i = _np_idxs(idxs, n)
-    b = np.ascontiguousarray(b, dtype=dt)
-    s = np.ascontiguousarray(s, dtype=dt)
-    keep = np.empty(n, dtype=np.int64)
-    sync_threads()
-    k = _C.batched_nms(code_of(dt), b.ctypes.data, s.ctypes.data, i.ctypes.data, n, thr, keep.ctypes.data)
-    return keep[:k].copy()
+    thr = number("iou_threshold", iou_threshold)
+    t = fe.tensors(boxes, scores, idxs)
+    if t:
+        return fe.ops().batched_nms(*t, thr)
+    return launch.nms(NUMPY, fe.array("boxes", boxes), fe.array("scores", scores), thr, fe.array("idxs", idxs))
 
 
 def _soft(boxes, scores, idxs, iou_threshold, sigma, score_threshold, method):
-    thr = check_float("iou_threshold", iou_threshold)
-    sig = check_float("sigma", sigma, positive=True)
-    sthr = check_float("score_threshold", score_threshold)
-    m = check_method(method)
-    if use_torch(boxes, scores, idxs):
-        ref = _first_tensor(boxes, scores, idxs)
-        boxes, scores, idxs = _to_torch(ref, boxes, scores, idxs)
-        return torch_module().ops.cvkernels.soft_nms(boxes, scores, idxs, thr, sig, sthr, method)
-    b, s, dt = _np_boxes_scores(boxes, scores)
-    out_dt = s.dtype if s.dtype.kind == "f" else dt
-    n = check_nms_shapes(b.shape, s.shape)
-    i = None if idxs is None else _np_idxs(idxs, n)
-    b = np.ascontiguousarray(b, dtype=dt)
-    s = np.ascontiguousarray(s, dtype=dt)
-    keep = np.empty(n, dtype=np.int64)
-    new_scores = np.empty(n, dtype=dt)
-    sync_threads()
-    k = _C.soft_nms(code_of(dt), b.ctypes.data, s.ctypes.data, 0 if i is None else i.ctypes.data, n, thr, sig, sthr,
-                    m, keep.ctypes.data, new_scores.ctypes.data)
-    return keep[:k].copy(), new_scores[:k].astype(out_dt)
+    thr = number("iou_threshold", iou_threshold)
+    sig = number("sigma", sigma, positive=True)
+    sthr = number("score_threshold", score_threshold)
+    m = launch.method(method)
+    t = fe.tensors(boxes, scores, idxs)
+    if t:
+        return fe.ops().soft_nms(*t, thr, sig, sthr, method)
+    s = fe.array("scores", scores)
+    i = None if idxs is None else fe.array("idxs", idxs)
+    keep, new_scores = launch.soft_nms(NUMPY, fe.array("boxes", boxes), s, i, thr, sig, sthr, m)
+    return keep, new_scores.astype(s.dtype if s.dtype.kind == "f" else new_scores.dtype, copy=False)
 
 
 def soft_nms(boxes, scores, iou_threshold: float = 0.3, sigma: float = 0.5, score_threshold: float = 0.001,
@@ -204,24 +153,13 @@ def multiclass_nms(boxes, scores, score_threshold: float = 0.05, iou_threshold: 
         >>> n.tolist(), c.tolist()
         ([3], [[0, 1, 1]])
     """
-    sthr = check_float("score_threshold", score_threshold)
-    thr = check_float("iou_threshold", iou_threshold)
-    per = check_count("max_output_per_class", max_output_per_class)
-    total = check_count("max_total", max_total)
+    sthr = number("score_threshold", score_threshold)
+    thr = number("iou_threshold", iou_threshold)
+    per = integer("max_output_per_class", max_output_per_class, minimum=0)
+    total = integer("max_total", max_total, minimum=0)
     agnostic = bool(class_agnostic)
-    if use_torch(boxes, scores):
-        ref = _first_tensor(boxes, scores)
-        boxes, scores = _to_torch(ref, boxes, scores)
-        return torch_module().ops.cvkernels.multiclass_nms(boxes, scores, sthr, thr, per, total, agnostic)
-    b, s, dt = _np_boxes_scores(boxes, scores)
-    B, N, C, per_class = multiclass_dims(b.shape, s.shape)
-    b = np.ascontiguousarray(b, dtype=dt)
-    s = np.ascontiguousarray(s, dtype=dt)
-    num = np.empty(B, dtype=np.int64)
-    ob = np.empty((B, total, 4), dtype=dt)
-    os_ = np.empty((B, total), dtype=dt)
-    oc = np.empty((B, total), dtype=np.int64)
-    sync_threads()
-    _C.multiclass_nms(code_of(dt), b.ctypes.data, s.ctypes.data, B, N, C, per_class, sthr, thr, per, total, agnostic,
-                      num.ctypes.data, ob.ctypes.data, os_.ctypes.data, oc.ctypes.data)
-    return num, ob, os_, oc
+    t = fe.tensors(boxes, scores)
+    if t:
+        return fe.ops().multiclass_nms(*t, sthr, thr, per, total, agnostic)
+    return launch.multiclass_nms(NUMPY, fe.array("boxes", boxes), fe.array("scores", scores), sthr, thr, per, total,
+                                 agnostic)

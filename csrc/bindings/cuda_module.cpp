@@ -52,41 +52,84 @@ int64_t* iptr(uintptr_t p) { return reinterpret_cast<int64_t*>(p); }
 }  // namespace
 
 PYBIND11_MODULE(_C_cuda, m) {
-  using namespace cvk::boxes;
-  using cvk::bindings::cptr;
-  using cvk::bindings::mptr;
-  using cvk::bindings::nogil;
+  using namespace cvk::bindings;
+  using namespace cvk::masks;
   m.doc() = "cvkernels CUDA kernels (private: use the cvkernels package)";
   cvk::bindings::register_boxes<cvk::bindings::Cuda>(m);
 
-  m.def(
-      "nms",
-      [](int dtype, uintptr_t boxes, uintptr_t cls, int64_t n, double thr, uintptr_t mask,
-         uintptr_t keep, uintptr_t count, uintptr_t s) {
-        cvk::nms::nms_cuda(dtype, cptr(boxes), cls ? iptr(cls) : nullptr, n, thr, iptr(mask),
-                           iptr(keep), iptr(count), sptr(s));
-      },
-      nogil());
-  m.def(
-      "soft_nms",
-      [](int dtype, uintptr_t boxes, uintptr_t scores, uintptr_t offsets, int64_t segments,
-         double thr, double sigma, double score_thr, int method, uintptr_t keep,
-         uintptr_t kept_scores, uintptr_t counts, uintptr_t s) {
-        cvk::nms::soft_nms_cuda(dtype, cptr(boxes), cptr(scores), iptr(offsets), segments, thr,
-                                sigma, score_thr, method, iptr(keep), mptr(kept_scores),
-                                iptr(counts), sptr(s));
-      },
-      nogil());
-  m.def(
-      "greedy_sets",
-      [](int dtype, uintptr_t boxes, uintptr_t cand, uintptr_t valid, int64_t sets,
-         int64_t sets_per_image, int64_t L, int64_t N, int64_t C, bool per_class, double thr,
-         int64_t cap, uintptr_t kept_ids, uintptr_t kept_n, uintptr_t scratch, uintptr_t s) {
-        cvk::nms::greedy_sets_cuda(dtype, cptr(boxes), iptr(cand), iptr(valid), sets,
-                                   sets_per_image, L, N, C, per_class, thr, cap, iptr(kept_ids),
-                                   iptr(kept_n), mptr(scratch), sptr(s));
-      },
-      nogil());
+  // --- NMS building blocks (orchestrated by cvkernels/_launch/nms_cuda.py) ----------------
+  // boxes (n, 4) already in rank order, cls (n,) int64 or None; mask (n, ceil(n/64)) int64
+  // scratch; keep (n,) int64 positions kept, count (1,) int64.
+  m.def("nms_sorted", [](py::handle b_, py::handle c_, double thr, py::handle mask_, py::handle keep_,
+                         py::handle count_, uintptr_t stream) {
+    Buffer b = take_on(b_, "boxes", kCUDA), cls = take_opt(c_, "cls", kCUDA), mask = take_on(mask_, "mask", kCUDA);
+    Buffer keep = take_on(keep_, "keep", kCUDA), count = take_on(count_, "count", kCUDA);
+    b.floating();
+    b.rank(2).dim(1, 4);
+    const int64_t n = b.size(0);
+    if (!c_.is_none()) cls.dtype(Elem::I64).on(b).is_shape({n});
+    mask.dtype(Elem::I64).on(b).writable().is_shape({n, (n + 63) / 64});
+    keep.dtype(Elem::I64).on(b).writable().is_shape({n});
+    count.dtype(Elem::I64).on(b).writable().is_shape({1});
+    Cuda::Guard guard(b, stream);
+    py::gil_scoped_release nogil;
+    cvk::nms::nms_cuda(b.floating(), b.data, cls.cp<int64_t>(), n, thr, mask.mp<int64_t>(), keep.mp<int64_t>(),
+                       count.mp<int64_t>(), sptr(stream));
+  }, py::arg("boxes"), py::arg("cls"), py::arg("iou_threshold"), py::arg("mask"), py::arg("keep"), py::arg("count"),
+     py::arg("stream"));
+  // Soft-NMS of each segment [offsets[k], offsets[k+1]) of boxes/scores (n,) by one block.
+  m.def("soft_nms_segments", [](py::handle b_, py::handle s_, py::handle off_, double thr, double sigma,
+                                double score_thr, int method, py::handle keep_, py::handle kept_,
+                                py::handle counts_, uintptr_t stream) {
+    Buffer b = take_on(b_, "boxes", kCUDA), s = take_on(s_, "scores", kCUDA), off = take_on(off_, "offsets", kCUDA);
+    Buffer keep = take_on(keep_, "keep", kCUDA), kept = take_on(kept_, "kept_scores", kCUDA);
+    Buffer counts = take_on(counts_, "counts", kCUDA);
+    b.floating();
+    b.rank(2).dim(1, 4);
+    const int64_t n = b.size(0);
+    s.like(b).on(b).is_shape({n});
+    off.dtype(Elem::I64).on(b).rank(1);
+    const int64_t segs = off.size(0) - 1;
+    if (segs < 0) throw py::value_error("offsets must hold at least one value");
+    keep.dtype(Elem::I64).on(b).writable().is_shape({n});
+    kept.like(b).on(b).writable().is_shape({n});
+    counts.dtype(Elem::I64).on(b).writable().is_shape({segs});
+    Cuda::Guard guard(b, stream);
+    py::gil_scoped_release nogil;
+    cvk::nms::soft_nms_cuda(b.floating(), b.data, s.data, off.cp<int64_t>(), segs, thr, sigma, score_thr, method,
+                            keep.mp<int64_t>(), kept.data, counts.mp<int64_t>(), sptr(stream));
+  }, py::arg("boxes"), py::arg("scores"), py::arg("offsets"), py::arg("iou_threshold"), py::arg("sigma"),
+     py::arg("score_threshold"), py::arg("method"), py::arg("keep"), py::arg("kept_scores"), py::arg("counts"),
+     py::arg("stream"));
+  // Greedy NMS of candidate sets: boxes (B, N, 4) or (B, N, C, 4); cand (B, S, L) candidate ids
+  // (n * C + c) in rank order, valid (B, S) how many of each set pass; at most cap kept per set
+  // into kept_ids (B, S, max(cap, 1)) and kept_n (B, S); scratch (B * S, max(cap, 1), 4).
+  m.def("greedy_sets", [](py::handle b_, py::handle cand_, py::handle valid_, int64_t C, double thr, int64_t cap,
+                          py::handle ids_, py::handle n_, py::handle scratch_, uintptr_t stream) {
+    Buffer b = take_on(b_, "boxes", kCUDA), cand = take_on(cand_, "cand", kCUDA), valid = take_on(valid_, "valid", kCUDA);
+    Buffer ids = take_on(ids_, "kept_ids", kCUDA), kn = take_on(n_, "kept_n", kCUDA);
+    Buffer scratch = take_on(scratch_, "scratch", kCUDA);
+    b.floating();
+    b.rank_in(3, 4).dim(-1, 4);
+    const bool per_class = b.ndim() == 4;
+    const int64_t B = b.size(0), N = b.size(1);
+    if (per_class) b.dim(2, C);
+    if (C < 1 || cap < 0) throw py::value_error("need C >= 1 and cap >= 0");
+    cand.dtype(Elem::I64).on(b).rank(3).dim(0, B);
+    const int64_t S = cand.size(1), L = cand.size(2);
+    if (L > N * C) throw py::value_error("cand holds more candidates than boxes times classes");
+    valid.dtype(Elem::I64).on(b).is_shape({B, S});
+    const int64_t slots = cap > 0 ? cap : 1;
+    ids.dtype(Elem::I64).on(b).writable().is_shape({B, S, slots});
+    kn.dtype(Elem::I64).on(b).writable().is_shape({B, S});
+    scratch.like(b).on(b).writable().is_shape({B * S, slots, 4});
+    Cuda::Guard guard(b, stream);
+    py::gil_scoped_release nogil;
+    cvk::nms::greedy_sets_cuda(b.floating(), b.data, cand.cp<int64_t>(), valid.cp<int64_t>(), B * S, S, L, N, C,
+                               per_class, thr, cap, ids.mp<int64_t>(), kn.mp<int64_t>(), scratch.data,
+                               sptr(stream));
+  }, py::arg("boxes"), py::arg("cand"), py::arg("valid"), py::arg("num_classes"), py::arg("iou_threshold"),
+     py::arg("cap"), py::arg("kept_ids"), py::arg("kept_n"), py::arg("scratch"), py::arg("stream"));
 
   m.def(
       "mask_binary_counts",

@@ -1,48 +1,91 @@
+// Entry points of the CPU NMS family (csrc/nms/). boxes (N, 4), scores (N,), idxs (N,) int64,
+// keep (N,) int64 receives the kept indices and the count is returned. The CUDA module has
+// building blocks of its own instead (cuda_module.cpp), orchestrated by cvkernels/_launch/nms_cuda.py.
 #include "bindings/bindings.h"
+#include "bindings/device.h"
 #include "nms/nms_cpu.h"
+#include "nms/nms_math.h"
 
 namespace cvk {
 namespace bindings {
 
 namespace {
-const int64_t* iptr(uintptr_t p) { return reinterpret_cast<const int64_t*>(p); }
-int64_t* miptr(uintptr_t p) { return reinterpret_cast<int64_t*>(p); }
+
+// boxes (N, 4) and scores (N,) of one float dtype on the CPU; returns N.
+int64_t boxes_scores(Buffer& boxes, Buffer& scores) {
+  boxes.floating();
+  boxes.rank(2).dim(1, 4);
+  scores.like(boxes).is_shape({boxes.size(0)});
+  return boxes.size(0);
+}
+
 }  // namespace
 
-void register_nms(pybind11::module_& m) {
+void register_nms(py::module_& m) {
   using namespace cvk::nms;
-  m.def(
-      "nms",
-      [](int dtype, uintptr_t boxes, uintptr_t scores, int64_t n, double thr, uintptr_t keep) {
-        return nms_cpu(dtype, cptr(boxes), cptr(scores), n, thr, miptr(keep));
-      },
-      nogil());
-  m.def(
-      "batched_nms",
-      [](int dtype, uintptr_t boxes, uintptr_t scores, uintptr_t idxs, int64_t n, double thr,
-         uintptr_t keep) {
-        return batched_nms_cpu(dtype, cptr(boxes), cptr(scores), iptr(idxs), n, thr, miptr(keep));
-      },
-      nogil());
-  m.def(
-      "soft_nms",
-      [](int dtype, uintptr_t boxes, uintptr_t scores, uintptr_t idxs, int64_t n, double thr,
-         double sigma, double score_thr, int method, uintptr_t keep, uintptr_t new_scores) {
-        return soft_nms_cpu(dtype, cptr(boxes), cptr(scores), idxs ? iptr(idxs) : nullptr, n, thr,
-                            sigma, score_thr, method, miptr(keep), mptr(new_scores));
-      },
-      nogil());
-  m.def(
-      "multiclass_nms",
-      [](int dtype, uintptr_t boxes, uintptr_t scores, int64_t B, int64_t N, int64_t C,
-         bool per_class, double score_thr, double iou_thr, int64_t max_per_class,
-         int64_t max_total, bool agnostic, uintptr_t num_det, uintptr_t out_boxes,
-         uintptr_t out_scores, uintptr_t out_classes) {
-        multiclass_nms_cpu(dtype, cptr(boxes), cptr(scores), B, N, C, per_class, score_thr,
-                           iou_thr, max_per_class, max_total, agnostic, miptr(num_det),
-                           mptr(out_boxes), mptr(out_scores), miptr(out_classes));
-      },
-      nogil());
+  m.def("nms", [](py::handle b_, py::handle s_, double thr, py::handle keep_) {
+    Buffer b = take_on(b_, "boxes", kCPU), s = take_on(s_, "scores", kCPU), keep = take_on(keep_, "keep", kCPU);
+    const int64_t n = boxes_scores(b, s);
+    keep.dtype(Elem::I64).writable().is_shape({n});
+    py::gil_scoped_release nogil;
+    return nms_cpu(b.floating(), b.data, s.data, n, thr, keep.mp<int64_t>());
+  }, py::arg("boxes"), py::arg("scores"), py::arg("iou_threshold"), py::arg("keep"));
+
+  m.def("batched_nms", [](py::handle b_, py::handle s_, py::handle i_, double thr, py::handle keep_) {
+    Buffer b = take_on(b_, "boxes", kCPU), s = take_on(s_, "scores", kCPU), idxs = take_on(i_, "idxs", kCPU);
+    Buffer keep = take_on(keep_, "keep", kCPU);
+    const int64_t n = boxes_scores(b, s);
+    idxs.dtype(Elem::I64).is_shape({n});
+    keep.dtype(Elem::I64).writable().is_shape({n});
+    py::gil_scoped_release nogil;
+    return batched_nms_cpu(b.floating(), b.data, s.data, idxs.cp<int64_t>(), n, thr, keep.mp<int64_t>());
+  }, py::arg("boxes"), py::arg("scores"), py::arg("idxs"), py::arg("iou_threshold"), py::arg("keep"));
+
+  m.def("soft_nms", [](py::handle b_, py::handle s_, py::handle i_, double thr, double sigma, double score_thr,
+                       int method, py::handle keep_, py::handle ns_) {
+    Buffer b = take_on(b_, "boxes", kCPU), s = take_on(s_, "scores", kCPU), idxs = take_opt(i_, "idxs", kCPU);
+    Buffer keep = take_on(keep_, "keep", kCPU), ns = take_on(ns_, "new_scores", kCPU);
+    const int64_t n = boxes_scores(b, s);
+    if (!i_.is_none()) idxs.dtype(Elem::I64).is_shape({n});
+    keep.dtype(Elem::I64).writable().is_shape({n});
+    ns.like(b).writable().is_shape({n});
+    if (method != kSoftGaussian && method != kSoftLinear) throw py::value_error("method must be one of SOFT_NMS_METHODS' values");
+    if (!(sigma > 0)) throw py::value_error("sigma must be > 0");
+    py::gil_scoped_release nogil;
+    return soft_nms_cpu(b.floating(), b.data, s.data, idxs.cp<int64_t>(), n, thr, sigma, score_thr, method,
+                        keep.mp<int64_t>(), ns.data);
+  }, py::arg("boxes"), py::arg("scores"), py::arg("idxs"), py::arg("iou_threshold"), py::arg("sigma"),
+     py::arg("score_threshold"), py::arg("method"), py::arg("keep"), py::arg("new_scores"));
+
+  // boxes (B, N, 4) or (B, N, C, 4), scores (B, N, C); outputs num_detections (B,) int64,
+  // boxes (B, K, 4), scores (B, K), classes (B, K) int64 with K = max_total.
+  m.def("multiclass_nms", [](py::handle b_, py::handle s_, double score_thr, double iou_thr, int64_t per,
+                             int64_t total, bool agnostic, py::handle num_, py::handle ob_, py::handle os_,
+                             py::handle oc_) {
+    Buffer b = take_on(b_, "boxes", kCPU), s = take_on(s_, "scores", kCPU), num = take_on(num_, "num_detections", kCPU);
+    Buffer ob = take_on(ob_, "out_boxes", kCPU), os = take_on(os_, "out_scores", kCPU), oc = take_on(oc_, "out_classes", kCPU);
+    b.floating();
+    s.like(b).rank(3);
+    const int64_t B = s.size(0), N = s.size(1), C = s.size(2);
+    b.rank_in(3, 4).dim(0, B).dim(1, N).dim(-1, 4);
+    const bool per_class = b.ndim() == 4;
+    if (per_class) b.dim(2, C);
+    if (per < 0 || total < 0) throw py::value_error("max_output_per_class and max_total must be >= 0");
+    num.dtype(Elem::I64).writable().is_shape({B});
+    ob.like(b).writable().is_shape({B, total, 4});
+    os.like(b).writable().is_shape({B, total});
+    oc.dtype(Elem::I64).writable().is_shape({B, total});
+    py::gil_scoped_release nogil;
+    multiclass_nms_cpu(b.floating(), b.data, s.data, B, N, C, per_class, score_thr, iou_thr, per, total, agnostic,
+                       num.mp<int64_t>(), ob.data, os.data, oc.mp<int64_t>());
+  }, py::arg("boxes"), py::arg("scores"), py::arg("score_threshold"), py::arg("iou_threshold"),
+     py::arg("max_output_per_class"), py::arg("max_total"), py::arg("class_agnostic"), py::arg("num_detections"),
+     py::arg("out_boxes"), py::arg("out_scores"), py::arg("out_classes"));
+
+  py::dict methods;
+  methods["gaussian"] = static_cast<int>(kSoftGaussian);
+  methods["linear"] = static_cast<int>(kSoftLinear);
+  m.attr("SOFT_NMS_METHODS") = methods;
 }
 
 }  // namespace bindings

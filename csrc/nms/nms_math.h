@@ -42,9 +42,12 @@ CVK_HD inline T score_key(T s) { return s != s ? T(-INFINITY) : s; }
 CVK_HD inline float soft_exp(float x) { return static_cast<float>(exp(static_cast<double>(x))); }
 CVK_HD inline double soft_exp(double x) { return exp(x); }
 
+// Soft-NMS decay: gaussian exp(-iou^2 / sigma) on any overlap, or linear 1 - iou above thr.
+enum SoftMethod : int { kSoftGaussian = 0, kSoftLinear = 1 };
+
 template <class T>
 CVK_HD inline T soft_weight(int method, T iou, T thr, T sigma) {
-  if (method == 0) return iou > T(0) ? soft_exp(-(iou * iou) / sigma) : T(1);
+  if (method == kSoftGaussian) return iou > T(0) ? soft_exp(-(iou * iou) / sigma) : T(1);
   return iou > thr ? T(1) - iou : T(1);
 }
 

@@ -69,6 +69,11 @@ class NumpyArrays:
         return x.size
 
     @staticmethod
+    def prefix(x, k: int):
+        """A copy of x[:k] (a variable-length result out of a full-size buffer)."""
+        return x[:k].copy()
+
+    @staticmethod
     def is_channels_last(x) -> bool:
         """A 4-d array whose memory is (N, H, W, C) (and not also C-contiguous)."""
         return x.ndim == 4 and not x.flags.c_contiguous and x.transpose(0, 2, 3, 1).flags.c_contiguous
@@ -137,6 +142,10 @@ class TorchArrays:
     @staticmethod
     def numel(x) -> int:
         return x.numel()
+
+    @staticmethod
+    def prefix(x, k: int):
+        return x[:k].clone()
 
     def is_channels_last(self, x) -> bool:
         return x.dim() == 4 and not x.is_contiguous() and x.is_contiguous(memory_format=self.torch.channels_last)
