@@ -50,10 +50,9 @@ def encode(bimask):
         raise ValueError(f"bimask must have shape (h, w, n) or (h, w), got {m.shape}")
     if m.dtype != np.uint8:
         m = m.astype(np.uint8)
-    h, w, n = m.shape
     m = np.asfortranarray(m)
     _threads.sync()
-    out = [_dict(o) for o in _C.rle_encode(m.ctypes.data, h, w, n)]
+    out = [_dict(o) for o in _C.rle_encode(m.T)]  # (n, w, h): the Fortran memory, C-contiguous
     return out[0] if single else out
 
 
@@ -68,7 +67,7 @@ def decode(rleObjs):
         raise ValueError("all RLEs to decode must have the same size")
     out = np.empty((h, w, len(objs)), dtype=np.uint8, order="F")
     _threads.sync()
-    _C.rle_decode(objs, out.ctypes.data)
+    _C.rle_decode(objs, out.T)
     return out[:, :, 0] if single else out
 
 

@@ -1,7 +1,11 @@
-// cvkernels._C_cuda: the CUDA extension module (built with -DCVK_CUDA=ON). Same entry points
-// as cvkernels._C, each with a trailing `stream` argument: the integer value of the caller's
-// cudaStream_t (torch.cuda.current_stream().cuda_stream). Kernels never launch on stream 0
-// unless that is the caller's current stream.
+// cvkernels._C_cuda: the CUDA extension module (built with -DCVK_CUDA=ON). Buffers are DLPack
+// capsules of CUDA tensors, checked as in _C (bindings/buffer.h); the trailing `stream` is the
+// caller's cudaStream_t as an integer (torch.cuda.current_stream().cuda_stream), and each launch
+// runs with the buffers' device made current.
+//   * boxes, roi, conv: the very entries of _C (bindings/<area>.h, written once for both);
+//   * masks: _C's names and arguments, plus the device scratch a kernel needs before the stream;
+//   * nms: building blocks of their own (nms_sorted, soft_nms_segments, greedy_sets), which
+//     cvkernels/_launch/nms_cuda.py orchestrates with torch (ranking, gathering, merging).
 #include "bindings/bindings.h"
 #include "bindings/device.h"
 
@@ -37,6 +41,7 @@ struct Cuda {
 #include "bindings/boxes.h"
 #include "bindings/conv.h"
 #include "bindings/roi.h"
+#include "bindings/masks.h"
 #include "boxes/boxes_cuda.h"
 #include "nms/nms_cuda.h"
 #include "roi/roi_cuda.h"
@@ -48,7 +53,6 @@ struct Cuda {
 
 namespace {
 void* sptr(uintptr_t s) { return reinterpret_cast<void*>(s); }
-int64_t* iptr(uintptr_t p) { return reinterpret_cast<int64_t*>(p); }
 }  // namespace
 
 PYBIND11_MODULE(_C_cuda, m) {
@@ -131,58 +135,90 @@ PYBIND11_MODULE(_C_cuda, m) {
   }, py::arg("boxes"), py::arg("cand"), py::arg("valid"), py::arg("num_classes"), py::arg("iou_threshold"),
      py::arg("cap"), py::arg("kept_ids"), py::arg("kept_n"), py::arg("scratch"), py::arg("stream"));
 
-  m.def(
-      "mask_binary_counts",
-      [](uintptr_t p, uintptr_t t, int64_t n, int64_t size, uintptr_t I, uintptr_t P, uintptr_t T,
-         uintptr_t s) {
-        binary_counts_cuda(reinterpret_cast<const uint8_t*>(p), reinterpret_cast<const uint8_t*>(t), n,
-                           size, iptr(I), iptr(P), iptr(T), sptr(s));
-      },
-      nogil());
-  m.def(
-      "mask_label_counts",
-      [](uintptr_t p, uintptr_t t, int64_t N, int64_t size, int64_t C, int64_t ignore_index,
-         uintptr_t I, uintptr_t P, uintptr_t T, uintptr_t bad, uintptr_t s) {
-        label_counts_cuda(iptr(p), iptr(t), N, size, C, ignore_index, iptr(I), iptr(P), iptr(T),
-                          iptr(bad), sptr(s));
-      },
-      nogil());
-  m.def(
-      "mask_argmax",
-      [](int dtype, uintptr_t x, int64_t N, int64_t C, int64_t size, uintptr_t out, uintptr_t s) {
-        argmax_channels_cuda(dtype, cptr(x), N, C, size, iptr(out), sptr(s));
-      },
-      nogil());
-  m.def("dice_stats_blocks", &dice_stats_blocks);
-  m.def(
-      "dice_stats",
-      [](int dtype, uintptr_t x, uintptr_t labels, uintptr_t dense, int64_t N, int64_t C,
-         int64_t size, int activation, int64_t ignore_index, uintptr_t partial, uintptr_t stats,
-         uintptr_t s) {
-        dice_stats_cuda(dtype, cptr(x), labels ? iptr(labels) : nullptr, dense ? cptr(dense) : nullptr, N,
-                        C, size, activation, ignore_index, reinterpret_cast<double*>(partial),
-                        reinterpret_cast<double*>(stats), sptr(s));
-      },
-      nogil());
-  m.def(
-      "dice_stats_backward",
-      [](int dtype, uintptr_t x, uintptr_t labels, uintptr_t dense, int64_t N, int64_t C,
-         int64_t size, int activation, int64_t ignore_index, uintptr_t grad_stats, uintptr_t gx,
-         uintptr_t s) {
-        dice_stats_backward_cuda(dtype, cptr(x), labels ? iptr(labels) : nullptr,
-                                 dense ? cptr(dense) : nullptr, N, C, size, activation, ignore_index,
-                                 reinterpret_cast<const double*>(grad_stats), mptr(gx), sptr(s));
-      },
-      nogil());
-  m.def(
-      "pairwise_masks",
-      [](uintptr_t a, int64_t N, uintptr_t b, int64_t M, int64_t H, int64_t W, bool dice, int dtype,
-         uintptr_t out, uintptr_t bits, uintptr_t info, uintptr_t s) {
-        pairwise_masks_cuda(reinterpret_cast<const uint8_t*>(a), N, reinterpret_cast<const uint8_t*>(b), M,
-                            H, W, dice, dtype, mptr(out), reinterpret_cast<uint64_t*>(bits), iptr(info),
-                            sptr(s));
-      },
-      nogil());
+  // --- mask metrics: the CPU entries' arguments (bindings/masks.h), plus the device scratch
+  // some kernels need (allocated by torch's caching allocator) before the stream --------------
+  using namespace masks_detail;
+  m.def("mask_binary_counts", [](py::handle p_, py::handle t_, py::handle i_, py::handle ps_, py::handle ts_,
+                                 uintptr_t stream) {
+    Buffer p = take_on(p_, "preds", kCUDA), t = take_on(t_, "target", kCUDA);
+    Buffer I = take_on(i_, "inter", kCUDA), P = take_on(ps_, "psum", kCUDA), T = take_on(ts_, "tsum", kCUDA);
+    planes(p, t);
+    count_outputs({&I, &P, &T}, p.size(0), p);
+    Cuda::Guard guard(p, stream);
+    py::gil_scoped_release nogil;
+    binary_counts_cuda(p.cp<uint8_t>(), t.cp<uint8_t>(), p.size(0), p.size(1), I.mp<int64_t>(), P.mp<int64_t>(),
+                       T.mp<int64_t>(), sptr(stream));
+  }, py::arg("preds"), py::arg("target"), py::arg("inter"), py::arg("psum"), py::arg("tsum"), py::arg("stream"));
+  // bad (1,) int64 receives the position of the first invalid label, or -1.
+  m.def("mask_label_counts", [](py::handle p_, py::handle t_, int64_t C, int64_t ignore_index, py::handle i_,
+                                py::handle ps_, py::handle ts_, py::handle bad_, uintptr_t stream) {
+    Buffer p = take_on(p_, "preds", kCUDA), t = take_on(t_, "target", kCUDA), bad = take_on(bad_, "bad", kCUDA);
+    Buffer I = take_on(i_, "inter", kCUDA), P = take_on(ps_, "psum", kCUDA), T = take_on(ts_, "tsum", kCUDA);
+    label_maps(p, t);
+    if (C < 1) throw py::value_error("num_classes must be >= 1");
+    count_outputs({&I, &P, &T}, p.size(0) * C, p);
+    bad.dtype(Elem::I64).on(p).writable().is_shape({1});
+    Cuda::Guard guard(p, stream);
+    py::gil_scoped_release nogil;
+    label_counts_cuda(p.cp<int64_t>(), t.cp<int64_t>(), p.size(0), p.size(1), C, ignore_index, I.mp<int64_t>(),
+                      P.mp<int64_t>(), T.mp<int64_t>(), bad.mp<int64_t>(), sptr(stream));
+  }, py::arg("preds"), py::arg("target"), py::arg("num_classes"), py::arg("ignore_index"), py::arg("inter"),
+     py::arg("psum"), py::arg("tsum"), py::arg("bad"), py::arg("stream"));
+  m.def("mask_argmax", [](py::handle x_, py::handle out_, uintptr_t stream) {
+    Buffer x = take_on(x_, "scores", kCUDA), out = take_on(out_, "out", kCUDA);
+    x.floating();
+    x.rank_in(2, 64);
+    out.dtype(Elem::I64).on(x).writable().is_shape(without_channels(x));
+    if (x.size(1) == 0 && out.numel() > 0) throw py::value_error("scores must have at least one channel");
+    Cuda::Guard guard(x, stream);
+    py::gil_scoped_release nogil;
+    argmax_channels_cuda(x.floating(), x.data, x.size(0), x.size(1), pixels(x), out.mp<int64_t>(), sptr(stream));
+  }, py::arg("scores"), py::arg("out"), py::arg("stream"));
+  m.def("dice_stats_blocks", &dice_stats_blocks, "Rows of the partial-sum scratch of dice_stats for this many pixels");
+  // partial (dice_stats_blocks(N * size), C, 3) float64 scratch.
+  m.def("dice_stats", [](py::handle x_, py::handle l_, py::handle d_, int activation, int64_t ignore_index,
+                         py::handle stats_, py::handle partial_, uintptr_t stream) {
+    Buffer x = take_on(x_, "input", kCUDA), lab = take_opt(l_, "labels", kCUDA), dense = take_opt(d_, "dense", kCUDA);
+    Buffer stats = take_on(stats_, "stats", kCUDA), partial = take_on(partial_, "partial", kCUDA);
+    int64_t N, C, size;
+    dice(x, l_, lab, d_, dense, activation, N, C, size);
+    stats.dtype(Elem::F64).on(x).writable().is_shape({C, 3});
+    partial.dtype(Elem::F64).on(x).writable().is_shape({dice_stats_blocks(N * size), C, 3});
+    Cuda::Guard guard(x, stream);
+    py::gil_scoped_release nogil;
+    dice_stats_cuda(x.floating(), x.data, lab.cp<int64_t>(), dense.data, N, C, size, activation, ignore_index,
+                    partial.mp<double>(), stats.mp<double>(), sptr(stream));
+  }, py::arg("input"), py::arg("labels"), py::arg("dense"), py::arg("activation"), py::arg("ignore_index"),
+     py::arg("stats"), py::arg("partial"), py::arg("stream"));
+  m.def("dice_stats_backward", [](py::handle x_, py::handle l_, py::handle d_, int activation, int64_t ignore_index,
+                                  py::handle g_, py::handle gx_, uintptr_t stream) {
+    Buffer x = take_on(x_, "input", kCUDA), lab = take_opt(l_, "labels", kCUDA), dense = take_opt(d_, "dense", kCUDA);
+    Buffer g = take_on(g_, "grad_stats", kCUDA), gx = take_on(gx_, "grad_input", kCUDA);
+    int64_t N, C, size;
+    dice(x, l_, lab, d_, dense, activation, N, C, size);
+    g.dtype(Elem::F64).on(x).is_shape({C, 3});
+    gx.like(x).on(x).writable().is_shape(x.shape);
+    Cuda::Guard guard(x, stream);
+    py::gil_scoped_release nogil;
+    dice_stats_backward_cuda(x.floating(), x.data, lab.cp<int64_t>(), dense.data, N, C, size, activation,
+                             ignore_index, g.cp<double>(), gx.data, sptr(stream));
+  }, py::arg("input"), py::arg("labels"), py::arg("dense"), py::arg("activation"), py::arg("ignore_index"),
+     py::arg("grad_stats"), py::arg("grad_input"), py::arg("stream"));
+  // bits ((N + M) * H * ceil(W / 64),) and info ((N + M) * 5,) int64 scratch.
+  m.def("pairwise_masks", [](py::handle a_, py::handle b_, bool dice_, py::handle out_, py::handle bits_,
+                             py::handle info_, uintptr_t stream) {
+    Buffer a = take_on(a_, "masks1", kCUDA), b = take_on(b_, "masks2", kCUDA), out = take_on(out_, "out", kCUDA);
+    Buffer bits = take_on(bits_, "bits", kCUDA), info = take_on(info_, "info", kCUDA);
+    pairwise(a, b, out);
+    const int64_t rows = a.size(0) + b.size(0);
+    bits.dtype(Elem::I64).on(a).writable().is_shape({rows * a.size(1) * ((a.size(2) + 63) / 64)});
+    info.dtype(Elem::I64).on(a).writable().is_shape({rows * 5});
+    Cuda::Guard guard(a, stream);
+    py::gil_scoped_release nogil;
+    pairwise_masks_cuda(a.cp<uint8_t>(), a.size(0), b.cp<uint8_t>(), b.size(0), a.size(1), a.size(2), dice_,
+                        out.floating(), out.data, bits.mp<uint64_t>(), info.mp<int64_t>(), sptr(stream));
+  }, py::arg("masks1"), py::arg("masks2"), py::arg("dice"), py::arg("out"), py::arg("bits"), py::arg("info"),
+     py::arg("stream"));
   cvk::bindings::register_roi<cvk::bindings::Cuda>(m);
   cvk::bindings::register_conv<cvk::bindings::Cuda>(m);
 }

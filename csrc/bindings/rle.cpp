@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "bindings/bindings.h"
+#include "bindings/device.h"
 #include "common/thread_pool.h"
 #include "masks/rle.h"
 
@@ -64,26 +65,38 @@ std::vector<Obj> to_objs(const std::vector<rle::Rle>& rs) {
 }  // namespace
 
 void register_rle(py::module_& m) {
-  m.def("rle_encode", [](uintptr_t masks, int64_t h, int64_t w, int64_t n) {
+  // masks: (n, w, h) uint8, C-contiguous: the memory of pycocotools' Fortran-order (h, w, n).
+  m.def("rle_encode", [](py::handle masks_) {
+    Buffer mb = take_on(masks_, "masks", kCPU);
+    mb.dtype(Elem::U8).rank(3);
+    const int64_t n = mb.size(0), w = mb.size(1), h = mb.size(2);
+    const uint8_t* masks = mb.cp<uint8_t>();
     std::vector<rle::Rle> rs;
     {
       py::gil_scoped_release nogil;
       rs.resize(n);
       parallel_for(0, n, 4, [&](int64_t i0, int64_t i1) {
-        auto part = rle::encode(reinterpret_cast<const uint8_t*>(masks) + i0 * h * w, h, w, i1 - i0);
+        auto part = rle::encode(masks + i0 * h * w, h, w, i1 - i0);
         for (int64_t i = i0; i < i1; ++i) rs[i] = std::move(part[i - i0]);
       });
     }
     return to_objs(rs);
   });
-  m.def("rle_decode", [](const std::vector<Obj>& objs, uintptr_t out) {
+  // out: (n, w, h) uint8 (see rle_encode), n = len(objs), every RLE of size (h, w).
+  m.def("rle_decode", [](const std::vector<Obj>& objs, py::handle out_) {
+    Buffer ob = take_on(out_, "out", kCPU);
     const std::vector<rle::Rle> rs = parse_rles(objs, "mask");
+    ob.dtype(Elem::U8).writable().rank(3).dim(0, static_cast<int64_t>(rs.size()));
+    for (const rle::Rle& r : rs)
+      if (r.h != ob.size(2) || r.w != ob.size(1))
+        throw py::value_error("every RLE must have the size (h, w) of out " + ob.shape_str() + " read as (n, w, h)");
+    uint8_t* out = ob.mp<uint8_t>();
     py::gil_scoped_release nogil;
     std::vector<int64_t> off(rs.size() + 1, 0);
     for (size_t i = 0; i < rs.size(); ++i) off[i + 1] = off[i] + rs[i].h * rs[i].w;
     parallel_for(0, static_cast<int64_t>(rs.size()), 4, [&](int64_t i0, int64_t i1) {
       for (int64_t i = i0; i < i1; ++i)
-        rle::decode({rs[i]}, reinterpret_cast<uint8_t*>(out) + off[i]);
+        rle::decode({rs[i]}, out + off[i]);
     });
   });
   m.def("rle_area", [](const std::vector<Obj>& objs) {

@@ -20,6 +20,7 @@ class NumpyArrays:
     int64 = np.dtype(np.int64)
     int32 = np.dtype(np.int32)
     uint8 = np.dtype(np.uint8)
+    bool = np.dtype(np.bool_)
 
     @staticmethod
     def compute_dtype(name: str, dtype):
@@ -74,6 +75,15 @@ class NumpyArrays:
         return x[:k].copy()
 
     @staticmethod
+    def as_bytes(x):
+        """A contiguous bool or uint8 array seen as uint8 (no copy when already contiguous)."""
+        return np.ascontiguousarray(x).view(np.uint8)
+
+    @staticmethod
+    def detach(x):
+        return x
+
+    @staticmethod
     def is_channels_last(x) -> bool:
         """A 4-d array whose memory is (N, H, W, C) (and not also C-contiguous)."""
         return x.ndim == 4 and not x.flags.c_contiguous and x.transpose(0, 2, 3, 1).flags.c_contiguous
@@ -106,7 +116,7 @@ class TorchArrays:
         self.torch = torch
         self.view = to_dlpack
         self.float32, self.float64 = torch.float32, torch.float64
-        self.int64, self.int32, self.uint8 = torch.int64, torch.int32, torch.uint8
+        self.int64, self.int32, self.uint8, self.bool = torch.int64, torch.int32, torch.uint8, torch.bool
         self._halves = (torch.float16, torch.bfloat16)
         self._cuda = None
 
@@ -146,6 +156,13 @@ class TorchArrays:
     @staticmethod
     def prefix(x, k: int):
         return x[:k].clone()
+
+    def as_bytes(self, x):
+        return x.contiguous().view(self.torch.uint8)
+
+    @staticmethod
+    def detach(x):
+        return x.detach()
 
     def is_channels_last(self, x) -> bool:
         return x.dim() == 4 and not x.is_contiguous() and x.is_contiguous(memory_format=self.torch.channels_last)
