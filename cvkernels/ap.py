@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _C
-from ._core import as_numpy, is_tensor, torch_module
+from ._frontend import array as as_numpy, is_tensor, torch_module
 
 __all__ = ["match_detections", "average_precision"]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _C, _threads
-from ._core import is_tensor, torch_module
+from ._frontend import is_tensor, torch_module
 
 __all__ = ["encode", "decode", "area", "toBbox", "merge", "iou", "frPyObjects", "to_rle", "from_rle"]
 

@@ -4,7 +4,7 @@ the rest. Used by the launchers in masks.py for CUDA tensors only."""
 
 from __future__ import annotations
 
-from .masks import argmax, check_labels, dice_spec, u8
+from .mask_inputs import argmax, check_labels, dice_spec, u8
 
 # The soft-Dice CUDA kernels keep a class's sums in shared memory: up to this many classes.
 MAX_DICE_CLASSES = 64
