@@ -178,7 +178,10 @@ void register_eval(py::module_& m) {
       "match_detections",
       [](Arr<double> iou, std::vector<double> thrs, Arr<uint8_t> crowd, Arr<uint8_t> ignore,
          bool voc) {
+        if (iou.ndim() != 2) throw py::value_error("ious must have shape (D, G)");
         const py::ssize_t D = iou.shape(0), G = iou.shape(1), T = thrs.size();
+        if (crowd.size() != G || ignore.size() != G)
+          throw py::value_error("gt_iscrowd and gt_ignore must have G = " + std::to_string(G) + " elements");
         py::array_t<int32_t> match({T, D});
         py::array_t<uint8_t> dig({T, D});
         const double* io = iou.data();
@@ -199,7 +202,10 @@ void register_eval(py::module_& m) {
   m.def(
       "bbox_iou_xywh",
       [](Arr<double> dt, Arr<double> gt, Arr<uint8_t> crowd) {
+        if (dt.size() % 4 || gt.size() % 4) throw py::value_error("boxes must have shape (N, 4)");
         const py::ssize_t D = dt.size() / 4, G = gt.size() / 4;
+        if (crowd.size() != 0 && crowd.size() != G)
+          throw py::value_error("iscrowd must be empty or have one flag per ground-truth box");
         py::array_t<double> out({D, G});
         const double* d = dt.data();
         const double* g = gt.data();

@@ -56,22 +56,22 @@ void register_masks(py::module_& m) {
 
   // labels (N, size) int64 on one side, planes (N * C, size) uint8 on the other; returns the
   // position of the first label outside [0, C), or -1.
-  m.def("mask_mixed_counts", [](py::handle l_, py::handle pl_, bool labels_are_pred, py::handle i_, py::handle ps_,
-                                py::handle ts_, uintptr_t stream) {
+  m.def("mask_mixed_counts", [](py::handle l_, py::handle pl_, int64_t C, bool labels_are_pred, py::handle i_,
+                                py::handle ps_, py::handle ts_, uintptr_t stream) {
     Buffer lab = take_on(l_, "labels", kCPU), pl = take_on(pl_, "planes", kCPU);
     Buffer I = take_on(i_, "inter", kCPU), P = take_on(ps_, "psum", kCPU), T = take_on(ts_, "tsum", kCPU);
     Cpu::Guard guard(lab, stream);
     lab.dtype(Elem::I64).rank(2);
     pl.dtype(Elem::U8).rank(2).dim(1, lab.size(1));
     const int64_t N = lab.size(0);
-    if (N == 0 ? pl.size(0) != 0 : pl.size(0) % N != 0)
-      throw py::value_error("planes must have N * C rows for labels of N rows, got shape " + pl.shape_str());
-    const int64_t C = N ? pl.size(0) / N : 0;
+    if (C < 1) throw py::value_error("num_classes must be >= 1");
+    pl.dim(0, N * C);
     count_outputs({&I, &P, &T}, N * C, lab);
     py::gil_scoped_release nogil;
     return mixed_counts(lab.cp<int64_t>(), pl.cp<uint8_t>(), labels_are_pred, N, lab.size(1), C, I.mp<int64_t>(),
                         P.mp<int64_t>(), T.mp<int64_t>());
-  }, py::arg("labels"), py::arg("planes"), py::arg("labels_are_pred"), py::arg("inter"), py::arg("psum"),
+  }, py::arg("labels"), py::arg("planes"), py::arg("num_classes"), py::arg("labels_are_pred"), py::arg("inter"),
+     py::arg("psum"),
      py::arg("tsum"), py::arg("stream") = 0);
 
   m.def("mask_argmax", [](py::handle x_, py::handle out_, uintptr_t stream) {

@@ -75,7 +75,7 @@ def counts(xp, preds, target, num_classes, input_format, ignore_index):
     labels_are_pred = p.ndim == 3
     lab = labels(xp, "preds" if labels_are_pred else "target", p if labels_are_pred else t).reshape(N, size)
     planes = u8(xp, (t if labels_are_pred else p).reshape(N * C, size))
-    at = k.mask_mixed_counts(xp.view(lab), xp.view(planes), labels_are_pred, *views)
+    at = k.mask_mixed_counts(xp.view(lab), xp.view(planes), C, labels_are_pred, *views)
     if at >= 0:
         raise ValueError(f"label {int(lab.reshape(-1)[at])} is outside [0, {C}) (num_classes={C})")
     return I, P, T

@@ -1,0 +1,251 @@
+"""The compiled module checks its own arguments: every array entry of cvkernels._C, called
+directly with a wrong dtype, shape, rank, layout, a read-only output or an integer address,
+raises TypeError or ValueError from C++ (never reads or writes out of bounds), and the same
+call with correct buffers runs. Torch tensors cross as DLPack capsules and get the same checks.
+"""
+
+import numpy as np
+import pytest
+
+from cvkernels import _C
+
+f32, f64, i64, i32, u8 = np.float32, np.float64, np.int64, np.int32, np.uint8
+
+
+def boxes(n, dt=f32, batch=None):
+    rng = np.random.default_rng(n)
+    b = rng.uniform(0, 10, (n, 4)).astype(dt)
+    b[:, 2:] += b[:, :2]
+    return b if batch is None else np.stack([b] * batch)
+
+
+def rois(k, n=2, dt=f32):
+    r = np.zeros((k, 5), dt)
+    r[:, 0] = np.arange(k) % n
+    r[:, 1:3] = 1
+    r[:, 3:] = 5
+    return r
+
+
+# name -> (callable returning the argument list, the positions of its array arguments)
+CASES = {
+    "box_pairwise": (lambda: [0, boxes(3), boxes(2), np.empty((3, 2), f32), 0.0], (1, 2, 3)),
+    "box_pairwise_backward": (
+        lambda: [1, boxes(3), boxes(2), np.ones((3, 2), f32), np.empty((3, 4), f32), np.empty((2, 4), f32), 0.0],
+        (1, 2, 3, 4, 5),
+    ),
+    "box_loss": (lambda: [2, boxes(3), boxes(3), np.empty(3, f32), 1e-7], (1, 2, 3)),
+    "box_loss_backward": (
+        lambda: [3, boxes(3), boxes(3), np.ones(3, f32), np.empty((3, 4), f32), np.empty((3, 4), f32), 1e-7],
+        (1, 2, 3, 4, 5),
+    ),
+    "box_area": (lambda: [boxes(3), np.empty(3, f32)], (0, 1)),
+    "box_convert": (lambda: [boxes(3), np.empty((3, 4), f32), 0, 2], (0, 1)),
+    "nms": (lambda: [boxes(5), np.linspace(0, 1, 5).astype(f32), 0.5, np.empty(5, i64)], (0, 1, 3)),
+    "batched_nms": (
+        lambda: [boxes(5), np.linspace(0, 1, 5).astype(f32), np.arange(5, dtype=i64), 0.5, np.empty(5, i64)],
+        (0, 1, 2, 4),
+    ),
+    "soft_nms": (
+        lambda: [boxes(5), np.linspace(0, 1, 5).astype(f32), None, 0.3, 0.5, 0.001, 0, np.empty(5, i64),
+                 np.empty(5, f32)],
+        (0, 1, 7, 8),
+    ),
+    "multiclass_nms": (
+        lambda: [boxes(4, batch=2), np.full((2, 4, 3), 0.5, f32), 0.05, 0.5, 10, 5, False, np.empty(2, i64),
+                 np.empty((2, 5, 4), f32), np.empty((2, 5), f32), np.empty((2, 5), i64)],
+        (0, 1, 7, 8, 9, 10),
+    ),
+    "roi_align_forward": (
+        lambda: [np.ones((2, 3, 8, 8), f32), False, rois(4), np.empty((4, 3, 2, 2), f32), 1.0, 2, True],
+        (0, 2, 3),
+    ),
+    "roi_align_backward": (
+        lambda: [np.ones((4, 3, 2, 2), f32), rois(4), np.empty((2, 3, 8, 8), f32), False, 1.0, 2, True, False],
+        (0, 1, 2),
+    ),
+    "roi_pool_forward": (
+        lambda: [np.ones((2, 3, 8, 8), f32), False, rois(4), np.empty((4, 3, 2, 2), f32),
+                 np.empty((4, 3, 2, 2), i32), 1.0],
+        (0, 2, 3, 4),
+    ),
+    "roi_pool_backward": (
+        lambda: [np.ones((4, 3, 2, 2), f32), np.zeros((4, 3, 2, 2), i32), rois(4), np.empty((2, 3, 8, 8), f32),
+                 False, False],
+        (0, 1, 2, 3),
+    ),
+    "conv2d_forward": (
+        lambda: [np.ones((1, 4, 6, 6), f32), np.ones((2, 2, 3, 3), f32), np.ones(2, f32), np.empty((1, 2, 2, 2), f32),
+                 [1, 1], [0, 0, 0, 0], [2, 2], 2],
+        (0, 1, 2, 3),
+    ),
+    "conv2d_backward": (
+        lambda: [np.ones((1, 2, 2, 2), f32), np.ones((1, 4, 6, 6), f32), np.ones((2, 2, 3, 3), f32),
+                 np.empty((1, 4, 6, 6), f32), np.empty((2, 2, 3, 3), f32), np.empty(2, f32),
+                 [1, 1], [0, 0, 0, 0], [2, 2], 2],
+        (0, 1, 2, 3, 4, 5),
+    ),
+    "mask_binary_counts": (
+        lambda: [np.ones((3, 16), u8), np.zeros((3, 16), u8), np.zeros(3, i64), np.zeros(3, i64), np.zeros(3, i64)],
+        (0, 1, 2, 3, 4),
+    ),
+    "mask_label_counts": (
+        lambda: [np.zeros((2, 16), i64), np.ones((2, 16), i64), 3, -1, np.zeros((2, 3), i64), np.zeros((2, 3), i64),
+                 np.zeros((2, 3), i64)],
+        (0, 1, 4, 5, 6),
+    ),
+    "mask_mixed_counts": (
+        lambda: [np.zeros((2, 16), i64), np.ones((6, 16), u8), 3, True, np.zeros((2, 3), i64), np.zeros((2, 3), i64),
+                 np.zeros((2, 3), i64)],
+        (0, 1, 4, 5, 6),
+    ),
+    "mask_argmax": (lambda: [np.ones((2, 3, 4, 4), f32), np.empty((2, 4, 4), i64)], (0, 1)),
+    "dice_stats": (
+        lambda: [np.ones((2, 3, 4, 4), f32), np.zeros((2, 4, 4), i64), None, 2, -1, np.empty((3, 3), f64)],
+        (0, 1, 5),
+    ),
+    "dice_stats_backward": (
+        lambda: [np.ones((2, 3, 4, 4), f32), None, np.ones((2, 3, 4, 4), f32), 1, -1, np.ones((3, 3), f64),
+                 np.empty((2, 3, 4, 4), f32)],
+        (0, 2, 5, 6),
+    ),
+    "pairwise_masks": (lambda: [np.ones((3, 5, 70), u8), np.zeros((2, 5, 70), u8), False, np.empty((3, 2), f64)],
+                       (0, 1, 3)),
+    "rle_encode": (lambda: [np.ones((2, 5, 4), u8)], (0,)),
+    "rle_decode": (lambda: [_C.rle_encode(np.ones((1, 5, 4), u8)), np.empty((1, 5, 4), u8)], (1,)),
+}
+
+
+# Buffers whose leading size is free (another batch size is a valid call): not mutated in size.
+SIZE_FREE = {("rle_encode", 0), ("roi_align_forward", 0), ("roi_pool_forward", 0), ("roi_align_backward", 2),
+             ("roi_pool_backward", 3)}
+
+
+def _other_dtype(a):
+    """A dtype the slot of `a` never takes: integers for float buffers, float32 for the others."""
+    return a.astype(i32) if a.dtype.kind == "f" else a.astype(f32)
+
+
+def _mutations(a):
+    """Arrays that must all be refused in place of `a`."""
+    yield "dtype", _other_dtype(np.zeros_like(a))
+    yield "rank", a[None]
+    yield "size", np.concatenate([a, a[:1]]) if a.ndim and len(a) else np.zeros((1,) + a.shape[1:], a.dtype)
+    if a.ndim >= 1 and a.shape[-1] > 1 and a.size > 1:
+        yield "non-contiguous", np.repeat(a, 2, axis=-1)[..., ::2]
+    yield "address", int(a.ctypes.data)
+    yield "float16", np.zeros(a.shape, np.float16)
+
+
+def test_every_array_entry_is_covered():
+    entries = {n for n in dir(_C) if not n.startswith("_") and callable(getattr(_C, n))}
+    scalar_only = {"cpu_has_avx2", "get_num_threads", "release_workspace", "set_avx512_enabled", "set_num_threads",
+                   "set_simd_enabled", "set_conv_winograd_enabled", "simd_level", "threads_backend", "CocoEval",
+                   "RleSet", "read_coco_json"}
+    # these take pybind11-converted arrays (copied into the right dtype) or lists; tested below
+    converted = {"bbox_iou_xywh", "match_detections", "rle_area", "rle_to_bbox", "rle_merge", "rle_iou",
+                 "rle_from_polygons", "rle_from_bboxes", "rle_from_counts"}
+    assert entries - scalar_only - converted == set(CASES)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_valid_call_runs(name):
+    make, _ = CASES[name]
+    getattr(_C, name)(*make())
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_wrong_buffers_raise(name):
+    make, slots = CASES[name]
+    fn = getattr(_C, name)
+    for slot in slots:
+        for what, bad in _mutations(make()[slot]):
+            args = make()
+            args[slot] = bad
+            if what == "size" and (name, slot) in SIZE_FREE:
+                continue
+            if what == "rank" and name.startswith("mask_") and name.endswith("counts") and slot >= len(slots) - 3:
+                continue  # the count outputs are checked by element count: (N, C) or (N * C,) alike
+            with pytest.raises((TypeError, ValueError)):
+                fn(*args)
+                print(f"argument {slot} with a wrong {what} was accepted")
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_read_only_outputs_raise(name):
+    make, slots = CASES[name]
+    out_slot = slots[-1]
+    args = make()
+    out = args[out_slot]
+    if name in ("nms", "batched_nms") or name.endswith("counts") or name in ("rle_encode",):
+        return  # (rle_encode has no output buffer; the counts and keep buffers are covered below)
+    out.flags.writeable = False
+    with pytest.raises(ValueError, match="writable"):
+        getattr(_C, name)(*args)
+
+
+def test_read_only_keep_and_counts_raise():
+    b, s, keep = boxes(5), np.linspace(0, 1, 5).astype(f32), np.empty(5, i64)
+    keep.flags.writeable = False
+    with pytest.raises(ValueError, match="keep"):
+        _C.nms(b, s, 0.5, keep)
+    I = np.zeros(3, i64)
+    I.flags.writeable = False
+    with pytest.raises(ValueError, match="inter"):
+        _C.mask_binary_counts(np.ones((3, 4), u8), np.ones((3, 4), u8), I, np.zeros(3, i64), np.zeros(3, i64))
+
+
+def test_cpu_module_refuses_a_stream_and_bad_codes():
+    with pytest.raises(ValueError, match="stream"):
+        _C.box_area(boxes(2), np.empty(2, f32), 12345)
+    with pytest.raises(ValueError, match="kind"):
+        _C.box_pairwise(9, boxes(3), boxes(2), np.empty((3, 2), f32), 0.0)
+    with pytest.raises(ValueError, match="format"):
+        _C.box_convert(boxes(3), np.empty((3, 4), f32), 0, 7)
+    with pytest.raises(ValueError, match="method"):
+        _C.soft_nms(boxes(2), np.ones(2, f32), None, 0.3, 0.5, 0.0, 5, np.empty(2, i64), np.empty(2, f32))
+
+
+def test_values_the_kernels_would_index_by_are_checked():
+    r = rois(2)
+    r[1, 0] = 7  # batch index past N = 2
+    with pytest.raises(ValueError, match="batch index"):
+        _C.roi_align_forward(np.ones((2, 3, 8, 8), f32), False, r, np.empty((2, 3, 2, 2), f32), 1.0, 2, True)
+    lab = np.zeros((2, 4, 4), i64)
+    lab[0, 0, 0] = 9
+    with pytest.raises(ValueError, match="label 9"):
+        _C.dice_stats(np.ones((2, 3, 4, 4), f32), lab, None, 2, -1, np.empty((3, 3), f64))
+    with pytest.raises(ValueError, match="G = 2"):
+        _C.match_detections(np.zeros((3, 2)), [0.5], np.zeros(1, u8), np.zeros(2, u8), False)
+    with pytest.raises(ValueError, match="iscrowd"):
+        _C.bbox_iou_xywh(np.zeros((3, 4)), np.zeros((2, 4)), np.zeros(5, u8))
+    with pytest.raises(ValueError, match="size"):
+        _C.rle_decode(_C.rle_encode(np.ones((1, 5, 4), u8)), np.empty((1, 4, 4), u8))
+
+
+def test_exported_constants_are_the_kernels_codes():
+    assert _C.BOX_KINDS == {"iou": 0, "giou": 1, "diou": 2, "ciou": 3}
+    assert _C.BOX_FORMATS == {"xyxy": 0, "xywh": 1, "cxcywh": 2}
+    assert _C.SOFT_NMS_METHODS == {"gaussian": 0, "linear": 1}
+
+
+def test_torch_tensors_cross_as_checked_dlpack():
+    torch = pytest.importorskip("torch")
+    from torch.utils.dlpack import to_dlpack
+
+    a, b = torch.from_numpy(boxes(3)), torch.from_numpy(boxes(2))
+    out = torch.empty((3, 2))
+    _C.box_pairwise(0, to_dlpack(a), to_dlpack(b), to_dlpack(out), 0.0)
+    assert torch.allclose(out, torch.from_numpy(np.asarray(__import__("cvkernels").box_iou(boxes(3), boxes(2)))))
+    with pytest.raises(TypeError, match="float32 or float64"):
+        _C.box_area(to_dlpack(a.half()), to_dlpack(torch.empty(3, dtype=torch.float16)))
+    with pytest.raises(ValueError, match="contiguous"):
+        _C.box_area(to_dlpack(a.t().contiguous().t()), to_dlpack(torch.empty(3)))
+    with pytest.raises(ValueError, match="shape"):
+        _C.box_area(to_dlpack(a), to_dlpack(torch.empty(4)))
+    with pytest.raises(ValueError, match="boxes2"):
+        _C.box_pairwise(0, to_dlpack(a), to_dlpack(b[:, :3].contiguous()), to_dlpack(out), 0.0)
+    # a capsule is consumed only by its own call: it can be passed again
+    cap = to_dlpack(a)
+    _C.box_area(cap, to_dlpack(torch.empty(3)))
+    _C.box_area(cap, to_dlpack(torch.empty(3)))
