@@ -5,7 +5,7 @@ torch = pytest.importorskip("torch")
 
 @pytest.fixture(autouse=True, scope="session")
 def _two_threads():
-    """The issue figures are quoted at 2 threads: pin both libraries to the same count."""
+    """The README's figures are quoted at 2 threads: pin both libraries to the same count."""
     import cvkernels
 
     old = torch.get_num_threads()

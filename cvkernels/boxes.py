@@ -9,8 +9,6 @@ aspect angle of a box with zero width and height is 0; a NaN coordinate gives Na
 
 from __future__ import annotations
 
-import numpy as np
-
 from . import _frontend as fe
 from ._launch import boxes as launch
 from ._launch.arrays import NUMPY

@@ -16,7 +16,7 @@ def main(argv=None) -> int:
     e = sub.add_parser("eval", help="COCO evaluation of a detections JSON against a ground-truth JSON")
     e.add_argument("gt", help="ground-truth annotations (COCO JSON)")
     e.add_argument("dt", help="detections (COCO results JSON: a list of objects)")
-    e.add_argument("--iou-type", default="bbox", choices=["bbox"], help="annotation type (bbox)")
+    e.add_argument("--iou-type", default="bbox", choices=["bbox", "segm"], help="annotation type (bbox or segm)")
     e.add_argument("--per-class", action="store_true", help="also print AP per class")
     e.add_argument("--plot", metavar="PNG", help="save precision-recall curves (needs matplotlib)")
     args = parser.parse_args(argv)

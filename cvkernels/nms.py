@@ -11,8 +11,6 @@ suppresses nothing. Two empty boxes have IoU 0, not NaN.
 
 from __future__ import annotations
 
-import numpy as np
-
 from . import _frontend as fe
 from ._launch import nms as launch
 from ._launch.arrays import NUMPY
@@ -150,8 +148,8 @@ def multiclass_nms(boxes, scores, score_threshold: float = 0.05, iou_threshold: 
         >>> boxes = np.array([[[0, 0, 10, 10], [1, 1, 10, 10]]], np.float32)
         >>> scores = np.array([[[0.9, 0.1], [0.8, 0.7]]], np.float32)
         >>> n, b, s, c = cvkernels.multiclass_nms(boxes, scores, 0.05, 0.5, 10, 3)
-        >>> n.tolist(), c.tolist()
-        ([3], [[0, 1, 1]])
+        >>> n.tolist(), c.tolist()  # box 1 suppressed in class 0, box 0 in class 1
+        ([2], [[0, 1, -1]])
     """
     sthr = number("score_threshold", score_threshold)
     thr = number("iou_threshold", iou_threshold)
