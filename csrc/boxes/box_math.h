@@ -20,6 +20,8 @@
 
 #include <math.h>
 
+#include <type_traits>
+
 #include "common/cvk.h"
 
 namespace cvk {
@@ -75,6 +77,32 @@ CVK_HD inline BoxInfo<T> box_info(const T* b, bool need_angle) {
   r.cy = (r.y1 + r.y2) / T(2);
   r.angle = need_angle ? aspect_angle(w, h) : T(0);
   return r;
+}
+
+// The corners and area of a box, all that IoU needs (NMS on the CPU and on the GPU).
+template <class T>
+CVK_HD inline BoxInfo<T> iou_box(const T* b) {
+  BoxInfo<T> r;
+  r.x1 = b[0];
+  r.y1 = b[1];
+  r.x2 = b[2];
+  r.y2 = b[3];
+  r.area = (r.x2 - r.x1) * (r.y2 - r.y1);
+  r.cx = r.cy = r.angle = T(0);
+  return r;
+}
+
+// Calls f(std::integral_constant<PairKind, K>{}) for the run-time kind, so that the kernels
+// are compiled once per kind; an unknown kind is an error (the bindings check it first).
+template <class F>
+void dispatch_kind(int kind, F&& f) {
+  switch (static_cast<PairKind>(kind)) {
+    case PairKind::IoU: return f(std::integral_constant<PairKind, PairKind::IoU>{});
+    case PairKind::GIoU: return f(std::integral_constant<PairKind, PairKind::GIoU>{});
+    case PairKind::DIoU: return f(std::integral_constant<PairKind, PairKind::DIoU>{});
+    case PairKind::CIoU: return f(std::integral_constant<PairKind, PairKind::CIoU>{});
+  }
+  throw std::invalid_argument("cvkernels: unknown box metric kind " + std::to_string(kind));
 }
 
 // The "matrix" value for one pair, from precomputed BoxInfo. Branch-free apart from the

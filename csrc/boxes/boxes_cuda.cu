@@ -100,16 +100,6 @@ __global__ void convert_kernel(const T* __restrict__ in, T* __restrict__ out, in
   if (i < n) convert_box(f, t, in + 4 * i, out + 4 * i);
 }
 
-template <class F>
-void dispatch_kind(int kind, F&& f) {
-  switch (static_cast<PairKind>(kind)) {
-    case PairKind::IoU: return f(std::integral_constant<PairKind, PairKind::IoU>{});
-    case PairKind::GIoU: return f(std::integral_constant<PairKind, PairKind::GIoU>{});
-    case PairKind::DIoU: return f(std::integral_constant<PairKind, PairKind::DIoU>{});
-    case PairKind::CIoU: return f(std::integral_constant<PairKind, PairKind::CIoU>{});
-  }
-  throw std::invalid_argument("cvkernels: unknown box metric kind " + std::to_string(kind));
-}
 
 }  // namespace
 

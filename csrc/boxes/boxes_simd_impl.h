@@ -109,15 +109,6 @@ void pairwise_grad_kernel(int side, const T* __restrict__ a, const T* __restrict
   }
 }
 
-template <class F>
-void dispatch_kind(int kind, F&& f) {
-  switch (static_cast<PairKind>(kind)) {
-    case PairKind::IoU: return f(std::integral_constant<PairKind, PairKind::IoU>{});
-    case PairKind::GIoU: return f(std::integral_constant<PairKind, PairKind::GIoU>{});
-    case PairKind::DIoU: return f(std::integral_constant<PairKind, PairKind::DIoU>{});
-    case PairKind::CIoU: return f(std::integral_constant<PairKind, PairKind::CIoU>{});
-  }
-}
 
 }  // namespace
 

@@ -82,7 +82,7 @@ RankedSet<T> gather(const T* boxes, const T* scores, std::vector<int64_t> member
   s.box.resize(r.size());
   s.id.resize(r.size());
   for (size_t k = 0; k < r.size(); ++k) {
-    s.box[k] = make_box(boxes + 4 * r[k].id);
+    s.box[k] = boxes::iou_box(boxes + 4 * r[k].id);
     s.id[k] = r[k].id;
   }
   return s;
@@ -151,7 +151,7 @@ void soft_one(const T* boxes, const T* scores, const std::vector<int64_t>& membe
   std::vector<uint8_t> alive(m);
   std::vector<int64_t> stamp(m, -1);
   for (int64_t p = 0; p < m; ++p) {
-    box[p] = make_box(boxes + 4 * members[p]);
+    box[p] = boxes::iou_box(boxes + 4 * members[p]);
     score[p] = scores[members[p]];
     alive[p] = score[p] >= score_thr;  // NaN never passes
   }
@@ -223,7 +223,7 @@ void soft_one_lanes(const float* boxes, const float* scores, const std::vector<i
   for (int64_t p = 0; p < static_cast<int64_t>(members.size()); ++p) {
     const float sc = scores[members[p]];
     if (!(sc >= score_thr)) continue;  // NaN never passes
-    Box<float> b = make_box(boxes + 4 * members[p]);
+    Box<float> b = boxes::iou_box(boxes + 4 * members[p]);
     if (finite_box(b))
       max_w = std::max(max_w, double(b.x2) - double(b.x1));
     else
@@ -355,7 +355,7 @@ void multiclass_typed(const T* boxes, const T* scores, int64_t B, int64_t N, int
     std::vector<Box<T>> box(m);
     std::vector<int64_t> ids(m), kept(std::min(cap, m));
     for (int64_t p = 0; p < m; ++p) {
-      box[p] = make_box(box_of(b, cand[p].id));
+      box[p] = boxes::iou_box(box_of(b, cand[p].id));
       ids[p] = cand[p].id;
     }
     kept.resize(greedy(box.data(), ids.data(), m, iou_thr, cap, kept.data()));

@@ -31,22 +31,11 @@ namespace {
 
 using boxes::BoxInfo;
 using boxes::PairKind;
+using boxes::iou_box;
 using boxes::pair_value;
 
 constexpr int kBlock = 64;     // boxes per mask word
 constexpr int kThreads = 256;  // threads of the one-block kernels
-
-template <class T>
-__device__ inline BoxInfo<T> load_box(const T* b) {
-  BoxInfo<T> r;
-  r.x1 = b[0];
-  r.y1 = b[1];
-  r.x2 = b[2];
-  r.y2 = b[3];
-  r.area = (r.x2 - r.x1) * (r.y2 - r.y1);
-  r.cx = r.cy = r.angle = T(0);
-  return r;
-}
 
 template <class T>
 __global__ void mask_kernel(const T* __restrict__ boxes, const int64_t* __restrict__ cls,
@@ -59,13 +48,13 @@ __global__ void mask_kernel(const T* __restrict__ boxes, const int64_t* __restri
   const int64_t col0 = col_block * kBlock;
   const int64_t col_n = min(int64_t(kBlock), n - col0);
   if (threadIdx.x < col_n) {
-    col[threadIdx.x] = load_box(boxes + 4 * (col0 + threadIdx.x));
+    col[threadIdx.x] = iou_box(boxes + 4 * (col0 + threadIdx.x));
     col_cls[threadIdx.x] = cls ? cls[col0 + threadIdx.x] : 0;
   }
   __syncthreads();
   const int64_t p = row_block * kBlock + threadIdx.x;
   if (p >= n) return;
-  const BoxInfo<T> a = load_box(boxes + 4 * p);
+  const BoxInfo<T> a = iou_box(boxes + 4 * p);
   const int64_t a_cls = cls ? cls[p] : 0;
   unsigned long long bits = 0;
   for (int q = (col_block == row_block ? threadIdx.x + 1 : 0); q < col_n; ++q) {
@@ -147,11 +136,11 @@ __global__ void soft_kernel(const T* __restrict__ boxes, T* __restrict__ scores,
       scores[sel] = dead;
     }
     ++kept;
-    const BoxInfo<T> a = load_box(boxes + 4 * sel);
+    const BoxInfo<T> a = iou_box(boxes + 4 * sel);
     for (int64_t p = begin + threadIdx.x; p < end; p += blockDim.x) {
       const T v = scores[p];
       if (p == sel || v != v) continue;
-      const T o = pair_value<PairKind::IoU>(a, load_box(boxes + 4 * p), T(0));
+      const T o = pair_value<PairKind::IoU>(a, iou_box(boxes + 4 * p), T(0));
       if (o > T(0)) {
         const T decayed = v * soft_weight(method, o, thr, sigma);
         scores[p] = decayed >= score_thr ? decayed : dead;
@@ -177,11 +166,11 @@ __global__ void greedy_sets_kernel(const T* __restrict__ boxes, const int64_t* _
   for (int64_t p = 0; p < m && kept < cap; ++p) {
     const int64_t id = cand[s * L + p];
     const T* src = per_class ? boxes + 4 * (b * N * C + id) : boxes + 4 * (b * N + id / C);
-    const BoxInfo<T> cb = load_box(src);
+    const BoxInfo<T> cb = iou_box(src);
     if (threadIdx.x == 0) suppressed = 0;
     __syncthreads();
     for (int64_t k = threadIdx.x; k < kept; k += blockDim.x) {
-      if (pair_value<PairKind::IoU>(load_box(kept_box + 4 * k), cb, T(0)) > thr) suppressed = 1;
+      if (pair_value<PairKind::IoU>(iou_box(kept_box + 4 * k), cb, T(0)) > thr) suppressed = 1;
     }
     __syncthreads();
     if (!suppressed) {

@@ -25,18 +25,6 @@ template <class T>
 using Box = boxes::BoxInfo<T>;
 
 template <class T>
-inline Box<T> make_box(const T* b) {
-  Box<T> r;
-  r.x1 = b[0];
-  r.y1 = b[1];
-  r.x2 = b[2];
-  r.y2 = b[3];
-  r.area = (r.x2 - r.x1) * (r.y2 - r.y1);
-  r.cx = r.cy = r.angle = T(0);
-  return r;
-}
-
-template <class T>
 inline bool finite_box(const Box<T>& b) {
   return std::isfinite(b.x1) && std::isfinite(b.y1) && std::isfinite(b.x2) && std::isfinite(b.y2);
 }
