@@ -145,3 +145,36 @@ def test_simd_level_reported():
         assert cvkernels._C.simd_level() == "baseline"
     finally:
         cvkernels._C.set_simd_enabled(True)
+
+
+def _stub_names(path):
+    import ast
+
+    tree = ast.parse(path.read_text())
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+    return names - {"Buffer", "__all__"}
+
+
+def test_typed_package_with_stubs_of_the_compiled_modules():
+    pkg = pathlib.Path(cvkernels.__file__).parent
+    assert (pkg / "py.typed").exists()
+    public = {n for n in dir(cvkernels._C) if not n.startswith("_")}
+    assert _stub_names(pkg / "_C.pyi") == public
+    cuda = _stub_names(pkg / "_C_cuda.pyi")
+    # the CUDA module shares the box, RoI, conv and mask entries of _C and has its NMS blocks
+    assert {"box_pairwise", "roi_align_forward", "conv2d_forward", "mask_binary_counts"} <= cuda & public
+    assert {"nms_sorted", "soft_nms_segments", "greedy_sets"} <= cuda
+
+
+def test_version_is_defined_once():
+    from importlib.metadata import version
+
+    assert version("cvkernels") == cvkernels.__version__
+    pyproject = ROOT / "pyproject.toml"
+    if pyproject.exists():
+        assert cvkernels.__version__ not in pyproject.read_text()
