@@ -1,7 +1,6 @@
-// Shared pieces of the pybind11 bindings. Every kernel takes buffers as integer addresses
-// (numpy's .ctypes.data, torch's .data_ptr()) plus sizes: the Python layer has already
-// validated shapes, dtypes, devices and contiguity, and allocated the outputs. The GIL is
-// released around every kernel.
+// The register functions of the CPU module's areas (module.cpp calls them). Array arguments
+// arrive as checked buffers (buffer.h); boxes, roi and conv register from templates shared with
+// the CUDA module (boxes.h, roi.h, conv.h). The GIL is released around every kernel.
 #pragma once
 
 #include <pybind11/pybind11.h>
@@ -15,10 +14,6 @@
 namespace cvk {
 namespace bindings {
 
-inline const void* cptr(uintptr_t p) { return reinterpret_cast<const void*>(p); }
-inline void* mptr(uintptr_t p) { return reinterpret_cast<void*>(p); }
-
-using nogil = pybind11::call_guard<pybind11::gil_scoped_release>;
 
 void register_common(pybind11::module_& m);
 void register_nms(pybind11::module_& m);

@@ -21,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#include "common/cvk.h"
+
 namespace cvk {
 namespace bindings {
 
@@ -28,6 +30,9 @@ namespace py = pybind11;
 
 // Element types a kernel can be handed. F32/F64 are also the `dtype` codes of the kernels.
 enum class Elem : int { F32 = 0, F64 = 1, I64, I32, U8, Bool, Other };
+static_assert(static_cast<int>(Elem::F32) == static_cast<int>(DType::Float32) &&
+                  static_cast<int>(Elem::F64) == static_cast<int>(DType::Float64),
+              "Buffer::floating() returns the kernels' dtype codes");
 
 inline const char* elem_name(Elem e) {
   switch (e) {

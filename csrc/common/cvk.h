@@ -19,7 +19,8 @@
 
 namespace cvk {
 
-// dtype codes passed over the binding; the Python layer maps its dtypes onto these.
+// dtype codes of the kernels; the bindings derive them from the checked buffers (Elem in
+// bindings/buffer.h has the same values for float32 and float64).
 enum class DType : int { Float32 = 0, Float64 = 1 };
 
 inline DType dtype_from_int(int code) {

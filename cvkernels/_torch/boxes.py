@@ -57,6 +57,8 @@ def _make_pairwise(name, kind_name, has_eps):
 
     def forward(boxes1, boxes2, eps=1e-7 if has_eps else 0.0):
         out = launch.pairwise(TORCH, kind, boxes1, boxes2, eps)
+        if boxes1.dtype == boxes2.dtype == out.dtype:  # float32 / float64 boxes: the usual case
+            return out
         return out.to(_pairwise_out_dtype(boxes1, boxes2))
 
     def fake(boxes1, boxes2, eps=0.0):
