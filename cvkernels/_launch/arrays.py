@@ -143,6 +143,8 @@ class TorchArrays:
 
     @staticmethod
     def contiguous(x, dtype):
+        if x.dtype == dtype and x.is_contiguous():  # the usual case, without a dispatch
+            return x
         return x.to(dtype).contiguous()
 
     @staticmethod
@@ -179,11 +181,10 @@ class TorchArrays:
 
     def kernels(self, like):
         """cvkernels._C for CPU tensors, cvkernels._C_cuda for CUDA tensors."""
-        kind = like.device.type
-        if kind == "cpu":
+        if like.is_cpu:
             _threads.sync()
             return _C
-        if kind == "cuda":
+        if like.is_cuda:
             if self._cuda is None:
                 try:
                     from .. import _C_cuda
@@ -195,17 +196,21 @@ class TorchArrays:
 
     def stream(self, like) -> int:
         """The caller's current CUDA stream on like's device (0 on the CPU)."""
-        if like.device.type == "cuda":
+        if like.is_cuda:
             return self.torch.cuda.current_stream(like.device).cuda_stream
         return 0
 
-    def same_device(self, **tensors):
-        """ValueError unless every tensor given is on the device of the first."""
-        items = [(k, t) for k, t in tensors.items() if t is not None]
-        dev = items[0][1].device
-        for name, t in items[1:]:
-            if t.device != dev:
-                raise ValueError(f"{items[0][0]} and {name} must be on the same device, got {dev} and {t.device}")
+    @staticmethod
+    def same_device(**tensors):
+        """ValueError unless every tensor given (None: skipped) is on the device of the first."""
+        first = dev = None
+        for name, t in tensors.items():
+            if t is None:
+                continue
+            if dev is None:
+                first, dev = name, t.device
+            elif t.device != dev:
+                raise ValueError(f"{first} and {name} must be on the same device, got {dev} and {t.device}")
         return dev
 
 
