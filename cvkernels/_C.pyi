@@ -6,10 +6,10 @@ import collections.abc
 import numpy
 import numpy.typing
 import typing
-# An array argument: a numpy array, or a DLPack capsule of a torch tensor
-# (torch.utils.dlpack.to_dlpack). C++ checks its dtype, shape, contiguity and device.
+# An array argument: a numpy array, or a DLPack capsule of a torch tensor (torch.utils.dlpack.to_dlpack).
+# C++ checks its dtype, shape, contiguity and device.
 Buffer: typing.TypeAlias = typing.Any
-__all__: list[str] = ['BOX_FORMATS', 'BOX_KINDS', 'CocoEval', 'RleSet', 'SOFT_NMS_METHODS', 'batched_nms', 'bbox_iou_xywh', 'box_area', 'box_convert', 'box_loss', 'box_loss_backward', 'box_pairwise', 'box_pairwise_backward', 'conv2d_backward', 'conv2d_forward', 'cpu_has_avx2', 'dice_stats', 'dice_stats_backward', 'get_num_threads', 'mask_argmax', 'mask_binary_counts', 'mask_label_counts', 'mask_mixed_counts', 'match_detections', 'multiclass_nms', 'nms', 'pairwise_masks', 'read_coco_json', 'release_workspace', 'rle_area', 'rle_decode', 'rle_encode', 'rle_from_bboxes', 'rle_from_counts', 'rle_from_polygons', 'rle_iou', 'rle_merge', 'rle_to_bbox', 'roi_align_backward', 'roi_align_forward', 'roi_pool_backward', 'roi_pool_forward', 'set_avx512_enabled', 'set_conv_winograd_enabled', 'set_num_threads', 'set_simd_enabled', 'simd_level', 'soft_nms', 'threads_backend']
+__all__: list[str] = ['BOX_FORMATS', 'BOX_KINDS', 'CocoEval', 'DICE_ACTIVATIONS', 'RleSet', 'SOFT_NMS_METHODS', 'batched_nms', 'bbox_iou_xywh', 'box_area', 'box_convert', 'box_loss', 'box_loss_backward', 'box_pairwise', 'box_pairwise_backward', 'conv2d_backward', 'conv2d_forward', 'cpu_has_avx2', 'dice_stats', 'dice_stats_backward', 'get_num_threads', 'mask_argmax', 'mask_binary_counts', 'mask_label_counts', 'mask_mixed_counts', 'match_detections', 'multiclass_nms', 'nms', 'pairwise_masks', 'read_coco_json', 'release_workspace', 'rle_area', 'rle_decode', 'rle_encode', 'rle_from_bboxes', 'rle_from_counts', 'rle_from_polygons', 'rle_iou', 'rle_merge', 'rle_to_bbox', 'roi_align_backward', 'roi_align_forward', 'roi_pool_backward', 'roi_pool_forward', 'set_avx512_enabled', 'set_conv_winograd_enabled', 'set_num_threads', 'set_simd_enabled', 'simd_level', 'soft_nms', 'threads_backend']
 class RleSet:
     def __init__(self, arg0: collections.abc.Sequence[tuple[typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex, bytes]]) -> None:
         ...
@@ -124,4 +124,5 @@ def threads_backend() -> str:
     """
 BOX_FORMATS: dict = {'xyxy': 0, 'xywh': 1, 'cxcywh': 2}
 BOX_KINDS: dict = {'iou': 0, 'giou': 1, 'diou': 2, 'ciou': 3}
+DICE_ACTIVATIONS: dict = {'none': 0, 'sigmoid': 1, 'softmax': 2}
 SOFT_NMS_METHODS: dict = {'gaussian': 0, 'linear': 1}

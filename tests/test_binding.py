@@ -227,6 +227,7 @@ def test_exported_constants_are_the_kernels_codes():
     assert _C.BOX_KINDS == {"iou": 0, "giou": 1, "diou": 2, "ciou": 3}
     assert _C.BOX_FORMATS == {"xyxy": 0, "xywh": 1, "cxcywh": 2}
     assert _C.SOFT_NMS_METHODS == {"gaussian": 0, "linear": 1}
+    assert _C.DICE_ACTIVATIONS == {"none": 0, "sigmoid": 1, "softmax": 2}
 
 
 def test_torch_tensors_cross_as_checked_dlpack():

@@ -1,6 +1,7 @@
 // Entry points of the CPU mask metrics (csrc/masks/); the checks are in bindings/masks.h.
 #include "bindings/bindings.h"
 #include "bindings/masks.h"
+#include "masks/mask_math.h"
 #include "masks/masks_cpu.h"
 
 namespace cvk {
@@ -115,6 +116,12 @@ void register_masks(py::module_& m) {
                         g.cp<double>(), gx.data);
   }, py::arg("input"), py::arg("labels"), py::arg("dense"), py::arg("activation"), py::arg("ignore_index"),
      py::arg("grad_stats"), py::arg("grad_input"), py::arg("stream") = 0);
+
+  py::dict activations;
+  activations["none"] = static_cast<int>(kActNone);
+  activations["sigmoid"] = static_cast<int>(kActSigmoid);
+  activations["softmax"] = static_cast<int>(kActSoftmax);
+  m.attr("DICE_ACTIVATIONS") = activations;
 
   m.def("pairwise_masks", [](py::handle a_, py::handle b_, bool dice_, py::handle out_, uintptr_t stream) {
     Buffer a = take_on(a_, "masks1", kCPU), b = take_on(b_, "masks2", kCPU), out = take_on(out_, "out", kCPU);

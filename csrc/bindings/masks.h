@@ -9,6 +9,7 @@
 #pragma once
 
 #include "bindings/device.h"
+#include "masks/mask_math.h"
 
 namespace cvk {
 namespace bindings {
@@ -55,7 +56,9 @@ inline void dice(Buffer& x, py::handle labels_h, Buffer& labels, py::handle dens
   if (labels_h.is_none() == dense_h.is_none()) throw py::value_error("give exactly one of labels and dense");
   if (!labels_h.is_none()) labels.dtype(Elem::I64).on(x).is_shape(without_channels(x));
   if (!dense_h.is_none()) dense.like(x).on(x).is_shape(x.shape);
-  if (activation < 0 || activation > 2) throw py::value_error("activation must be 0 (none), 1 (sigmoid) or 2 (softmax)");
+  if (activation != cvk::masks::kActNone && activation != cvk::masks::kActSigmoid &&
+      activation != cvk::masks::kActSoftmax)
+    throw py::value_error("activation must be one of DICE_ACTIVATIONS' values");
 }
 
 inline void pairwise(Buffer& a, Buffer& b, Buffer& out) {

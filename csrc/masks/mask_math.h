@@ -10,6 +10,9 @@
 namespace cvk {
 namespace masks {
 
+// What the soft-Dice kernels apply to their input over the channels (exported to Python).
+enum Activation : int { kActNone = 0, kActSigmoid = 1, kActSoftmax = 2 };
+
 template <class T>
 CVK_HD inline T dice_of(T inter, T pred, T target, T smooth, T empty) {
   const T den = pred + target + smooth;

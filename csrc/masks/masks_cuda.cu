@@ -104,7 +104,7 @@ __device__ inline double act_exp<double>(double v) { return exp(v); }
 constexpr int kMaxC = 64;
 template <class T>
 __device__ inline void pixel_probs(const T* x, int64_t C, int64_t size, int activation, T* p) {
-  if (activation == 2) {
+  if (activation == kActSoftmax) {
     T mx = x[0];
     for (int64_t c = 1; c < C; ++c) mx = x[c * size] > mx ? x[c * size] : mx;
     T sum = 0;
@@ -115,7 +115,7 @@ __device__ inline void pixel_probs(const T* x, int64_t C, int64_t size, int acti
     for (int64_t c = 0; c < C; ++c) p[c] /= sum;
   } else {
     for (int64_t c = 0; c < C; ++c)
-      p[c] = activation == 1 ? T(1) / (T(1) + act_exp<T>(-x[c * size])) : x[c * size];
+      p[c] = activation == kActSigmoid ? T(1) / (T(1) + act_exp<T>(-x[c * size])) : x[c * size];
   }
 }
 
@@ -175,8 +175,8 @@ __global__ void dice_backward_kernel(const T* __restrict__ x, const int64_t* __r
   }
   for (int64_t c = 0; c < C; ++c) {
     T v = gp[c];
-    if (activation == 2) v = p[c] * (gp[c] - dot);
-    if (activation == 1) v = gp[c] * p[c] * (T(1) - p[c]);
+    if (activation == kActSoftmax) v = p[c] * (gp[c] - dot);
+    if (activation == kActSigmoid) v = gp[c] * p[c] * (T(1) - p[c]);
     gx[o + c * size] = v;
   }
 }

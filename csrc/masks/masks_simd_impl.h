@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "masks/fast_exp.h"
+#include "masks/mask_math.h"
 #include "masks/masks_cpu.h"
 
 namespace cvk {
@@ -128,10 +129,10 @@ void probs_block(const T* x, int64_t stride, int64_t C, int64_t len, int activat
 template <>
 void probs_block<float>(const float* x, int64_t stride, int64_t C, int64_t len, int activation,
                         float* p) {
-  if (activation == 0) {
+  if (activation == kActNone) {
     for (int64_t c = 0; c < C; ++c)
       for (int64_t i = 0; i < len; ++i) p[c * len + i] = x[c * stride + i];
-  } else if (activation == 1) {
+  } else if (activation == kActSigmoid) {
     for (int64_t c = 0; c < C; ++c)
       for (int64_t i = 0; i < len; ++i) p[c * len + i] = 1.0f / (1.0f + fast_expf(-x[c * stride + i]));
   } else {
@@ -156,7 +157,7 @@ template <>
 void probs_block<double>(const double* x, int64_t stride, int64_t C, int64_t len, int activation,
                          double* p) {
   for (int64_t i = 0; i < len; ++i) {
-    if (activation == 2) {
+    if (activation == kActSoftmax) {
       double mx = x[i];
       for (int64_t c = 1; c < C; ++c) mx = x[c * stride + i] > mx ? x[c * stride + i] : mx;
       double sum = 0;
@@ -164,7 +165,7 @@ void probs_block<double>(const double* x, int64_t stride, int64_t C, int64_t len
       for (int64_t c = 0; c < C; ++c) p[c * len + i] /= sum;
     } else {
       for (int64_t c = 0; c < C; ++c)
-        p[c * len + i] = activation == 1 ? 1.0 / (1.0 + std::exp(-x[c * stride + i])) : x[c * stride + i];
+        p[c * len + i] = activation == kActSigmoid ? 1.0 / (1.0 + std::exp(-x[c * stride + i])) : x[c * stride + i];
     }
   }
 }
@@ -226,7 +227,7 @@ void stats_backward_block(const T* x, const int64_t* labels, const T* dense, int
       gp[c * len + i] = gi * tc + gs * keep;
     }
   }
-  if (activation == 2) {  // softmax: dx_c = p_c (g_c - sum_k p_k g_k)
+  if (activation == kActSoftmax) {  // softmax: dx_c = p_c (g_c - sum_k p_k g_k)
     T* dot = gp + C * len;
     for (int64_t i = 0; i < len; ++i) dot[i] = 0;
     for (int64_t c = 0; c < C; ++c)
@@ -234,7 +235,7 @@ void stats_backward_block(const T* x, const int64_t* labels, const T* dense, int
     for (int64_t c = 0; c < C; ++c)
       for (int64_t i = 0; i < len; ++i)
         gx[c * stride + i] = p[c * len + i] * (gp[c * len + i] - dot[i]);
-  } else if (activation == 1) {
+  } else if (activation == kActSigmoid) {
     for (int64_t c = 0; c < C; ++c)
       for (int64_t i = 0; i < len; ++i)
         gx[c * stride + i] = gp[c * len + i] * p[c * len + i] * (T(1) - p[c * len + i]);

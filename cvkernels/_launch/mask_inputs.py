@@ -11,10 +11,12 @@ Input formats (input_format="auto" picks from the shapes):
 
 from __future__ import annotations
 
+from .. import _C
+
 AVERAGES = ("micro", "macro", "none")
 LEVELS = ("samplewise", "global")
 FORMATS = ("auto", "binary", "index", "one-hot", "mixed")
-ACTIVATIONS = {None: 0, "none": 0, "sigmoid": 1, "softmax": 2}  # the kernels' activation codes
+ACTIVATIONS = {None: _C.DICE_ACTIVATIONS["none"], **_C.DICE_ACTIVATIONS}  # none / sigmoid / softmax, from C++
 NO_IGNORE = -(2**62)  # ignore_index=None as the kernels take it
 
 

@@ -4,7 +4,7 @@ the rest. Used by the launchers in masks.py for CUDA tensors only."""
 
 from __future__ import annotations
 
-from .mask_inputs import argmax, check_labels, dice_spec, u8
+from .mask_inputs import ACTIVATIONS, argmax, check_labels, dice_spec, u8
 
 # The soft-Dice CUDA kernels keep a class's sums in shared memory: up to this many classes.
 MAX_DICE_CLASSES = 64
@@ -69,9 +69,9 @@ def counts(xp, preds, target, fmt, N, C, size, ignore_index):
 
 
 def _probs(torch, x, activation):
-    if activation == 2:
+    if activation == ACTIVATIONS["softmax"]:
         return torch.softmax(x, dim=1)
-    if activation == 1:
+    if activation == ACTIVATIONS["sigmoid"]:
         return torch.sigmoid(x)
     return x
 
