@@ -29,6 +29,14 @@ inline void pair_dims(Buffer& a, Buffer& b, int64_t& B, int64_t& N, int64_t& M) 
   M = b.size(-2);
 }
 
+// The leading shape (...) of the paired boxes a, b (..., 4) of the losses.
+inline std::vector<int64_t> loss_dims(Buffer& a, Buffer& b) {
+  a.floating();
+  a.rank_in(1, 64).dim(-1, 4);
+  b.like(a).on(a).is_shape(a.shape);
+  return std::vector<int64_t>(a.shape.begin(), a.shape.end() - 1);
+}
+
 inline std::vector<int64_t> pair_shape(const Buffer& a, int64_t B, int64_t N, int64_t M) {
   return a.ndim() == 3 ? std::vector<int64_t>{B, N, M} : std::vector<int64_t>{N, M};
 }
@@ -70,10 +78,7 @@ void register_boxes(py::module_& m) {
   m.def("box_loss", [](int kind, py::handle a_, py::handle b_, py::handle out_, double eps, uintptr_t stream) {
     check_kind(kind);
     Buffer a = take_on(a_, "boxes1", D), b = take_on(b_, "boxes2", D), out = take_on(out_, "out", D);
-    a.floating();
-    a.rank_in(1, 64).dim(-1, 4);
-    b.like(a).on(a).is_shape(a.shape);
-    out.like(a).on(a).writable().is_shape(std::vector<int64_t>(a.shape.begin(), a.shape.end() - 1));
+    out.like(a).on(a).writable().is_shape(loss_dims(a, b));
     typename Dev::Guard guard(a, stream);
     py::gil_scoped_release nogil;
     CVK_RUN(loss, kind, a.floating(), a.data, b.data, out.data, out.numel(), eps);
@@ -84,10 +89,7 @@ void register_boxes(py::module_& m) {
     check_kind(kind);
     Buffer a = take_on(a_, "boxes1", D), b = take_on(b_, "boxes2", D), g = take_on(g_, "grad", D);
     Buffer ga = take_on(ga_, "grad_boxes1", D), gb = take_on(gb_, "grad_boxes2", D);
-    a.floating();
-    a.rank_in(1, 64).dim(-1, 4);
-    b.like(a).on(a).is_shape(a.shape);
-    g.like(a).on(a).is_shape(std::vector<int64_t>(a.shape.begin(), a.shape.end() - 1));
+    g.like(a).on(a).is_shape(loss_dims(a, b));
     ga.like(a).on(a).writable().is_shape(a.shape);
     gb.like(a).on(a).writable().is_shape(a.shape);
     typename Dev::Guard guard(a, stream);

@@ -62,6 +62,7 @@ PYBIND11_MODULE(_C_cuda, m) {
   cvk::bindings::register_boxes<cvk::bindings::Cuda>(m);
 
   // --- NMS building blocks (orchestrated by cvkernels/_launch/nms_cuda.py) ----------------
+  m.attr("NMS_SORTED_MAX_BOXES") = cvk::nms::kMaxSortedBoxes;
   // boxes (n, 4) already in rank order, cls (n,) int64 or None; mask (n, ceil(n/64)) int64
   // scratch; keep (n,) int64 positions kept, count (1,) int64.
   m.def("nms_sorted", [](py::handle b_, py::handle c_, double thr, py::handle mask_, py::handle keep_,

@@ -42,6 +42,25 @@ inline Buffer feature_map(py::handle h, const char* name, int D) {
   return x;
 }
 
+// The Shape of a forward call: map x, rois (K, 5), output (K, C, PH, PW).
+inline cvk::roi::Shape forward_shape(const Buffer& x, bool channels_last, Buffer& rois, Buffer& out) {
+  int64_t N, C, H, W;
+  nchw(x, channels_last, N, C, H, W);
+  rois.like(x).on(x).rank(2).dim(1, 5);
+  out.like(x).on(x).writable().rank(4).dim(0, rois.size(0)).dim(1, C);
+  return cvk::roi::Shape{N, C, H, W, rois.size(0), out.size(2), out.size(3)};
+}
+
+// The Shape of a backward call: grad (K, C, PH, PW), rois (K, 5), the map's gradient gi.
+inline cvk::roi::Shape backward_shape(Buffer& g, Buffer& rois, Buffer& gi, bool channels_last) {
+  int64_t N, C, H, W;
+  nchw(gi, channels_last, N, C, H, W);
+  g.like(gi).on(gi).rank(4).dim(1, C);
+  rois.like(gi).on(gi).rank(2).dim(1, 5).dim(0, g.size(0));
+  gi.writable();
+  return cvk::roi::Shape{N, C, H, W, rois.size(0), g.size(2), g.size(3)};
+}
+
 }  // namespace roi_detail
 
 template <class Dev>
@@ -52,14 +71,10 @@ void register_roi(py::module_& m) {
   m.def("roi_align_forward", [](py::handle x_, bool channels_last, py::handle rois_, py::handle out_, double scale,
                                 int64_t sampling_ratio, bool aligned, uintptr_t stream) {
     Buffer x = feature_map(x_, "input", D), rois = take_on(rois_, "rois", D), out = take_on(out_, "out", D);
-    int64_t N, C, H, W;
-    nchw(x, channels_last, N, C, H, W);
-    rois.like(x).on(x).rank(2).dim(1, 5);
-    out.like(x).on(x).writable().rank(4).dim(0, rois.size(0)).dim(1, C);
-    const Shape s{N, C, H, W, rois.size(0), out.size(2), out.size(3)};
+    const Shape s = forward_shape(x, channels_last, rois, out);
     if (out.numel() == 0) return;
-    if (H == 0 || W == 0) throw py::value_error("input must have H, W >= 1 for a non-empty output");
-    check_batch_index<Dev>(rois, N);
+    if (s.H == 0 || s.W == 0) throw py::value_error("input must have H, W >= 1 for a non-empty output");
+    check_batch_index<Dev>(rois, s.N);
     typename Dev::Guard guard(x, stream);
     py::gil_scoped_release nogil;
     CVK_RUN(roi_align_forward, x.floating(), x.data, channels_last, rois.data, s, scale, sampling_ratio, aligned, out.data);
@@ -69,13 +84,8 @@ void register_roi(py::module_& m) {
   m.def("roi_align_backward", [](py::handle g_, py::handle rois_, py::handle gi_, bool channels_last, double scale,
                                  int64_t sampling_ratio, bool aligned, bool deterministic, uintptr_t stream) {
     Buffer g = take_on(g_, "grad", D), rois = take_on(rois_, "rois", D), gi = feature_map(gi_, "grad_input", D);
-    int64_t N, C, H, W;
-    nchw(gi, channels_last, N, C, H, W);
-    g.like(gi).on(gi).rank(4).dim(1, C);
-    rois.like(gi).on(gi).rank(2).dim(1, 5).dim(0, g.size(0));
-    gi.writable();
-    const Shape s{N, C, H, W, rois.size(0), g.size(2), g.size(3)};
-    check_batch_index<Dev>(rois, N);
+    const Shape s = backward_shape(g, rois, gi, channels_last);
+    check_batch_index<Dev>(rois, s.N);
     typename Dev::Guard guard(gi, stream);
     py::gil_scoped_release nogil;
     if constexpr (Dev::cuda)
@@ -90,15 +100,11 @@ void register_roi(py::module_& m) {
                                py::handle argmax_, double scale, uintptr_t stream) {
     Buffer x = feature_map(x_, "input", D), rois = take_on(rois_, "rois", D), out = take_on(out_, "out", D);
     Buffer arg = take_on(argmax_, "argmax", D);
-    int64_t N, C, H, W;
-    nchw(x, channels_last, N, C, H, W);
-    rois.like(x).on(x).rank(2).dim(1, 5);
-    out.like(x).on(x).writable().rank(4).dim(0, rois.size(0)).dim(1, C);
+    const Shape s = forward_shape(x, channels_last, rois, out);
     arg.dtype(Elem::I32).on(x).writable().is_shape(out.shape);
-    const Shape s{N, C, H, W, rois.size(0), out.size(2), out.size(3)};
     if (out.numel() == 0) return;
-    if (H == 0 || W == 0) throw py::value_error("input must have H, W >= 1 for a non-empty output");
-    check_batch_index<Dev>(rois, N);
+    if (s.H == 0 || s.W == 0) throw py::value_error("input must have H, W >= 1 for a non-empty output");
+    check_batch_index<Dev>(rois, s.N);
     typename Dev::Guard guard(x, stream);
     py::gil_scoped_release nogil;
     CVK_RUN(roi_pool_forward, x.floating(), x.data, channels_last, rois.data, s, scale, out.data, arg.mp<int32_t>());
@@ -109,14 +115,9 @@ void register_roi(py::module_& m) {
                                 bool channels_last, bool deterministic, uintptr_t stream) {
     Buffer g = take_on(g_, "grad", D), arg = take_on(argmax_, "argmax", D), rois = take_on(rois_, "rois", D);
     Buffer gi = feature_map(gi_, "grad_input", D);
-    int64_t N, C, H, W;
-    nchw(gi, channels_last, N, C, H, W);
-    g.like(gi).on(gi).rank(4).dim(1, C);
+    const Shape s = backward_shape(g, rois, gi, channels_last);
     arg.dtype(Elem::I32).on(gi).is_shape(g.shape);
-    rois.like(gi).on(gi).rank(2).dim(1, 5).dim(0, g.size(0));
-    gi.writable();
-    const Shape s{N, C, H, W, rois.size(0), g.size(2), g.size(3)};
-    check_batch_index<Dev>(rois, N);
+    check_batch_index<Dev>(rois, s.N);
     typename Dev::Guard guard(gi, stream);
     py::gil_scoped_release nogil;
     if constexpr (Dev::cuda)

@@ -189,11 +189,10 @@ void nms_cuda(int dtype, const void* boxes, const int64_t* cls, int64_t n, doubl
               int64_t* mask, int64_t* keep, int64_t* count, void* stream) {
   if (n == 0) return;
   const int64_t words = (n + kBlock - 1) / kBlock;
-  // The walk keeps its removed bitset in shared memory (48 KiB: 393216 boxes; the n x n/64
-  // mask of that many boxes is already 19 GB).
   const size_t shared = static_cast<size_t>(words) * sizeof(unsigned long long);
-  if (shared > 48 * 1024)
-    throw std::invalid_argument("cvkernels: CUDA nms supports up to 393216 boxes per call");
+  if (n > kMaxSortedBoxes)
+    throw std::invalid_argument("cvkernels: CUDA nms supports up to " + std::to_string(kMaxSortedBoxes) +
+                                " boxes per call");
   auto* m = reinterpret_cast<unsigned long long*>(mask);
   dispatch_float(dtype, [&](auto zero) {
     using T = decltype(zero);

@@ -10,6 +10,9 @@ namespace nms {
 // Greedy NMS of n boxes already in rank order (cls: class of each, or null for one class):
 // an (n x ceil(n/64)) suppression bitmask, then a one-block walk over it on the device.
 // Writes kept positions (into the ranked order) to keep and their number to *count (device).
+// At most kMaxSortedBoxes boxes: the walk keeps its removed bitset in 48 KiB of shared memory
+// (the n x n/64 mask of that many boxes is already 19 GB).
+constexpr int64_t kMaxSortedBoxes = 48 * 1024 * 8;
 void nms_cuda(int dtype, const void* boxes, const int64_t* cls, int64_t n, double iou_thr,
               int64_t* mask, int64_t* keep, int64_t* count, void* stream);
 

@@ -4,9 +4,6 @@ launchers in nms.py for CUDA tensors only."""
 
 from __future__ import annotations
 
-# The bitmask of nms_sorted holds n * ceil(n / 64) int64 words: refuse sizes whose mask would
-# not fit before allocating it (the kernel itself caps n at this many boxes).
-MAX_SORTED_BOXES = 393216
 
 
 def rank_order(torch, scores):
@@ -19,8 +16,10 @@ def greedy(xp, boxes, scores, idxs, thr):
     """Bitmask NMS on the GPU over the boxes in rank order; the suppression walk runs on the device."""
     torch = xp.torch
     n = boxes.shape[0]
-    if n > MAX_SORTED_BOXES:
-        raise ValueError(f"boxes: CUDA nms takes at most {MAX_SORTED_BOXES} boxes, got {n}")
+    k = xp.kernels(boxes)
+    # The bitmask holds n * ceil(n / 64) words: refuse what the kernel cannot take before allocating it.
+    if n > k.NMS_SORTED_MAX_BOXES:
+        raise ValueError(f"boxes: CUDA nms takes at most {k.NMS_SORTED_MAX_BOXES} boxes, got {n}")
     order = rank_order(torch, scores)
     b = boxes[order].contiguous()
     cls = None if idxs is None else idxs[order].contiguous()
@@ -28,7 +27,7 @@ def greedy(xp, boxes, scores, idxs, thr):
     mask = xp.empty((n, words), xp.int64, b)
     keep = xp.empty((n,), xp.int64, b)
     count = xp.empty((1,), xp.int64, b)
-    xp.kernels(b).nms_sorted(xp.view(b), None if cls is None else xp.view(cls), thr, xp.view(mask), xp.view(keep),
+    k.nms_sorted(xp.view(b), None if cls is None else xp.view(cls), thr, xp.view(mask), xp.view(keep),
                              xp.view(count), xp.stream(b))
     return order[keep[: int(count.item())]]
 
