@@ -241,3 +241,20 @@ def test_torchvision_roi_pool_parity(rng):
     torch.testing.assert_close(xa.grad, xb.grad)
     box_list = [rois[rois[:, 0] == i, 1:] for i in range(2)]
     torch.testing.assert_close(cvkernels.roi_align(x, box_list, 3, 0.25), tvops.roi_align(x, box_list, 3, 0.25))
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 0, 5), (1, 1, 5, 0), (2, 3, 0, 0)])
+def test_empty_feature_map_gives_zeros(shape):
+    # Every sample lies outside an empty map: zeros (and no read before the buffer).
+    x = np.zeros(shape, np.float32)
+    rois = np.array([[0, -1, -1, 0, 0], [0, 1, 1, 3, 3]], np.float32)
+    out = cvkernels.roi_align(x, rois, 2)
+    assert out.shape == (2, shape[1], 2, 2) and not out.any()
+    pooled = cvkernels.roi_pool(x, rois, 2)
+    assert pooled.shape == (2, shape[1], 2, 2) and not pooled.any()
+    if torch is not None:
+        xt = torch.zeros(shape, requires_grad=True)
+        y = cvkernels.roi_align(xt, torch.from_numpy(rois), 2) + cvkernels.roi_pool(xt, torch.from_numpy(rois), 2)
+        assert not y.any()
+        y.sum().backward()
+        assert xt.grad.shape == shape
