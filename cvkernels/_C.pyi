@@ -9,7 +9,7 @@ import typing
 # An array argument: a numpy array, or a DLPack capsule of a torch tensor (torch.utils.dlpack.to_dlpack).
 # C++ checks its dtype, shape, contiguity and device.
 Buffer: typing.TypeAlias = typing.Any
-__all__: list[str] = ['BOX_FORMATS', 'BOX_KINDS', 'CocoEval', 'DICE_ACTIVATIONS', 'RleSet', 'SOFT_NMS_METHODS', 'batched_nms', 'bbox_iou_xywh', 'box_area', 'box_convert', 'box_loss', 'box_loss_backward', 'box_pairwise', 'box_pairwise_backward', 'conv2d_backward', 'conv2d_forward', 'cpu_has_avx2', 'dice_stats', 'dice_stats_backward', 'get_num_threads', 'mask_argmax', 'mask_binary_counts', 'mask_label_counts', 'mask_mixed_counts', 'match_detections', 'multiclass_nms', 'nms', 'pairwise_masks', 'read_coco_json', 'release_workspace', 'rle_area', 'rle_decode', 'rle_encode', 'rle_from_bboxes', 'rle_from_counts', 'rle_from_polygons', 'rle_iou', 'rle_merge', 'rle_to_bbox', 'roi_align_backward', 'roi_align_forward', 'roi_pool_backward', 'roi_pool_forward', 'set_avx512_enabled', 'set_conv_winograd_enabled', 'set_num_threads', 'set_simd_enabled', 'simd_level', 'soft_nms', 'threads_backend']
+__all__: list[str] = ['BOX_FORMATS', 'BOX_KINDS', 'CocoEval', 'DICE_ACTIVATIONS', 'RleSet', 'SOFT_NMS_METHODS', 'batched_nms', 'bbox_iou_xywh', 'box_area', 'box_convert', 'box_loss', 'box_loss_backward', 'box_pairwise', 'box_pairwise_backward', 'conv2d_backward', 'conv2d_forward', 'cpu_has_avx2', 'dice_stats', 'dice_stats_backward', 'get_num_threads', 'mask_argmax', 'mask_binary_counts', 'mask_label_counts', 'mask_mixed_counts', 'match_detections', 'max_threads', 'multiclass_nms', 'nms', 'pairwise_masks', 'read_coco_json', 'release_workspace', 'rle_area', 'rle_decode', 'rle_encode', 'rle_from_bboxes', 'rle_from_counts', 'rle_from_polygons', 'rle_iou', 'rle_merge', 'rle_to_bbox', 'roi_align_backward', 'roi_align_forward', 'roi_pool_backward', 'roi_pool_forward', 'set_avx512_enabled', 'set_conv_winograd_enabled', 'set_num_threads', 'set_simd_enabled', 'simd_level', 'soft_nms', 'threads_backend']
 class RleSet:
     def __init__(self, arg0: collections.abc.Sequence[tuple[typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex, bytes]]) -> None:
         ...
@@ -64,6 +64,10 @@ def mask_mixed_counts(labels: Buffer, planes: Buffer, num_classes: typing.Suppor
     ...
 def match_detections(arg0: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], arg1: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], arg2: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8], arg3: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8], arg4: bool) -> tuple[numpy.typing.NDArray[numpy.int32], numpy.typing.NDArray[numpy.uint8]]:
     ...
+def max_threads() -> int:
+    """
+    The largest thread count set_num_threads accepts (8 per CPU, 64 to 1024)
+    """
 def multiclass_nms(boxes: Buffer, scores: Buffer, score_threshold: typing.SupportsFloat | typing.SupportsIndex, iou_threshold: typing.SupportsFloat | typing.SupportsIndex, max_output_per_class: typing.SupportsInt | typing.SupportsIndex, max_total: typing.SupportsInt | typing.SupportsIndex, class_agnostic: bool, num_detections: Buffer, out_boxes: Buffer, out_scores: Buffer, out_classes: Buffer) -> None:
     ...
 def nms(boxes: Buffer, scores: Buffer, iou_threshold: typing.SupportsFloat | typing.SupportsIndex, keep: Buffer) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 
 from . import _C
 
@@ -39,6 +40,10 @@ def set_num_threads(n) -> None:
             raise TypeError(f"n must be an int >= 1 or None, got {type(n).__name__}")
         if n < 1:
             raise ValueError(f"n must be >= 1, got {n}")
+        if n > _C.max_threads():
+            warnings.warn(f"cvkernels.set_num_threads({n}): using {_C.max_threads()} threads, the most this "
+                          "machine is given (8 per CPU, 64 to 1024)", RuntimeWarning, stacklevel=2)
+            n = _C.max_threads()
     _user_threads = n
     sync()
 
@@ -49,7 +54,7 @@ def get_num_threads() -> int:
         return _user_threads
     torch = sys.modules.get("torch")
     if torch is not None and hasattr(torch, "get_num_threads"):
-        return int(torch.get_num_threads())
+        return min(int(torch.get_num_threads()), _C.max_threads())
     return _cpu_count()
 
 

@@ -139,7 +139,7 @@ def _mutations(a):
 
 def test_every_array_entry_is_covered():
     entries = {n for n in dir(_C) if not n.startswith("_") and callable(getattr(_C, n))}
-    scalar_only = {"cpu_has_avx2", "get_num_threads", "release_workspace", "set_avx512_enabled", "set_num_threads",
+    scalar_only = {"cpu_has_avx2", "get_num_threads", "max_threads", "release_workspace", "set_avx512_enabled", "set_num_threads",
                    "set_simd_enabled", "set_conv_winograd_enabled", "simd_level", "threads_backend", "CocoEval",
                    "RleSet", "read_coco_json"}
     # these take pybind11-converted arrays (copied into the right dtype) or lists; tested below

@@ -201,6 +201,39 @@ def test_dice_loss_matches_reference(rng, activation):
         ref.soft_dice_loss(x32, lab, activation), rel=1e-5)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dice_loss_ignore_index_inside_the_classes(rng, dtype):
+    # An ignored pixel is neither a target nor a prediction of any class, also when the
+    # ignored label is itself a class (it used to count as a target of that class).
+    x = np.array([[[[2, 0, 0, 0]], [[0, 2, 0, 0]]]], dtype)
+    t = np.array([[[0, 1, 0, 1]]])
+    want = ref.soft_dice_loss(x, t, "softmax", ignore_index=0)
+    assert want == pytest.approx(0.5916, abs=1e-4)
+    assert cvkernels.dice_loss(x, t, ignore_index=0) == pytest.approx(want, rel=1e-6)
+    x = rng.normal(size=(2, 3, 5, 4)).astype(dtype)
+    lab = rng.integers(0, 3, (2, 5, 4))
+    for ig in (0, 2):
+        for act in ("softmax", "sigmoid"):
+            got = cvkernels.dice_loss(x, lab, activation=act, ignore_index=ig)
+            assert got == pytest.approx(ref.soft_dice_loss(x, lab, act, ignore_index=ig), rel=1e-5)
+    if torch is not None:
+        xt = torch.from_numpy(x.astype(np.float64)).requires_grad_()
+        lt = torch.from_numpy(lab)
+        assert torch.autograd.gradcheck(lambda v: cvkernels.dice_loss(v, lt, ignore_index=1), (xt,))
+
+
+def test_dice_loss_half_input_and_no_channels():
+    x = np.zeros((1, 2, 2, 2), np.float16)
+    t = np.zeros((1, 2, 2), np.int64)
+    assert cvkernels.dice_loss(x, t) == pytest.approx(ref.soft_dice_loss(x, t, "softmax"), rel=1e-3)
+    assert cvkernels.dice_loss(x, t).dtype == np.float16
+    with pytest.raises(ValueError, match="at least one channel"):
+        cvkernels.dice_loss(np.zeros((1, 0, 2, 2), np.float32), t)
+    if torch is not None:
+        with pytest.raises(ValueError, match="at least one channel"):
+            cvkernels.dice_loss(torch.zeros(1, 0, 2, 2), torch.from_numpy(t))
+
+
 @requires_torch
 def test_dice_loss_gradcheck_and_opcheck(rng):
     x = torch.randn(2, 3, 4, 5, dtype=torch.float64, requires_grad=True)

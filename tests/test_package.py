@@ -75,6 +75,43 @@ def test_set_num_threads():
         cvkernels.set_num_threads(2.0)
 
 
+def test_set_num_threads_beyond_the_machine_degrades_with_a_warning(rng):
+    most = cvkernels._C.max_threads()
+    assert 64 <= most <= 1024
+    a, b = random_boxes(rng, 300), random_boxes(rng, 200)
+    want = cvkernels.box_iou(a, b)
+    try:
+        with pytest.warns(RuntimeWarning, match=f"using {most} threads"):
+            cvkernels.set_num_threads(100_000)
+        assert cvkernels.get_num_threads() == most
+        np.testing.assert_array_equal(cvkernels.box_iou(a, b), want)
+    finally:
+        cvkernels.set_num_threads(None)
+
+
+def test_pool_keeps_the_threads_it_could_start():
+    # Address space for only a few thread stacks: the pool starts what it can and runs the
+    # work on those (it used to hang with a half-built pool).
+    code = """
+import resource, numpy as np, cvkernels
+cvkernels._C.set_num_threads(1)
+rng = np.random.default_rng(0)
+a = rng.uniform(0, 100, (1000, 4)); a[:, 2:] += a[:, :2]
+want = cvkernels.box_iou(a, a)
+vm = int(open("/proc/self/statm").read().split()[0]) * resource.getpagesize()
+resource.setrlimit(resource.RLIMIT_AS, (vm + (96 << 20), resource.RLIM_INFINITY))
+cvkernels.set_num_threads(64)
+got = cvkernels.box_iou(a, a)
+resource.setrlimit(resource.RLIMIT_AS, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+assert np.array_equal(got, want)
+print("ok")
+"""
+    env = dict(os.environ, CVK_THREADS="pool")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd="/", timeout=120, env=env)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "ok"
+
+
 @requires_torch
 def test_default_follows_torch():
     old = torch.get_num_threads()

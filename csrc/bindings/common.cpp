@@ -12,6 +12,7 @@ namespace bindings {
 void register_common(pybind11::module_& m) {
   m.def("set_num_threads", &cvk::set_num_threads);
   m.def("get_num_threads", &cvk::get_num_threads);
+  m.def("max_threads", &cvk::max_threads, "The largest thread count set_num_threads accepts (8 per CPU, 64 to 1024)");
   m.def("threads_backend", &cvk::threads_backend,
         "Where parallel regions run: 'openmp' (the team of a libgomp already loaded, as torch's) or 'pool'");
   m.def("cpu_has_avx2", &cvk::cpu_has_avx2);

@@ -53,6 +53,7 @@ inline void dice(Buffer& x, py::handle labels_h, Buffer& labels, py::handle dens
   x.floating();
   x.rank_in(3, 64);
   N = x.size(0), C = x.size(1), size = pixels(x);
+  if (C < 1) throw py::value_error("input must have at least one channel (class), got shape " + x.shape_str());
   if (labels_h.is_none() == dense_h.is_none()) throw py::value_error("give exactly one of labels and dense");
   if (!labels_h.is_none()) labels.dtype(Elem::I64).on(x).is_shape(without_channels(x));
   if (!dense_h.is_none()) dense.like(x).on(x).is_shape(x.shape);

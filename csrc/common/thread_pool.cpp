@@ -4,6 +4,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <exception>
+#include <system_error>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -23,8 +24,17 @@ namespace {
 // index; participants (workers and the caller) claim chunk indices from an atomic counter.
 class Pool {
  public:
-  explicit Pool(int workers) {
-    for (int i = 0; i < workers; ++i) threads_.emplace_back([this] { worker_loop(); });
+  // Starts up to `workers` threads: when the system refuses one (a thread or memory limit),
+  // the pool keeps those it has (a partly built pool must not be abandoned: its workers wait
+  // on its condition variables).
+  explicit Pool(int workers) : requested_(workers) {
+    for (int i = 0; i < workers; ++i) {
+      try {
+        threads_.emplace_back([this] { worker_loop(); });
+      } catch (const std::system_error&) {
+        break;
+      }
+    }
   }
   ~Pool() {
     {
@@ -35,6 +45,7 @@ class Pool {
     for (auto& t : threads_) t.join();
   }
   int workers() const { return static_cast<int>(threads_.size()); }
+  int requested() const { return requested_; }
 
   // Runs job(c) for c in [0, chunks); returns when all are done. Rethrows the first error.
   void run(int64_t chunks, const std::function<void(int64_t)>& job) {
@@ -73,6 +84,7 @@ class Pool {
     }
   }
   void worker_loop();
+  int requested_ = 0;
   int active_ = 0;  // workers inside work() for the current job
 
   std::vector<std::thread> threads_;
@@ -133,7 +145,11 @@ void advise_huge_pages(void* p, int64_t bytes) {
 
 int get_num_threads() { return g_num_threads.load(); }
 
-void set_num_threads(int n) { g_num_threads.store(std::max(1, n)); }
+int max_threads() {
+  return std::min(1024, std::max(64, 8 * default_threads()));
+}
+
+void set_num_threads(int n) { g_num_threads.store(std::min(max_threads(), std::max(1, n))); }
 
 // When the process already runs GNU OpenMP (torch's CPU ops do: its wheels load libgomp.so.1),
 // a parallel region runs on that runtime's thread team instead of on our pool. Two pools on
@@ -213,7 +229,7 @@ bool run_on_pool(int64_t chunks, const std::function<void(int64_t)>& job) {
     (void)g_pool.release();
     g_pool_pid = getpid();
   }
-  if (!g_pool || g_pool->workers() != get_num_threads() - 1) {
+  if (!g_pool || g_pool->requested() != get_num_threads() - 1) {
     g_pool.reset();
     g_pool = std::make_unique<Pool>(get_num_threads() - 1);
   }

@@ -16,7 +16,11 @@
 namespace cvk {
 
 int get_num_threads();
-void set_num_threads(int n);  // n >= 1
+void set_num_threads(int n);  // clamped to [1, max_threads()]
+// The most threads a parallel region may ask for: 8 per CPU, at least 64, at most 1024. A
+// runtime asked for more than the system can start fails (libgomp exits the process); below
+// this bound the pool keeps the threads it could start.
+int max_threads();
 const char* threads_backend();  // "openmp" (a loaded libgomp's team) or "pool"
 
 // Ask the OS for transparent huge pages on a large output buffer before its first write.

@@ -135,7 +135,7 @@ __global__ void dice_stats_kernel(const T* __restrict__ x, const int64_t* __rest
     const int64_t lab = labels ? labels[i] : -1;
     const T keep = (labels && lab == ignore_index) ? T(0) : T(1);
     for (int64_t c = 0; c < C; ++c) {
-      const T tc = labels ? (lab == c ? T(1) : T(0)) : dense[n * C * size + c * size + k];
+      const T tc = labels ? (lab == c ? keep : T(0)) : dense[n * C * size + c * size + k];  // ignored: no target
       atomicAdd(&acc[3 * c], double(p[c] * tc));
       atomicAdd(&acc[3 * c + 1], double(p[c] * keep));
       atomicAdd(&acc[3 * c + 2], double(tc));
@@ -169,7 +169,7 @@ __global__ void dice_backward_kernel(const T* __restrict__ x, const int64_t* __r
   const T keep = (labels && lab == ignore_index) ? T(0) : T(1);
   T dot = 0;
   for (int64_t c = 0; c < C; ++c) {
-    const T tc = labels ? (lab == c ? T(1) : T(0)) : dense[o + c * size];
+    const T tc = labels ? (lab == c ? keep : T(0)) : dense[o + c * size];
     gp[c] = T(g[3 * c]) * tc + T(g[3 * c + 1]) * keep;
     dot += p[c] * gp[c];
   }

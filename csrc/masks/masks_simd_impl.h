@@ -186,7 +186,7 @@ void stats_block(const T* x, const int64_t* labels, const T* dense, int64_t stri
     const T* pc = p + c * len;
     if (labels) {
       for (int64_t i = 0; i < len; ++i) {
-        const T tc = labels[i] == c ? T(1) : T(0);
+        const T tc = labels[i] == c ? keep[i] : T(0);  // an ignored pixel is no target either
         spt += pc[i] * tc;
         sp += pc[i] * keep[i];
         st += tc;
@@ -219,8 +219,8 @@ void stats_backward_block(const T* x, const int64_t* labels, const T* dense, int
     for (int64_t i = 0; i < len; ++i) {
       T tc, keep = T(1);
       if (labels) {
-        tc = labels[i] == c ? T(1) : T(0);
         keep = labels[i] == ignore_index ? T(0) : T(1);
+        tc = labels[i] == c ? keep : T(0);
       } else {
         tc = dense[c * stride + i];
       }

@@ -71,6 +71,8 @@ def dice_dims(input_shape, target_shape, target_is_labels):
     if len(input_shape) < 3:
         raise ValueError(f"input must have shape (N, C, H, W) (or (N, C, L)), got {input_shape}")
     N, C = input_shape[:2]
+    if C < 1:
+        raise ValueError(f"input must have at least one channel (class), got shape {input_shape}")
     size = 1
     for d in input_shape[2:]:
         size *= d
