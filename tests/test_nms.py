@@ -87,6 +87,29 @@ def test_batched_nms_exact_for_any_coordinates(rng):
     np.testing.assert_array_equal(cvkernels.batched_nms(h, s, idx, 0.5), ref.batched_nms(h.astype(np.float32), s, idx, 0.5))
 
 
+def test_coordinates_near_the_float64_limit():
+    # Boxes spread over most of the float64 range: the grid's extent overflows to inf and the
+    # kernels fall back to all pairs (they used to raise "cannot create std::vector larger
+    # than max_size()"). Same indices as the reference.
+    b = np.array([[1.8555052551506561e307, -3.4962886600486914e305, 1.8555052551506561e307, 3.3967287899758830e307],
+                  [8.6032750280204988e306, -7.3164118992731776e307, 8.6032750280204988e306, -7.3164118992731776e307],
+                  [1.7185700924585566e307, 4.0222355724450507e307, 9.2609350419215837e307, 1.3019913691672727e308]])
+    s = np.array([0.69, 0.077, 0.016])
+    np.testing.assert_array_equal(cvkernels.nms(b, s, 0.5), [0, 1, 2])  # y1..y2 spans more than DBL_MAX
+    rng = np.random.default_rng(1)
+    for _ in range(100):
+        n = int(rng.integers(1, 120))
+        b = rng.uniform(-1, 1, (n, 4)) * 10.0 ** rng.uniform(300, 308.25)
+        b[:, 2:] = np.maximum(b[:, 2:], b[:, :2])
+        s = rng.random(n)
+        idx = rng.integers(0, 3, n)
+        with np.errstate(over="ignore", invalid="ignore"):  # the reference's areas overflow too
+            want = ref.nms(b, s, 0.5), ref.batched_nms(b, s, idx, 0.5), ref.soft_nms(b, s, method="linear")[0]
+        np.testing.assert_array_equal(cvkernels.nms(b, s, 0.5), want[0])
+        np.testing.assert_array_equal(cvkernels.batched_nms(b, s, idx, 0.5), want[1])
+        np.testing.assert_array_equal(cvkernels.soft_nms(b, s, method="linear")[0], want[2])
+
+
 @settings(max_examples=50, deadline=None)
 @given(st.integers(0, 2**32 - 1), st.integers(1, 60), st.sampled_from([0.0, 0.2, 0.5, 0.9]))
 def test_nms_property_against_reference(seed, n, thr):

@@ -55,6 +55,10 @@ class Grid {
       if (i % stride == 0) sizes.push_back(std::max(double(b.x2 - b.x1), double(b.y2 - b.y1)));
     }
     if (sizes.empty()) return;  // nothing can overlap anything: zero cells
+    if (!std::isfinite(maxx - minx) || !std::isfinite(maxy - miny)) {
+      brute_ = true;  // coordinates near the float limits: the extent overflows, so no grid
+      return;
+    }
     std::nth_element(sizes.begin(), sizes.begin() + sizes.size() / 2, sizes.end());
     const double extent = std::max(maxx - minx, maxy - miny);
     double cell = std::max({sizes[sizes.size() / 2], extent / 1024, 1e-30});
