@@ -30,8 +30,9 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name):
-    # cvkernels.nn needs torch, cvkernels.coco is large: import them when asked for.
-    if name in ("nn", "coco"):
+    # cvkernels.nn needs torch, cvkernels.coco is large: import them (and cvkernels.mask,
+    # pycocotools.mask's interface) when asked for.
+    if name in ("nn", "coco", "mask"):
         import importlib
 
         return importlib.import_module("." + name, __name__)

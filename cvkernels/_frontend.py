@@ -42,7 +42,7 @@ def is_tensor(x) -> bool:
 
 def array(name: str, x) -> np.ndarray:
     """x as a numpy array; TypeError naming the argument if it cannot be one."""
-    if isinstance(x, np.ndarray):
+    if isinstance(x, np.ndarray) and x.dtype != object:
         return x
     try:
         a = np.asarray(x)

@@ -49,7 +49,7 @@ def encode(bimask):
     if m.ndim != 3:
         raise ValueError(f"bimask must have shape (h, w, n) or (h, w), got {m.shape}")
     if m.dtype != np.uint8:
-        m = m.astype(np.uint8)
+        m = (m != 0).view(np.uint8) if m.dtype != np.bool_ else m.view(np.uint8)  # nonzero is foreground
     m = np.asfortranarray(m)
     _threads.sync()
     out = [_dict(o) for o in _C.rle_encode(m.T)]  # (n, w, h): the Fortran memory, C-contiguous

@@ -22,6 +22,7 @@ __all__ = ["dice_score", "iou_score", "dice_loss", "pairwise_mask_iou", "pairwis
 def _score(kind, preds, target, num_classes, include_background, average, input_format, aggregation_level,
            ignore_index, smooth, zero_division):
     average = launch.check_average(average, aggregation_level)
+    launch.check_num_classes(num_classes)
     if not isinstance(include_background, bool):
         raise TypeError(f"include_background must be a bool, got {type(include_background).__name__}")
     smooth = float(smooth)

@@ -215,3 +215,38 @@ def test_version_is_defined_once():
     pyproject = ROOT / "pyproject.toml"
     if pyproject.exists():
         assert cvkernels.__version__ not in pyproject.read_text()
+
+
+def test_consistent_arguments_across_paths():
+    import cvkernels.mask  # noqa: F401  (also reachable as an attribute)
+
+    assert cvkernels.mask.encode is not None
+    p = np.zeros((1, 4, 4), np.int64)
+    for bad in (-1, True, 0, 2.5):
+        with pytest.raises(ValueError, match="num_classes"):
+            cvkernels.dice_score(p, p, num_classes=bad)
+        if torch is not None:
+            with pytest.raises(ValueError, match="num_classes"):
+                cvkernels.dice_score(torch.from_numpy(p), torch.from_numpy(p), num_classes=bad)
+    # any nonzero value is foreground, 256 included (it used to wrap to 0 in uint8)
+    m = np.zeros((4, 4), np.int64)
+    m[1:3, 1:3] = 256
+    assert cvkernels.mask.area(cvkernels.mask.encode(m)) == 4
+
+
+def test_huge_output_arguments_raise_value_error():
+    boxes = np.zeros((1, 2, 4), np.float32)
+    scores = np.zeros((1, 2, 3), np.float32)
+    x = np.zeros((1, 1, 4, 4), np.float32)
+    rois = np.array([[0, 0, 0, 2, 2]], np.float32)
+    calls = [lambda b, s, *_: cvkernels.multiclass_nms(b, s, max_total=2**62),
+             lambda *_, x=x, r=rois: cvkernels.roi_align(x, r, (2**31, 2**31))]
+    for call in calls:
+        with pytest.raises(ValueError, match="cannot be allocated"):
+            call(boxes, scores)
+    if torch is not None:
+        tb, ts = torch.from_numpy(boxes), torch.from_numpy(scores)
+        with pytest.raises(ValueError, match="cannot be allocated"):
+            cvkernels.multiclass_nms(tb, ts, max_total=2**62)
+        with pytest.raises(ValueError, match="cannot be allocated"):
+            cvkernels.roi_align(torch.from_numpy(x), torch.from_numpy(rois), (2**31, 2**31))

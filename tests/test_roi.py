@@ -243,6 +243,14 @@ def test_torchvision_roi_pool_parity(rng):
     torch.testing.assert_close(cvkernels.roi_align(x, box_list, 3, 0.25), tvops.roi_align(x, box_list, 3, 0.25))
 
 
+def test_object_rois_are_refused():
+    x = np.zeros((1, 1, 4, 4), np.float32)
+    with pytest.raises(TypeError, match="numeric"):
+        cvkernels.roi_align(x, np.array([[0, None, 0, 2, 2]], dtype=object), 2)  # None would become NaN
+    with pytest.raises(TypeError, match="numeric"):
+        cvkernels.roi_pool(x, np.array([[0, "1", 0, 2, 2]], dtype=object), 2)
+
+
 @pytest.mark.parametrize("shape", [(1, 1, 0, 5), (1, 1, 5, 0), (2, 3, 0, 0)])
 def test_empty_feature_map_gives_zeros(shape):
     # Every sample lies outside an empty map: zeros (and no read before the buffer).

@@ -51,11 +51,17 @@ class NumpyArrays:
 
     @staticmethod
     def empty(shape, dtype, like=None):
-        return np.empty(shape, dtype=dtype)
+        try:
+            return np.empty(shape, dtype=dtype)
+        except (MemoryError, ValueError) as e:
+            raise _too_big(shape, e) from None
 
     @staticmethod
     def zeros(shape, dtype, like=None):
-        return np.zeros(shape, dtype=dtype)
+        try:
+            return np.zeros(shape, dtype=dtype)
+        except (MemoryError, ValueError) as e:
+            raise _too_big(shape, e) from None
 
     @staticmethod
     def broadcast_to(x, shape):
@@ -174,10 +180,17 @@ class TorchArrays:
         return x.permute(0, 2, 3, 1)
 
     def empty(self, shape, dtype, like):
-        return self.torch.empty(shape, dtype=dtype, device=like.device)
+        try:
+            return self.torch.empty(shape, dtype=dtype, device=like.device)
+        except RuntimeError as e:
+            if isinstance(e, self.torch.OutOfMemoryError):  # a GPU that is full: the caller's to handle
+                raise
+            raise _too_big(shape, e) from None
 
     def zeros(self, shape, dtype, like):
-        return self.torch.zeros(shape, dtype=dtype, device=like.device)
+        out = self.empty(shape, dtype, like)
+        out.zero_()
+        return out
 
     def kernels(self, like):
         """cvkernels._C for CPU tensors, cvkernels._C_cuda for CUDA tensors."""
@@ -212,6 +225,13 @@ class TorchArrays:
             elif t.device != dev:
                 raise ValueError(f"{first} and {name} must be on the same device, got {dev} and {t.device}")
         return dev
+
+
+def _too_big(shape, error) -> ValueError:
+    """The error for an output the arguments make too large to allocate (a huge max_total or
+    output_size): a ValueError naming the shape, not the allocator's message alone."""
+    return ValueError(f"the arguments ask for an output of shape {tuple(shape)}, which cannot be allocated "
+                      f"({str(error).splitlines()[0] if str(error) else type(error).__name__})")
 
 
 NUMPY = NumpyArrays()

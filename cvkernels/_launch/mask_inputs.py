@@ -20,6 +20,13 @@ ACTIVATIONS = {None: _C.DICE_ACTIVATIONS["none"], **_C.DICE_ACTIVATIONS}  # none
 NO_IGNORE = -(2**62)  # ignore_index=None as the kernels take it
 
 
+def check_num_classes(num_classes):
+    """None or a positive int (a bool is not a class count)."""
+    if num_classes is not None and (isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1):
+        raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
+    return num_classes
+
+
 def resolve_format(pshape, tshape, num_classes, input_format):
     """(format, N, C, size) for the two shapes, or a ValueError naming what is wrong."""
     if input_format not in FORMATS:
@@ -28,8 +35,7 @@ def resolve_format(pshape, tshape, num_classes, input_format):
     for name, s in (("preds", pshape), ("target", tshape)):
         if len(s) not in (3, 4):
             raise ValueError(f"{name} must have shape (N, H, W) or (N, C, H, W), got {s}")
-    if num_classes is not None and (isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1):
-        raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
+    check_num_classes(num_classes)
     squeeze = lambda s: s[:1] + s[2:] if len(s) == 4 and s[1] == 1 else s  # noqa: E731
     fmt = input_format
     if fmt == "auto":

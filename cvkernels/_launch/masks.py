@@ -16,6 +16,7 @@ from .mask_inputs import (  # noqa: F401  (ACTIVATIONS, NO_IGNORE, resolve_forma
     NO_IGNORE,
     argmax,
     check_labels,
+    check_num_classes,
     dice_spec,
     labels,
     resolve_format,
