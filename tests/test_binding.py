@@ -250,3 +250,26 @@ def test_torch_tensors_cross_as_checked_dlpack():
     cap = to_dlpack(a)
     _C.box_area(cap, to_dlpack(torch.empty(3)))
     _C.box_area(cap, to_dlpack(torch.empty(3)))
+
+
+def test_misaligned_buffers_are_refused_by_c_and_copied_by_the_package():
+    raw = np.zeros(4 * 8 * 3 + 1, np.uint8)
+    b = np.frombuffer(raw.data, dtype=f64, count=12, offset=1).reshape(3, 4)  # address % 8 == 1
+    assert not b.flags.aligned
+    with pytest.raises(ValueError, match="aligned"):
+        _C.box_area(b, np.empty(3, f64))
+    import cvkernels
+
+    np.testing.assert_array_equal(cvkernels.box_area(b), np.zeros(3))
+    np.testing.assert_array_equal(cvkernels.box_iou(b, b), np.zeros((3, 3)))
+    assert len(cvkernels.nms(b, np.frombuffer(raw.data, f64, 3, 1), 0.5)) == 3
+
+
+def test_sampling_ratio_bound():
+    import cvkernels
+
+    x = np.zeros((1, 1, 4, 4), f32)
+    with pytest.raises(ValueError, match="sampling_ratio"):
+        cvkernels.roi_align(x, rois(1, 1), 2, sampling_ratio=2**40)
+    with pytest.raises(ValueError, match="sampling_ratio"):
+        _C.roi_align_forward(x, False, rois(1, 1), np.empty((1, 1, 2, 2), f32), 1.0, 2**40, False)

@@ -92,6 +92,26 @@ def test_winograd_matches_reference_and_gemm_path(rng, case):
     assert not np.array_equal(wino, direct)  # the Winograd path did run (other rounding)
 
 
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+def test_non_finite_inputs_give_what_the_direct_sum_gives(rng, bad):
+    # Winograd's transforms would turn one inf into NaN (inf - inf) and spread a NaN over a
+    # whole tile: such inputs take the GEMM path, whose every output is the direct sum.
+    x = rng.normal(size=(1, 16, 12, 12)).astype(np.float32)
+    w = rng.normal(size=(16, 16, 3, 3)).astype(np.float32)
+    x[0, 3, 5, 6] = bad
+    got = cvkernels.dilated_conv2d(x, w, padding=1, dilation=1)
+    cvkernels._C.set_conv_winograd_enabled(False)
+    try:
+        direct = cvkernels.dilated_conv2d(x, w, padding=1, dilation=1)
+    finally:
+        cvkernels._C.set_conv_winograd_enabled(True)
+    np.testing.assert_array_equal(got, direct)
+    assert np.isnan(got).sum() == np.isnan(direct).sum() and np.isinf(got).sum() == np.isinf(direct).sum()
+    if torch is not None:
+        t = torch.nn.functional.conv2d(torch.from_numpy(x), torch.from_numpy(w), padding=1)
+        assert np.array_equal(np.isinf(got), np.isinf(t.numpy())) and np.array_equal(np.isnan(got), np.isnan(t.numpy()))
+
+
 @requires_torch
 def test_winograd_gradients(rng):
     """grad_input at stride 1 is a forward convolution with the flipped kernel: Winograd too."""

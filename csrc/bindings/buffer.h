@@ -214,6 +214,22 @@ inline void from_dl(Buffer& b, const dl::Tensor& t) {
 
 }  // namespace detail
 
+inline int64_t elem_size(Elem e) {
+  switch (e) {
+    case Elem::F64: case Elem::I64: return 8;
+    case Elem::F32: case Elem::I32: return 4;
+    default: return 1;
+  }
+}
+
+// Kernels load whole elements: a buffer at an address that is not a multiple of its element
+// size (np.frombuffer(..., offset=1)) is refused rather than read misaligned.
+inline Buffer& aligned(Buffer& b) {
+  if (reinterpret_cast<uintptr_t>(b.data) % static_cast<uintptr_t>(elem_size(b.elem)) != 0)
+    throw py::value_error(std::string(b.name) + " must be aligned to its element size");
+  return b;
+}
+
 // The view of one array argument (see the top of this file). `name` is the argument's name in
 // error messages; the Buffer keeps the pointer, so it must outlive the call it is made for.
 inline Buffer take(py::handle obj, const char* name) {
@@ -229,7 +245,7 @@ inline Buffer take(py::handle obj, const char* name) {
     std::vector<int64_t> strides(a.strides(), a.strides() + a.ndim());
     bool ok = detail::compact(b.shape, strides.data(), item);
     if (!ok || a.dtype().byteorder() == '>') throw py::value_error(std::string(name) + " must be a contiguous native-endian array");
-    return b;
+    return aligned(b);
   }
   if (PyCapsule_CheckExact(obj.ptr())) {
     const char* cap_name = PyCapsule_GetName(obj.ptr());
@@ -237,7 +253,7 @@ inline Buffer take(py::handle obj, const char* name) {
       auto* m = static_cast<dl::Managed*>(PyCapsule_GetPointer(obj.ptr(), "dltensor"));
       if (m) {
         detail::from_dl(b, m->dl_tensor);
-        return b;
+        return aligned(b);
       }
     } else if (cap_name && std::string(cap_name) == "dltensor_versioned") {
       auto* m = static_cast<dl::ManagedVersioned*>(PyCapsule_GetPointer(obj.ptr(), "dltensor_versioned"));
@@ -245,7 +261,7 @@ inline Buffer take(py::handle obj, const char* name) {
         if (m->version.major != 1) throw py::value_error(std::string(name) + ": unsupported DLPack version");
         detail::from_dl(b, m->dl_tensor);
         b.readonly = (m->flags & dl::kReadOnly) != 0;
-        return b;
+        return aligned(b);
       }
     }
     PyErr_Clear();

@@ -35,6 +35,12 @@ void check_batch_index(const Buffer& rois, int64_t N) {
   }
 }
 
+constexpr int64_t kMaxSamplingRatio = int64_t(1) << 16;  // beyond, grid_h * grid_w overflows
+
+inline void check_sampling_ratio(int64_t r) {
+  if (r > kMaxSamplingRatio) throw py::value_error("sampling_ratio must be <= 65536, got " + std::to_string(r));
+}
+
 inline Buffer feature_map(py::handle h, const char* name, int D) {
   Buffer x = take_on(h, name, D);
   x.floating();
@@ -71,6 +77,7 @@ void register_roi(py::module_& m) {
   m.def("roi_align_forward", [](py::handle x_, bool channels_last, py::handle rois_, py::handle out_, double scale,
                                 int64_t sampling_ratio, bool aligned, uintptr_t stream) {
     Buffer x = feature_map(x_, "input", D), rois = take_on(rois_, "rois", D), out = take_on(out_, "out", D);
+    check_sampling_ratio(sampling_ratio);
     const Shape s = forward_shape(x, channels_last, rois, out);
     if (out.numel() == 0) return;
     if (s.H == 0 || s.W == 0) throw py::value_error("input must have H, W >= 1 for a non-empty output");
@@ -84,6 +91,7 @@ void register_roi(py::module_& m) {
   m.def("roi_align_backward", [](py::handle g_, py::handle rois_, py::handle gi_, bool channels_last, double scale,
                                  int64_t sampling_ratio, bool aligned, bool deterministic, uintptr_t stream) {
     Buffer g = take_on(g_, "grad", D), rois = take_on(rois_, "rois", D), gi = feature_map(gi_, "grad_input", D);
+    check_sampling_ratio(sampling_ratio);
     const Shape s = backward_shape(g, rois, gi, channels_last);
     check_batch_index<Dev>(rois, s.N);
     typename Dev::Guard guard(gi, stream);

@@ -13,6 +13,7 @@
 #include "conv/conv_cpu.h"
 
 #include <algorithm>
+#include <cstring>
 #include <type_traits>
 #include <vector>
 
@@ -165,10 +166,24 @@ PackB<T> columns_transposed(const Columns<T>& c) {
   };
 }
 
+// Whether every value is finite: the Winograd transforms add and subtract inputs, so one
+// inf becomes NaN (inf - inf) where the direct sum gives inf; such inputs take the GEMM path.
+// An OR over the exponent bits (all ones: inf or NaN), which the compiler vectorizes.
+inline bool all_finite(const float* v, int64_t n) {
+  uint32_t hit = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    uint32_t b;
+    std::memcpy(&b, v + i, 4);
+    hit |= static_cast<uint32_t>((b & 0x7f800000u) == 0x7f800000u);
+  }
+  return hit == 0;
+}
+
 template <class T>
 void forward(const T* x, const T* w, const T* bias, T* out, const ConvShape& s) {
   if constexpr (std::is_same<T, float>::value) {
-    if (winograd_suits(s)) return winograd_forward(x, w, bias, out, s);
+    if (winograd_suits(s) && all_finite(x, s.N * s.Cin * s.H * s.W) && all_finite(w, s.Cout * s.Cin * 9))
+      return winograd_forward(x, w, bias, out, s);
   }
   const int64_t G = s.groups, cin = s.Cin / G, cout = s.Cout / G;
   const int64_t K = cin * s.KH * s.KW, P = s.Ho * s.Wo;
@@ -224,7 +239,8 @@ void backward(const T* gout, const T* x, const T* w, T* gx, T* gw, T* gb, const 
     gx = nullptr;  // done
   }
   if constexpr (std::is_same<T, float>::value) {
-    if (gw && winograd_suits(s)) {
+    if (gw && winograd_suits(s) && all_finite(x, s.N * s.Cin * s.H * s.W) &&
+        all_finite(gout, s.N * s.Cout * s.Ho * s.Wo)) {
       winograd_weight_grad(gout, x, gw, s);
       gw = nullptr;  // done
     }

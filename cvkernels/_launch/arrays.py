@@ -47,7 +47,8 @@ class NumpyArrays:
 
     @staticmethod
     def contiguous(x, dtype):
-        return np.ascontiguousarray(x, dtype=dtype)
+        y = np.ascontiguousarray(x, dtype=dtype)
+        return y if y.flags.aligned else y.copy()  # e.g. np.frombuffer(..., offset=1): copied aligned
 
     @staticmethod
     def empty(shape, dtype, like=None):

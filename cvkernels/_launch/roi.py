@@ -15,8 +15,14 @@ def spatial_scale(value) -> float:
     return number("spatial_scale", value)
 
 
+MAX_SAMPLING_RATIO = 1 << 16  # samples per bin side; beyond, the sample count overflows
+
+
 def sampling_ratio(value) -> int:
-    return integer("sampling_ratio", value)
+    value = integer("sampling_ratio", value)
+    if value > MAX_SAMPLING_RATIO:
+        raise ValueError(f"sampling_ratio must be <= {MAX_SAMPLING_RATIO}, got {value}")
+    return value
 
 
 def spec(input_shape, rois_shape, ph: int, pw: int):
