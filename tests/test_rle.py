@@ -101,3 +101,4 @@ def test_iou_of_object_like_masks(rng):
     crowd = list(rng.integers(0, 2, 12))
     np.testing.assert_array_equal(pm.iou(a[:18], a[18:], crowd), cm.iou(b[:18], b[18:], crowd))
     np.testing.assert_array_equal(pm.iou(a, a, [0] * 30), cm.iou(b, b, [0] * 30))
+

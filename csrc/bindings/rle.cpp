@@ -3,6 +3,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
+#include <cmath>
 #include <stdexcept>
 
 #include "bindings/bindings.h"
@@ -17,6 +18,28 @@ namespace bindings {
 
 // Parses every RLE (in parallel, without the GIL); a malformed one, or a negative size, raises
 // ValueError naming `label` and its index.
+namespace {
+
+// Sizes and coordinates the RLE code takes: h and w below 2^31 (h * w must not overflow), and
+// polygon / box coordinates finite and within +-1e6 pixels (pycocotools casts 5x of them to a
+// 32-bit int and walks every edge pixel by pixel: beyond that the walk is unbounded).
+constexpr int64_t kMaxSide = (int64_t(1) << 31) - 1;
+constexpr double kMaxCoordinate = 1e6;
+
+void check_size(int64_t h, int64_t w, const std::string& what) {
+  if (h < 0 || w < 0 || h > kMaxSide || w > kMaxSide)
+    throw std::invalid_argument(what + ": size (" + std::to_string(h) + ", " + std::to_string(w) +
+                                ") must be in [0, 2^31)");
+}
+
+void check_coordinates(const double* v, size_t n, const std::string& what) {
+  for (size_t j = 0; j < n; ++j)
+    if (!(std::fabs(v[j]) <= kMaxCoordinate))
+      throw std::invalid_argument(what + ": coordinates must be finite and within +-1e6, got " + std::to_string(v[j]));
+}
+
+}  // namespace
+
 std::vector<rle::Rle> parse_rles(const std::vector<RleObj>& objs, const char* label) {
   const int64_t n = static_cast<int64_t>(objs.size());
   std::vector<std::string> strs(n);
@@ -25,8 +48,7 @@ std::vector<rle::Rle> parse_rles(const std::vector<RleObj>& objs, const char* la
     hs[i] = std::get<0>(objs[i]);
     ws[i] = std::get<1>(objs[i]);
     strs[i] = std::get<2>(objs[i]);  // copy out while holding the GIL
-    if (hs[i] < 0 || ws[i] < 0)
-      throw std::invalid_argument(std::string(label) + " " + std::to_string(i) + ": negative size");
+    check_size(hs[i], ws[i], std::string(label) + " " + std::to_string(i));
   }
   std::vector<rle::Rle> out(n);
   std::vector<std::string> why(n);
@@ -134,6 +156,7 @@ void register_rle(py::module_& m) {
     return out;
   });
   m.def("rle_from_polygons", [](const std::vector<std::vector<double>>& polys, int64_t h, int64_t w) {
+    check_size(h, w, "polygons");
     std::vector<rle::Rle> rs;
     for (size_t i = 0; i < polys.size(); ++i) {
       const auto& p = polys[i];
@@ -141,16 +164,21 @@ void register_rle(py::module_& m) {
         throw std::invalid_argument("polygon " + std::to_string(i) +
                                     " needs at least 3 points (x, y pairs), got " + std::to_string(p.size()) +
                                     " numbers");
+      check_coordinates(p.data(), p.size(), "polygon " + std::to_string(i));
       rs.push_back(rle::from_polygon(p.data(), static_cast<int64_t>(p.size() / 2), h, w));
     }
     return to_objs(rs);
   });
   m.def("rle_from_bboxes", [](py::array_t<double, py::array::c_style | py::array::forcecast> bb, int64_t h, int64_t w) {
+    check_size(h, w, "boxes");
+    if (bb.ndim() != 2 || bb.shape(1) != 4) throw std::invalid_argument("boxes must have shape (N, 4) as [x, y, w, h]");
+    check_coordinates(bb.data(), static_cast<size_t>(bb.size()), "boxes");
     std::vector<rle::Rle> rs;
     for (py::ssize_t i = 0; i < bb.shape(0); ++i) rs.push_back(rle::from_bbox(bb.data() + 4 * i, h, w));
     return to_objs(rs);
   });
   m.def("rle_from_counts", [](const std::vector<std::vector<int64_t>>& counts, int64_t h, int64_t w) {
+    check_size(h, w, "uncompressed RLE");
     std::vector<rle::Rle> rs;
     for (size_t i = 0; i < counts.size(); ++i) {
       rle::Rle r;
