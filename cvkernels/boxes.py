@@ -12,7 +12,7 @@ from __future__ import annotations
 from . import _frontend as fe
 from ._launch import boxes as launch
 from ._launch.arrays import NUMPY
-from ._launch.checks import last_dim, number, reduction as check_reduction
+from ._launch.checks import number, reduction as check_reduction
 
 __all__ = [
     "box_iou",
@@ -104,7 +104,7 @@ def box_area(boxes):
 
     Returns:
         (...,) the caller's type. float32/float64 keep their dtype, float16/bfloat16 give
-        float32 (as torchvision), integers keep their integer dtype.
+        float32; int32/int64 keep theirs and smaller integers give int32 (as torchvision).
 
     Example:
         >>> import numpy as np, cvkernels
@@ -114,11 +114,7 @@ def box_area(boxes):
     t = fe.tensors(boxes)
     if t:
         return fe.ops().box_area(*t)
-    x = fe.array("boxes", boxes)
-    if x.dtype.kind in "iu":  # integers: exact in their own dtype (as torchvision)
-        last_dim("boxes", x.shape)
-        return (x[..., 2] - x[..., 0]) * (x[..., 3] - x[..., 1])
-    return launch.area(NUMPY, x)
+    return launch.area(NUMPY, fe.array("boxes", boxes))
 
 
 def box_convert(boxes, in_fmt: str, out_fmt: str):

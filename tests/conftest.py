@@ -37,3 +37,13 @@ requires_torch = pytest.mark.skipif(torch is None, reason="torch is not installe
 requires_cuda = pytest.mark.skipif(
     torch is None or not torch.cuda.is_available(), reason="needs a CUDA GPU"
 )
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `slow` (large fuzz and parity runs) run with `-m slow` or CVK_SLOW=1."""
+    if "slow" in (config.getoption("markexpr") or "") or os.environ.get("CVK_SLOW") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow: run with -m slow (or CVK_SLOW=1)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

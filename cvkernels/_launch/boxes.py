@@ -4,6 +4,8 @@ torch fake kernels alike."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import _C
 from .checks import choice, last_dim
 
@@ -101,8 +103,14 @@ def loss_backward(xp, kind: int, grad, boxes1, boxes2, eps: float):
 
 
 def area(xp, boxes):
-    """(x2 - x1) * (y2 - y1) of each box (..., 4) -> (...), in the compute dtype."""
+    """(x2 - x1) * (y2 - y1) of each box (..., 4) -> (...), in the compute dtype; integer boxes
+    in integers, upcast to int32 unless int32 / int64 (torchvision's _upcast), wrapping on
+    overflow as torch's integer arithmetic does."""
     last_dim("boxes", boxes.shape)
+    if xp.is_integer(boxes.dtype):
+        x = boxes if boxes.dtype in (xp.int32, xp.int64) else xp.contiguous(boxes, xp.int32)
+        with np.errstate(over="ignore"):
+            return (x[..., 2] - x[..., 0]) * (x[..., 3] - x[..., 1])
     ct = xp.compute_dtype("boxes", boxes.dtype)
     x = xp.contiguous(boxes, ct)
     out = xp.empty(x.shape[:-1], ct, x)

@@ -162,21 +162,17 @@ for _name, _kind in LOSSES.items():
 lib.define("box_area(Tensor boxes) -> Tensor")
 
 
-def _box_area(boxes):
-    if not boxes.dtype.is_floating_point:  # integers: exact in their own dtype, as torchvision
-        last_dim("boxes", boxes.shape)
-        return (boxes[..., 2] - boxes[..., 0]) * (boxes[..., 3] - boxes[..., 1])
-    return launch.area(TORCH, boxes)
-
-
-impl("box_area", _box_area)
+impl("box_area", lambda boxes: launch.area(TORCH, boxes))
 
 
 @torch.library.register_fake("cvkernels::box_area")
 def _(boxes):
     last_dim("boxes", boxes.shape)
-    ct = TORCH.compute_dtype("boxes", boxes.dtype)
-    return boxes.new_empty(boxes.shape[:-1], dtype=ct if boxes.dtype.is_floating_point else boxes.dtype)
+    if boxes.dtype.is_floating_point:
+        dtype = TORCH.compute_dtype("boxes", boxes.dtype)
+    else:
+        dtype = boxes.dtype if boxes.dtype in (torch.int32, torch.int64) else torch.int32
+    return boxes.new_empty(boxes.shape[:-1], dtype=dtype)
 
 
 def _area_setup(ctx, inputs, output):
