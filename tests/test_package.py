@@ -209,9 +209,12 @@ def test_typed_package_with_stubs_of_the_compiled_modules():
 
 
 def test_version_is_defined_once():
-    from importlib.metadata import version
+    from importlib.metadata import PackageNotFoundError, version
 
-    assert version("cvkernels") == cvkernels.__version__
+    try:
+        assert version("cvkernels") == cvkernels.__version__
+    except PackageNotFoundError:
+        pytest.skip("cvkernels is imported from a folder, not an installed distribution")
     pyproject = ROOT / "pyproject.toml"
     if pyproject.exists():
         assert cvkernels.__version__ not in pyproject.read_text()

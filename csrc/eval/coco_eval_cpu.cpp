@@ -298,7 +298,7 @@ void CocoEval::accumulate(const std::vector<int64_t>& cats, const std::vector<in
           need[r] = c;
         }
         for (int64_t t = 0; t < T; ++t) {
-          const uint8_t* st = &state[(ai * T + t) * nd_all];
+          const uint8_t* st = state.data() + (ai * T + t) * nd_all;
           // Precision only changes upwards at a true positive, so the envelope (the running
           // maximum from the right) is the suffix maximum over true positives: compute the
           // precision there only. tp_pos[i] is where the (i+1)-th true positive is.

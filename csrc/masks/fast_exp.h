@@ -15,7 +15,7 @@ namespace cvk {
 CVK_HD inline float fast_expf(float x) {
   x = x < -87.3f ? -87.3f : (x > 88.7f ? 88.7f : x);
   const float t = x * 1.44269504088896341f + 0.5f;
-  int32_t n = static_cast<int32_t>(t);
+  int32_t n = t == t ? static_cast<int32_t>(t) : 0;  // NaN: any n, r and the result are NaN
   n -= (static_cast<float>(n) > t) ? 1 : 0;  // floor
   const float fn = static_cast<float>(n);
   float r = x - fn * 0.693359375f;
@@ -24,7 +24,7 @@ CVK_HD inline float fast_expf(float x) {
   float y = ((((1.9875691500e-4f * r + 1.3981999507e-3f) * r + 8.3334519073e-3f) * r +
               4.1665795894e-2f) * r + 1.6666665459e-1f) * r + 5.0000001201e-1f;
   y = y * z + r + 1.0f;
-  const int32_t bits = (n + 127) << 23;
+  const uint32_t bits = static_cast<uint32_t>(n + 127) << 23;
   float scale;
   std::memcpy(&scale, &bits, sizeof(scale));
   return y * scale;
