@@ -51,18 +51,15 @@ class NumpyArrays:
         return y if y.flags.aligned else y.copy()  # e.g. np.frombuffer(..., offset=1): copied aligned
 
     @staticmethod
-    def empty(shape, dtype, like=None):
+    def empty(shape, dtype, like=None, fill=np.empty):
         try:
-            return np.empty(shape, dtype=dtype)
+            return fill(shape, dtype=dtype)
         except (MemoryError, ValueError) as e:
             raise _too_big(shape, e) from None
 
     @staticmethod
     def zeros(shape, dtype, like=None):
-        try:
-            return np.zeros(shape, dtype=dtype)
-        except (MemoryError, ValueError) as e:
-            raise _too_big(shape, e) from None
+        return NumpyArrays.empty(shape, dtype, fill=np.zeros)
 
     @staticmethod
     def broadcast_to(x, shape):
