@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from . import _frontend as fe
 from ._launch import boxes as launch
-from ._launch.arrays import NUMPY
+from ._launch.arrays import NUMPY, torch_arrays
 from ._launch.checks import number, reduction as check_reduction
 
 __all__ = [
@@ -53,11 +53,23 @@ _PAIRWISE_DOC = """
 _EPS_DOC = "\n        eps: added to the squared enclosing diagonal, as torchvision. Default 1e-7."
 
 
-def box_iou(boxes1, boxes2):
+def _to_xyxy(fmt, *boxes):
+    """The boxes in xyxy (torchvision 0.29's fmt= of box_iou / box_area: the axis-aligned
+    formats; the rotated ones are not implemented)."""
+    if fmt == "xyxy":
+        return boxes
+    if fmt in ("xywhr", "cxcywhr", "xyxyxyxy"):
+        raise ValueError(f"fmt={fmt!r}: rotated boxes are not supported by cvkernels yet")
+    launch.box_format("fmt", fmt)
+    return tuple(box_convert(b, fmt, "xyxy") for b in boxes)
+
+
+def box_iou(boxes1, boxes2, fmt: str = "xyxy"):
     """Pairwise intersection over union, ``inter / (area1 + area2 - inter)``.
     Same values as ``torchvision.ops.box_iou``, except that two empty boxes give 0, not NaN.
+    ``fmt``: the boxes' format, "xyxy" (default), "xywh" or "cxcywh" (converted to xyxy first).
     """
-    return _pairwise("box_iou", "iou", boxes1, boxes2)
+    return _pairwise("box_iou", "iou", *_to_xyxy(fmt, boxes1, boxes2))
 
 
 def generalized_box_iou(boxes1, boxes2):
@@ -96,11 +108,12 @@ distance_box_iou.__doc__ += _PAIRWISE_DOC.format(eps=_EPS_DOC)
 complete_box_iou.__doc__ += _PAIRWISE_DOC.format(eps=_EPS_DOC)
 
 
-def box_area(boxes):
-    """Area ``(x2 - x1) * (y2 - y1)`` of each box.
+def box_area(boxes, fmt: str = "xyxy"):
+    """Area ``(x2 - x1) * (y2 - y1)`` of each box, or ``w * h`` for ``fmt`` "xywh" / "cxcywh"
+    (as torchvision 0.29).
 
     Args:
-        boxes: Tensor or ndarray (..., 4) as (x1, y1, x2, y2).
+        boxes: Tensor or ndarray (..., 4) as (x1, y1, x2, y2), or in ``fmt``.
 
     Returns:
         (...,) the caller's type. float32/float64 keep their dtype, float16/bfloat16 give
@@ -111,10 +124,11 @@ def box_area(boxes):
         >>> cvkernels.box_area(np.array([[0., 0., 2., 3.]]))
         array([6.])
     """
+    launch.box_format("fmt", fmt)
     t = fe.tensors(boxes)
     if t:
-        return fe.ops().box_area(*t)
-    return launch.area(NUMPY, fe.array("boxes", boxes))
+        return fe.ops().box_area(*t) if fmt == "xyxy" else launch.area(torch_arrays(), t[0], fmt)
+    return launch.area(NUMPY, fe.array("boxes", boxes), fmt)
 
 
 def box_convert(boxes, in_fmt: str, out_fmt: str):

@@ -11,6 +11,8 @@ suppresses nothing. Two empty boxes have IoU 0, not NaN.
 
 from __future__ import annotations
 
+import numpy as np
+
 from . import _frontend as fe
 from ._launch import nms as launch
 from ._launch.arrays import NUMPY
@@ -68,9 +70,14 @@ def batched_nms(boxes, scores, idxs, iou_threshold: float):
     """
     thr = number("iou_threshold", iou_threshold)
     t = fe.tensors(boxes, scores, idxs)
+    if t and t[0].numel() == 0 and (scores is None or idxs is None):  # as torchvision: nothing to keep
+        return t[0].new_empty((0,), dtype=fe.torch_module().int64)
     if t:
         return fe.ops().batched_nms(*t, thr)
-    return launch.nms(NUMPY, fe.array("boxes", boxes), fe.array("scores", scores), thr, fe.array("idxs", idxs))
+    b = fe.array("boxes", boxes)
+    if b.size == 0 and (scores is None or idxs is None):
+        return np.empty(0, np.int64)
+    return launch.nms(NUMPY, b, fe.array("scores", scores), thr, fe.array("idxs", idxs))
 
 
 def _soft(boxes, scores, idxs, iou_threshold, sigma, score_threshold, method):

@@ -252,7 +252,7 @@ def test_torch_half_computed_in_float32(rng, dtype):
     assert cvkernels.box_area(a).dtype == torch.float32
     assert cvkernels.box_convert(a, "xyxy", "cxcywh").dtype == a.dtype
     loss = cvkernels.generalized_box_iou_loss(a, a.flip(0)[:20])
-    assert loss.dtype == a.dtype
+    assert loss.dtype == torch.float32  # as torchvision, which upcasts half boxes
 
 
 @requires_torch
@@ -439,3 +439,26 @@ def test_torchvision_pairwise_grad_parity(rng, name):
         (fn(x, y) * w).sum().backward()
         res.append((x.grad, y.grad))
     torch.testing.assert_close(res[0], res[1], rtol=1e-10, atol=1e-12)
+
+
+def test_torchvision_029_api_details(rng):
+    a, b = random_boxes(rng, 5).astype(np.float64), random_boxes(rng, 3).astype(np.float64)
+    for fmt in ("xywh", "cxcywh"):
+        a2, b2 = cvkernels.box_convert(a, "xyxy", fmt), cvkernels.box_convert(b, "xyxy", fmt)
+        np.testing.assert_allclose(cvkernels.box_iou(a2, b2, fmt=fmt), cvkernels.box_iou(a, b), rtol=1e-12)
+        np.testing.assert_array_equal(cvkernels.box_area(a2, fmt=fmt), a2[:, 2] * a2[:, 3])
+    with pytest.raises(ValueError, match="rotated"):
+        cvkernels.box_iou(a, b, fmt="cxcywhr")
+    with pytest.raises(ValueError, match="fmt"):
+        cvkernels.box_area(a, fmt="abc")
+    with pytest.raises(ValueError, match="Invalid"):
+        cvkernels.generalized_box_iou_loss(a, a, reduction="x")
+    assert cvkernels.batched_nms(np.zeros((0, 4)), None, None, 0.5).shape == (0,)
+    if torch is not None:
+        e = cvkernels.batched_nms(torch.zeros((0, 4)), None, None, 0.5)
+        assert e.dtype == torch.int64 and e.shape == (0,)
+        h = torch.from_numpy(a).half()
+        assert cvkernels.generalized_box_iou_loss(h, h).dtype == torch.float32  # as torchvision
+        np.testing.assert_array_equal(cvkernels.box_area(torch.from_numpy(a2), fmt=fmt).numpy(), a2[:, 2] * a2[:, 3])
+        small = torch.tensor([[0, 0, 200, 200]], dtype=torch.int16)
+        assert cvkernels.box_area(small).tolist() == [40000] and cvkernels.box_area(small).dtype == torch.int32

@@ -102,14 +102,19 @@ def loss_backward(xp, kind: int, grad, boxes1, boxes2, eps: float):
     return ga, gb
 
 
-def area(xp, boxes):
-    """(x2 - x1) * (y2 - y1) of each box (..., 4) -> (...), in the compute dtype; integer boxes
-    in integers, upcast to int32 unless int32 / int64 (torchvision's _upcast), wrapping on
-    overflow as torch's integer arithmetic does."""
+def area(xp, boxes, fmt="xyxy"):
+    """(x2 - x1) * (y2 - y1) of each box (..., 4) -> (...), or w * h for fmt "xywh" / "cxcywh",
+    in the compute dtype; integer boxes in integers, upcast to int32 unless int32 / int64
+    (torchvision's _upcast), wrapping on overflow as torch's integer arithmetic does."""
     last_dim("boxes", boxes.shape)
-    if xp.is_integer(boxes.dtype):
-        x = boxes if boxes.dtype in (xp.int32, xp.int64) else xp.contiguous(boxes, xp.int32)
+    if fmt != "xyxy" or xp.is_integer(boxes.dtype):
+        if xp.is_integer(boxes.dtype):
+            x = boxes if boxes.dtype in (xp.int32, xp.int64) else xp.contiguous(boxes, xp.int32)
+        else:
+            x = xp.contiguous(boxes, xp.compute_dtype("boxes", boxes.dtype))
         with np.errstate(over="ignore"):
+            if fmt != "xyxy":
+                return x[..., 2] * x[..., 3]
             return (x[..., 2] - x[..., 0]) * (x[..., 3] - x[..., 1])
     ct = xp.compute_dtype("boxes", boxes.dtype)
     x = xp.contiguous(boxes, ct)

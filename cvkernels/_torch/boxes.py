@@ -93,8 +93,9 @@ lib.define(
 
 
 def _loss_out_dtype(boxes1, boxes2):
+    # torchvision upcasts float16 / bfloat16 and integer boxes to float32
     promoted = torch.promote_types(boxes1.dtype, boxes2.dtype)
-    return promoted if promoted.is_floating_point else torch.float32
+    return promoted if promoted in (torch.float32, torch.float64) else torch.float32
 
 
 def _loss_backward(grad, boxes1, boxes2, kind, reduction, eps):
