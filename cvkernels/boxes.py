@@ -179,7 +179,8 @@ _LOSS_DOC = """
         eps: the small number torchvision adds to the denominators. Default 1e-7.
 
     Returns:
-        The loss in the inputs' dtype (float16/bfloat16 computed in float32). Differentiable
+        The loss in the inputs' float dtype (float16/bfloat16 and integers give float32, as
+        torchvision on tensors; numpy integers give float64). Differentiable
         with respect to both box sets (torch).
 
     Example:
