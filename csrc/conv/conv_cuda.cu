@@ -10,6 +10,8 @@
 // (n, output pixel) with a fixed tree, so the results do not vary from run to run.
 #include <cuda_runtime.h>
 
+#include <algorithm>
+
 #include <stdexcept>
 #include <string>
 
@@ -33,14 +35,14 @@ __device__ inline T column(const T* x, const ConvShape& s, int64_t k, int64_t p)
   return (ih >= 0 && ih < s.H && iw >= 0 && iw < s.W) ? x[(ci * s.H + ih) * s.W + iw] : T(0);
 }
 
-// grid: (P tiles, cout tiles, N * G)
+// grid: (P tiles, cout tiles, a slice of N * G starting at z0: at most 65535 per launch)
 template <class T>
-__global__ void forward_kernel(const T* x, const T* w, const T* bias, T* out, ConvShape s) {
+__global__ void forward_kernel(const T* x, const T* w, const T* bias, T* out, ConvShape s, int64_t z0) {
   __shared__ T wt[kDepth][kTile + 1];
   __shared__ T ct[kDepth][kTile];
   const int64_t G = s.groups, cin = s.Cin / G, cout = s.Cout / G;
   const int64_t K = cin * s.KH * s.KW, P = s.Ho * s.Wo;
-  const int64_t n = blockIdx.z / G, g = blockIdx.z % G;
+  const int64_t z = z0 + blockIdx.z, n = z / G, g = z % G;
   const int64_t p0 = static_cast<int64_t>(blockIdx.x) * kTile, c0 = static_cast<int64_t>(blockIdx.y) * kTile;
   const T* xg = x + (n * s.Cin + g * cin) * s.H * s.W;
   const T* wg = w + g * cout * K;
@@ -151,12 +153,16 @@ void conv2d_forward_cuda(int dtype, const void* x, const void* w, const void* bi
                          const ConvShape& s, void* stream) {
   const int64_t P = s.Ho * s.Wo, cout = s.Cout / s.groups;
   if (s.N == 0 || s.Cout == 0 || P == 0) return;
-  const dim3 grid(static_cast<unsigned>((P + kTile - 1) / kTile), static_cast<unsigned>((cout + kTile - 1) / kTile),
-                  static_cast<unsigned>(s.N * s.groups));
+  constexpr int64_t kMaxGridZ = 65535;
+  const int64_t Z = s.N * s.groups;
   dispatch_float(dtype, [&](auto zero) {
     using T = decltype(zero);
-    forward_kernel<T><<<grid, kThreads, 0, as_stream(stream)>>>(
-        static_cast<const T*>(x), static_cast<const T*>(w), static_cast<const T*>(bias), static_cast<T*>(out), s);
+    for (int64_t z0 = 0; z0 < Z; z0 += kMaxGridZ) {
+      const dim3 grid(static_cast<unsigned>((P + kTile - 1) / kTile), static_cast<unsigned>((cout + kTile - 1) / kTile),
+                      static_cast<unsigned>(std::min(Z - z0, kMaxGridZ)));
+      forward_kernel<T><<<grid, kThreads, 0, as_stream(stream)>>>(
+          static_cast<const T*>(x), static_cast<const T*>(w), static_cast<const T*>(bias), static_cast<T*>(out), s, z0);
+    }
   });
   check_launch("dilated_conv2d forward");
 }

@@ -3,6 +3,8 @@
 // (mask_math.h, fast_exp.h) is the CPU kernels'.
 #include <cuda_runtime.h>
 
+#include <algorithm>
+
 #include <stdexcept>
 #include <string>
 
@@ -18,15 +20,18 @@ namespace {
 constexpr int kThreads = 256;
 typedef unsigned long long ull;
 
+constexpr int64_t kMaxGridY = 65535;  // the hardware's limit on grid.y and grid.z
+
 inline unsigned blocks_for(int64_t n, int64_t cap = 4096) {
   int64_t b = (n + kThreads - 1) / kThreads;
   return static_cast<unsigned>(b < 1 ? 1 : (b > cap ? cap : b));
 }
 
-// grid.y = plane; grid.x strides over the plane's pixels.
+// grid.y = plane - plane0 (launched in slices of at most kMaxGridY planes); grid.x strides
+// over the plane's pixels.
 __global__ void binary_kernel(const uint8_t* __restrict__ p, const uint8_t* __restrict__ t,
-                              int64_t size, ull* inter, ull* psum, ull* tsum) {
-  const int64_t plane = blockIdx.y;
+                              int64_t size, ull* inter, ull* psum, ull* tsum, int64_t plane0) {
+  const int64_t plane = plane0 + blockIdx.y;
   ull I = 0, P = 0, T = 0;
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < size;
        i += int64_t(gridDim.x) * blockDim.x) {
@@ -47,12 +52,13 @@ __global__ void binary_kernel(const uint8_t* __restrict__ p, const uint8_t* __re
   }
 }
 
-// grid.y = sample; per-block histograms in shared memory (3 C counters).
+// grid.y = sample - n0 (slices of at most kMaxGridY samples); per-block histograms in shared
+// memory (3 C counters).
 __global__ void label_kernel(const int64_t* __restrict__ p, const int64_t* __restrict__ t,
                              int64_t size, int64_t C, int64_t ignore_index, ull* inter, ull* psum,
-                             ull* tsum, int64_t* bad) {
+                             ull* tsum, int64_t* bad, int64_t n0) {
   extern __shared__ unsigned hist[];
-  const int64_t n = blockIdx.y;
+  const int64_t n = n0 + blockIdx.y;
   for (int64_t k = threadIdx.x; k < 3 * C; k += blockDim.x) hist[k] = 0;
   __syncthreads();
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < size;
@@ -244,10 +250,12 @@ void binary_counts_cuda(const uint8_t* p, const uint8_t* t, int64_t n, int64_t s
                         int64_t* inter, int64_t* psum, int64_t* tsum, void* stream) {
   for (int64_t* v : {inter, psum, tsum}) cudaMemsetAsync(v, 0, n * sizeof(int64_t), as_stream(stream));
   if (n == 0 || size == 0) return;
-  dim3 grid(blocks_for(size, 256), static_cast<unsigned>(n));
-  binary_kernel<<<grid, kThreads, 0, as_stream(stream)>>>(p, t, size, reinterpret_cast<ull*>(inter),
-                                                          reinterpret_cast<ull*>(psum),
-                                                          reinterpret_cast<ull*>(tsum));
+  for (int64_t p0 = 0; p0 < n; p0 += kMaxGridY) {
+    dim3 grid(blocks_for(size, 256), static_cast<unsigned>(std::min(n - p0, kMaxGridY)));
+    binary_kernel<<<grid, kThreads, 0, as_stream(stream)>>>(p, t, size, reinterpret_cast<ull*>(inter),
+                                                            reinterpret_cast<ull*>(psum),
+                                                            reinterpret_cast<ull*>(tsum), p0);
+  }
   check_launch("mask binary counts");
 }
 
@@ -259,10 +267,12 @@ void label_counts_cuda(const int64_t* p, const int64_t* t, int64_t N, int64_t si
   if (N == 0 || size == 0) return;
   const size_t shared = static_cast<size_t>(3 * C) * sizeof(unsigned);
   if (shared > 48 * 1024) throw std::invalid_argument("cvkernels: CUDA label counts support up to 4096 classes");
-  dim3 grid(blocks_for(size, 256), static_cast<unsigned>(N));
-  label_kernel<<<grid, kThreads, shared, as_stream(stream)>>>(
-      p, t, size, C, ignore_index, reinterpret_cast<ull*>(inter), reinterpret_cast<ull*>(psum),
-      reinterpret_cast<ull*>(tsum), bad);
+  for (int64_t n0 = 0; n0 < N; n0 += kMaxGridY) {
+    dim3 grid(blocks_for(size, 256), static_cast<unsigned>(std::min(N - n0, kMaxGridY)));
+    label_kernel<<<grid, kThreads, shared, as_stream(stream)>>>(
+        p, t, size, C, ignore_index, reinterpret_cast<ull*>(inter), reinterpret_cast<ull*>(psum),
+        reinterpret_cast<ull*>(tsum), bad, n0);
+  }
   check_launch("mask label counts");
 }
 
