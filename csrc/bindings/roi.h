@@ -22,15 +22,17 @@ inline void nchw(const Buffer& x, bool channels_last, int64_t& N, int64_t& C, in
   W = channels_last ? x.size(2) : x.size(3);
 }
 
-// On the CPU the batch index of every RoI is read here too, so that no call of _C can index
-// outside the feature map (the Python layer checks it for CUDA tensors).
+// On the CPU the batch index of every RoI is checked here, so that no call of _C can index
+// outside the feature map; the launcher checks it only for CUDA tensors (whose memory C++
+// does not read) and where no kernel runs.
 template <class Dev>
 void check_batch_index(const Buffer& rois, int64_t N) {
   if constexpr (!Dev::cuda) {
     for (int64_t k = 0; k < rois.size(0); ++k) {
       const double b = rois.elem == Elem::F32 ? rois.cp<float>()[k * 5] : rois.cp<double>()[k * 5];
       if (!(b >= 0 && b < static_cast<double>(N)))
-        throw py::value_error("rois: every batch index (rois[:, 0]) must be in [0, " + std::to_string(N) + ")");
+        throw py::value_error("boxes: every batch index (rois[:, 0]) must be an integer in [0, " + std::to_string(N) +
+                              ") (the batch size of input)");
     }
   }
 }
@@ -79,9 +81,9 @@ void register_roi(py::module_& m) {
     Buffer x = feature_map(x_, "input", D), rois = take_on(rois_, "rois", D), out = take_on(out_, "out", D);
     check_sampling_ratio(sampling_ratio);
     const Shape s = forward_shape(x, channels_last, rois, out);
+    check_batch_index<Dev>(rois, s.N);
     if (out.numel() == 0) return;
     if (s.H == 0 || s.W == 0) throw py::value_error("input must have H, W >= 1 for a non-empty output");
-    check_batch_index<Dev>(rois, s.N);
     typename Dev::Guard guard(x, stream);
     py::gil_scoped_release nogil;
     CVK_RUN(roi_align_forward, x.floating(), x.data, channels_last, rois.data, s, scale, sampling_ratio, aligned, out.data);
@@ -110,9 +112,9 @@ void register_roi(py::module_& m) {
     Buffer arg = take_on(argmax_, "argmax", D);
     const Shape s = forward_shape(x, channels_last, rois, out);
     arg.dtype(Elem::I32).on(x).writable().is_shape(out.shape);
+    check_batch_index<Dev>(rois, s.N);
     if (out.numel() == 0) return;
     if (s.H == 0 || s.W == 0) throw py::value_error("input must have H, W >= 1 for a non-empty output");
-    check_batch_index<Dev>(rois, s.N);
     typename Dev::Guard guard(x, stream);
     py::gil_scoped_release nogil;
     CVK_RUN(roi_pool_forward, x.floating(), x.data, channels_last, rois.data, s, scale, out.data, arg.mp<int32_t>());

@@ -5,8 +5,6 @@ device) as DLPack capsules; C++ checks dtype, shape, contiguity and device of ea
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 
 from .. import _C, _threads
@@ -72,6 +70,10 @@ class NumpyArrays:
     @staticmethod
     def numel(x) -> int:
         return x.size
+
+    @staticmethod
+    def is_cuda(x) -> bool:
+        return False
 
     @staticmethod
     def prefix(x, k: int):
@@ -160,6 +162,10 @@ class TorchArrays:
         return x.numel()
 
     @staticmethod
+    def is_cuda(x) -> bool:
+        return x.is_cuda
+
+    @staticmethod
     def prefix(x, k: int):
         return x[:k].clone()
 
@@ -243,7 +249,3 @@ def torch_arrays() -> TorchArrays:
         _torch_arrays = TorchArrays()
     return _torch_arrays
 
-
-def torch_module():
-    """The torch module if the process has imported it, else None (never imports)."""
-    return sys.modules.get("torch")

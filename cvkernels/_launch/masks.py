@@ -24,17 +24,13 @@ from .mask_inputs import (  # noqa: F401  (ACTIVATIONS, NO_IGNORE, resolve_forma
 )
 
 
-def _cuda(x) -> bool:
-    return getattr(getattr(x, "device", None), "type", "cpu") == "cuda"
-
-
 # --- counts ----------------------------------------------------------------------------------
 
 def counts(xp, preds, target, num_classes, input_format, ignore_index):
     """(I, P, T): int64 (N, C) intersections, prediction and target sizes."""
     xp.same_device(preds=preds, target=target)
     fmt, N, C, size = resolve_format(preds.shape, target.shape, num_classes, input_format)
-    if _cuda(preds):
+    if xp.is_cuda(preds):
         from . import masks_cuda
 
         return masks_cuda.counts(xp, preds, target, fmt, N, C, size, NO_IGNORE if ignore_index is None else ignore_index)
@@ -142,7 +138,7 @@ def _dice_args(xp, input, target, ignore_index):
 def dice_stats(xp, input, target, activation: int, ignore_index: int):
     """float64 (C, 3): per class sum p t, sum p (over kept pixels) and sum t, with p the
     activated input, summed over the batch and the pixels."""
-    if _cuda(input):
+    if xp.is_cuda(input):
         from . import masks_cuda
 
         return masks_cuda.dice_stats(xp, input, target, activation, ignore_index)
@@ -156,7 +152,7 @@ def dice_stats(xp, input, target, activation: int, ignore_index: int):
 
 def dice_stats_backward(xp, grad, input, target, activation: int, ignore_index: int):
     """Gradient of sum(grad * dice_stats(input, ...)) with respect to input, in the compute dtype."""
-    if _cuda(input):
+    if xp.is_cuda(input):
         from . import masks_cuda
 
         return masks_cuda.dice_stats_backward(xp, grad, input, target, activation, ignore_index)
@@ -189,7 +185,7 @@ def pairwise(xp, masks1, masks2, dice: bool, out_dtype):
     a, b = u8(xp, masks1), u8(xp, masks2)
     out = xp.empty((N, M), out_dtype, a)
     k = xp.kernels(a)
-    if _cuda(a):
+    if xp.is_cuda(a):
         from . import masks_cuda
 
         masks_cuda.pairwise(xp, k, a, b, dice, out)

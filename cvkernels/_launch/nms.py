@@ -54,17 +54,13 @@ def _prepare(xp, boxes, scores, idxs=None):
     return n, xp.contiguous(boxes, ct), xp.contiguous(scores, ct), i
 
 
-def _cuda(xp, x) -> bool:
-    return xp is not None and getattr(getattr(x, "device", None), "type", "cpu") == "cuda"
-
-
 def nms(xp, boxes, scores, iou_threshold: float, idxs=None):
     """int64 (K,) kept indices, decreasing score (ties: lower index); within each idxs class
     when idxs is given."""
     n, b, s, i = _prepare(xp, boxes, scores, idxs)
     if n == 0:
         return xp.empty((0,), xp.int64, b)
-    if _cuda(xp, b):
+    if xp.is_cuda(b):
         from . import nms_cuda
 
         return nms_cuda.greedy(xp, b, s, i, iou_threshold)
@@ -82,7 +78,7 @@ def soft_nms(xp, boxes, scores, idxs, iou_threshold, sigma, score_threshold, met
     n, b, s, i = _prepare(xp, boxes, scores, idxs)
     if n == 0:
         return xp.empty((0,), xp.int64, b), xp.empty((0,), b.dtype, b)
-    if _cuda(xp, b):
+    if xp.is_cuda(b):
         from . import nms_cuda
 
         return nms_cuda.soft(xp, b, s, i, iou_threshold, sigma, score_threshold, method_code)
@@ -102,7 +98,7 @@ def multiclass_nms(xp, boxes, scores, score_threshold, iou_threshold, max_output
     B, N, C, per_class = multiclass_spec(boxes.shape, scores.shape)
     ct = compute_dtype(xp, boxes, scores)
     b, s = xp.contiguous(boxes, ct), xp.contiguous(scores, ct)
-    if _cuda(xp, b):
+    if xp.is_cuda(b):
         from . import nms_cuda
 
         return nms_cuda.multiclass(xp, b, s, B, N, C, per_class, score_threshold, iou_threshold,

@@ -47,13 +47,14 @@ def _check(xp, input, rois, ph, pw):
         raise TypeError(f"input must be a float array, got dtype {input.dtype}")
     if not (xp.is_float(rois.dtype) or xp.is_integer(rois.dtype)):
         raise TypeError(f"rois must be a real array, got dtype {rois.dtype}")
-    ct = xp.compute_dtype("input", input.dtype)
-    n = input.shape[0]
+    return xp.compute_dtype("input", input.dtype)
+
+
+def _check_batch_index(rois, n):
     if rois.shape[0]:
         idx = rois[:, 0]
         if not bool(((idx >= 0) & (idx < n)).all()):  # NaN fails both comparisons
             raise ValueError(batch_index_error(n))
-    return ct
 
 
 def _feature_map(xp, input, ct):
@@ -70,6 +71,8 @@ def _forward(xp, op, input, rois, ph, pw, *args):
     K, C, H, W = rois.shape[0], input.shape[1], input.shape[2], input.shape[3]
     out = xp.empty((K, C, ph, pw), ct, x)
     argmax = xp.empty((K, C, ph, pw), xp.int32, x) if op == "roi_pool_forward" else None
+    if xp.is_cuda(x) or (xp.numel(out) and H * W == 0):  # (on the CPU, C++ checks it)
+        _check_batch_index(rois, input.shape[0])
     if xp.numel(out) and H * W == 0:  # an empty map: every sample lies outside it
         out[...] = 0
         if argmax is not None:
