@@ -14,17 +14,12 @@ lib.define("_dice_stats_backward(Tensor grad, Tensor input, Tensor target, int a
 lib.define("pairwise_masks(Tensor masks1, Tensor masks2, bool dice) -> Tensor")
 
 
-def _no_half(x):
-    # bfloat16 has no numpy twin and float16 scores are computed in float32
-    return x.float() if x.dtype == torch.bfloat16 else x
-
-
 # --- counts ------------------------------------------------------------------------------------
 
 def _mask_counts(preds, target, num_classes, input_format, ignore_index):
     nc = None if num_classes < 0 else num_classes
     ig = None if ignore_index == launch.NO_IGNORE else ignore_index
-    return launch.counts(TORCH, _no_half(preds.detach()), _no_half(target.detach()), nc, input_format, ig)
+    return launch.counts(TORCH, preds.detach(), target.detach(), nc, input_format, ig)
 
 
 impl("mask_counts", _mask_counts)
