@@ -9,7 +9,7 @@ import sys as _sys
 
 from . import reference
 from ._threads import get_num_threads, set_num_threads
-from .ap import average_precision, match_detections
+from .ap import average_precision, keypoint_oks, match_detections
 from .mask_metrics import dice_loss, dice_score, iou_score, pairwise_mask_dice, pairwise_mask_iou
 from .nms import batched_nms, batched_soft_nms, multiclass_nms, nms, soft_nms
 from .roi import roi_align, roi_pool
@@ -67,6 +67,7 @@ __all__ = [
     "generalized_box_iou_loss",
     "get_num_threads",
     "iou_score",
+    "keypoint_oks",
     "match_detections",
     "multiclass_nms",
     "nms",

@@ -1,5 +1,6 @@
-"""Average-precision building blocks: match_detections (one image, COCO or VOC rule) and
-average_precision (one class: AP and the PR curve), for numpy arrays and torch tensors."""
+"""Average-precision building blocks: match_detections (one image, COCO or VOC rule),
+average_precision (one class: AP and the PR curve) and keypoint_oks (COCO's keypoint
+similarity), for numpy arrays and torch tensors."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import numpy as np
 from . import _C
 from ._frontend import array as as_numpy, is_tensor, torch_module
 
-__all__ = ["match_detections", "average_precision"]
+__all__ = ["match_detections", "average_precision", "keypoint_oks"]
 
 _RULES = ("coco", "voc")
 _INTERP = ("coco101", "voc11", "area")
@@ -145,3 +146,52 @@ def average_precision(scores, tp, num_positives, interpolation="coco101", ignore
             i = np.flatnonzero(mrec[1:] != mrec[:-1])
             ap = float(np.sum((mrec[i + 1] - mrec[i]) * mpre[i + 1]))
     return _back(like, ap, pr, rc)
+
+
+# COCO's 17 person keypoints (pycocotools' kpt_oks_sigmas).
+COCO_KEYPOINT_SIGMAS = (.026, .025, .025, .035, .035, .079, .079, .072, .072, .062, .062, .107, .107, .087, .087,
+                        .089, .089)
+
+
+def keypoint_oks(dt_keypoints, gt_keypoints, gt_boxes, gt_areas, sigmas=None):
+    """Object keypoint similarity of every (detection, ground truth) pair, as pycocotools'
+    COCOeval.computeOks.
+
+    Args:
+        dt_keypoints: (D, K, 3) or (D, 3K) detected keypoints (x, y, v); v is not read.
+        gt_keypoints: (G, K, 3) or (G, 3K) ground-truth keypoints; v > 0 marks a labelled one.
+        gt_boxes: (G, 4) ground-truth boxes as COCO's (x, y, w, h): a ground truth with no
+            labelled keypoint measures how far each detected keypoint lies outside the box
+            grown by its size on every side.
+        gt_areas: (G,) ground-truth areas (the object scale s^2).
+        sigmas: (K,) per-keypoint constants; default COCO's 17 person keypoints.
+
+    Returns:
+        (D, G) float64 OKS (a tensor on the caller's device for tensors): the mean over the
+        ground truth's labelled keypoints of exp(-d^2 / (2 s^2 (2 sigma)^2)). Equal to
+        pycocotools' values to the rounding of exp.
+
+    Example:
+        >>> import numpy as np, cvkernels
+        >>> gt = np.array([[10.0, 10.0, 2.0] * 17])
+        >>> oks = cvkernels.keypoint_oks(gt + [1.0, 0.0, 0.0] * 17, gt, [[0, 0, 20, 20]], [400.0])
+        >>> oks.shape, round(float(oks[0, 0]), 3)
+        ((1, 1), 0.768)
+    """
+    s = np.asarray(COCO_KEYPOINT_SIGMAS if sigmas is None else _np("sigmas", sigmas, np.float64), np.float64).reshape(-1)
+    K = len(s)
+    if K == 0:
+        raise ValueError("sigmas must not be empty")
+    d = _np("dt_keypoints", dt_keypoints, np.float64)
+    g = _np("gt_keypoints", gt_keypoints, np.float64)
+    for name, a in (("dt_keypoints", d), ("gt_keypoints", g)):
+        if not (a.ndim == 3 and a.shape[1:] == (K, 3)) and not (a.ndim == 2 and a.shape[1] == 3 * K):
+            raise ValueError(f"{name} must have shape (N, {K}, 3) or (N, {3 * K}), got {a.shape}")
+    d, g = d.reshape(len(d), 3 * K), g.reshape(len(g), 3 * K)
+    b = _np("gt_boxes", gt_boxes, np.float64)
+    a = _np("gt_areas", gt_areas, np.float64).reshape(-1)
+    if b.shape != (len(g), 4):
+        raise ValueError(f"gt_boxes must have shape ({len(g)}, 4), got {b.shape}")
+    if a.shape != (len(g),):
+        raise ValueError(f"gt_areas must have shape ({len(g)},), got {a.shape}")
+    return _back(dt_keypoints, _C.keypoint_oks(d, g, b, a, [float(v) for v in s]))

@@ -16,7 +16,8 @@ def main(argv=None) -> int:
     e = sub.add_parser("eval", help="COCO evaluation of a detections JSON against a ground-truth JSON")
     e.add_argument("gt", help="ground-truth annotations (COCO JSON)")
     e.add_argument("dt", help="detections (COCO results JSON: a list of objects)")
-    e.add_argument("--iou-type", default="bbox", choices=["bbox", "segm"], help="annotation type (bbox or segm)")
+    e.add_argument("--iou-type", default="bbox", choices=["bbox", "segm", "keypoints"],
+                   help="annotation type: bbox, segm or keypoints (OKS)")
     e.add_argument("--per-class", action="store_true", help="also print AP per class")
     e.add_argument("--plot", metavar="PNG", help="save precision-recall curves (needs matplotlib)")
     args = parser.parse_args(argv)
@@ -45,19 +46,29 @@ def _eval(args) -> int:
         if tty:
             print(f"[{time.perf_counter() - start:7.2f}s] {name}", file=sys.stderr, flush=True)
 
+    # A malformed or unreadable file: one line naming the file (and the annotation and field
+    # the message gives), exit code 2.
+    path = args.gt
     try:
         stage(f"loading {args.gt}")
         gt = COCO(args.gt)
+        path = args.dt
         stage(f"loading {args.dt}")
         dt = gt.loadRes(args.dt)
         ev = COCOeval(gt, dt, args.iou_type)
         stage("evaluating")
+        path = None
         ev.evaluate()
         stage("accumulating")
         ev.accumulate()
-    except (ValueError, OSError, NotImplementedError) as err:
-        print(f"cvkernels eval: {err}", file=sys.stderr)
-        return 1
+    except (ValueError, OSError) as err:
+        msg = " ".join(str(err).split("\n"))
+        if path is None:  # evaluate(): the message says "annotation i" (ground truth) or "result i"
+            path = args.dt if msg.startswith("result") else args.gt
+        if not msg.startswith(path):
+            msg = f"{path}: {msg}"
+        print(f"cvkernels eval: {msg}", file=sys.stderr)
+        return 2
     stage("done")
     ev.summarize()
     if args.per_class:

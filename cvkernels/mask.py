@@ -23,8 +23,13 @@ def _obj(rle, i=0):
         counts = rle["counts"]
     except (KeyError, TypeError, ValueError):
         raise ValueError(f"RLE {i} must be a dict with 'size' [h, w] and 'counts'") from None
+    if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (h, w)):
+        raise ValueError(f"RLE {i}: 'size' must be [h, w] integers, got {rle['size']!r}")
     if isinstance(counts, str):
-        counts = counts.encode("ascii")
+        try:
+            counts = counts.encode("ascii")
+        except UnicodeEncodeError:
+            raise ValueError(f"RLE {i}: compressed 'counts' must be ASCII") from None
     if not isinstance(counts, (bytes, bytearray)):
         raise ValueError(f"RLE {i}: compressed 'counts' must be bytes or str (use frPyObjects for run lists)")
     return int(h), int(w), bytes(counts)
@@ -126,6 +131,9 @@ def iou(dt, gt, pyiscrowd):
 def frPyObjects(pyobj, h, w):
     """Polygons (a list of [x1, y1, x2, y2, ...]), boxes ((N, 4) array or list of 4-lists),
     or uncompressed RLEs ({"size", "counts": [runs]}) -> compressed RLEs, as pycocotools."""
+    if not all(isinstance(v, (int, np.integer, float, np.floating)) and not isinstance(v, bool) and float(v).is_integer()
+               for v in (h, w)):
+        raise ValueError(f"h and w must be integers, got {h!r} and {w!r}")
     h, w = int(h), int(w)
     if isinstance(pyobj, np.ndarray):
         return [_dict(o) for o in _C.rle_from_bboxes(_boxes(pyobj), h, w)]
@@ -138,13 +146,29 @@ def frPyObjects(pyobj, h, w):
         if isinstance(first, dict):
             if not all(isinstance(o, dict) and "counts" in o and "size" in o for o in pyobj):
                 raise ValueError("uncompressed RLEs need 'counts' and 'size'")
-            counts = [list(o["counts"]) for o in pyobj]
-            return [_dict(o) for o in _C.rle_from_counts(counts, h, w)]
+            # pycocotools takes each RLE's own 'size' (h and w are not used for them)
+            return [_dict(_C.rle_from_counts(*_uncompressed(o, i))[0]) for i, o in enumerate(pyobj)]
+        if not isinstance(first, (list, tuple, np.ndarray)):
+            raise ValueError("polygons must be lists of numbers [x1, y1, x2, y2, ...]")
         if len(first) == 4:  # pycocotools reads a list whose first entry has 4 numbers as boxes
             return [_dict(o) for o in _C.rle_from_bboxes(_boxes(pyobj), h, w)]
-        polys = [[float(v) for v in p] for p in pyobj]
+        try:
+            polys = [[float(v) for v in p] for p in pyobj]
+        except (TypeError, ValueError):
+            raise ValueError("polygons must be lists of numbers [x1, y1, x2, y2, ...]") from None
         return [_dict(o) for o in _C.rle_from_polygons(polys, h, w)]
     raise ValueError("input type is not supported (polygons, boxes or uncompressed RLEs)")
+
+
+def _uncompressed(obj, i):
+    """([counts], h, w) of an uncompressed RLE dict, checked."""
+    size, counts = obj["size"], obj["counts"]
+    if not (isinstance(size, (list, tuple)) and len(size) == 2 and all(isinstance(v, (int, np.integer)) for v in size)):
+        raise ValueError(f"uncompressed RLE {i}: 'size' must be [h, w] integers, got {size!r}")
+    if not (isinstance(counts, (list, tuple, np.ndarray))
+            and all(isinstance(c, (int, np.integer)) and not isinstance(c, bool) for c in counts)):
+        raise ValueError(f"uncompressed RLE {i}: 'counts' must be a list of integers")
+    return [list(counts)], int(size[0]), int(size[1])
 
 
 def to_rle(masks):

@@ -216,8 +216,8 @@ def test_bad_input(tmp_path):
     with pytest.raises(ValueError, match="has no 'segmentation'"):
         e = COCOeval(g, g.loadRes(copy.deepcopy(dets)))  # pycocotools' default iouType: segm
         e.evaluate()
-    with pytest.raises(NotImplementedError, match="keypoints"):
-        e = COCOeval(g, g.loadRes(copy.deepcopy(dets)), "keypoints")
+    with pytest.raises(ValueError, match="annotation 0: 'keypoints' must be a list"):
+        e = COCOeval(g, g.loadRes(copy.deepcopy(dets)), "keypoints")  # bbox data: no keypoints
         e.evaluate()
     with pytest.raises(RuntimeError, match="evaluate"):
         COCOeval(g, g, "bbox").accumulate()
@@ -317,7 +317,7 @@ def test_cli_eval(tmp_path):
     assert "class1" in res.stdout
     bad = subprocess.run([sys.executable, "-c", code, "eval", str(g), str(tmp_path / "missing.json")],
                          capture_output=True, text=True, cwd=str(tmp_path))
-    assert bad.returncode == 1 and "cvkernels eval:" in bad.stderr
+    assert bad.returncode == 2 and "cvkernels eval:" in bad.stderr
 
 
 # --- the fast JSON reader ------------------------------------------------------------------

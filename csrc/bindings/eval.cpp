@@ -10,6 +10,7 @@
 #include "eval/coco_eval.h"
 #include "eval/match.h"
 #include "eval/coco_json.h"
+#include "eval/oks.h"
 
 namespace py = pybind11;
 
@@ -51,6 +52,16 @@ class PyCocoEval {
       p.area_lo.push_back(area_rng.at(a, 0));
       p.area_hi.push_back(area_rng.at(a, 1));
     }
+    auto same = [](const char* side, py::ssize_t n, std::initializer_list<py::ssize_t> sizes) {
+      for (py::ssize_t k : sizes)
+        if (k != n)
+          throw std::invalid_argument(std::string(side) + " columns differ in length");
+    };
+    same("ground-truth", g_img.size(), {g_cat.size(), g_box.size() / 4, g_area.size(), g_crowd.size()});
+    same("result", d_img.size(), {d_cat.size(), d_box.size() / 4, d_area.size(), d_score.size()});
+    if (g_box.size() % 4 || d_box.size() % 4) throw std::invalid_argument("boxes must have shape (N, 4)");
+    n_gt_ = g_img.size();
+    n_dt_ = d_img.size();
     eval::Annotations gt, dt;
     gt.n = g_img.size();
     gt.img = g_img.data();
@@ -77,7 +88,10 @@ class PyCocoEval {
   // Segmentation: the RLEs of the annotations the arrays hold, as sets (parsed once per COCO
   // object) and the index of each annotation in its set.
   void set_masks(const RleSet& gt, Arr<int64_t> gt_index, const RleSet& dt, Arr<int64_t> dt_index) {
-    auto pick = [](const RleSet& set, const Arr<int64_t>& index) {
+    auto pick = [](const RleSet& set, const Arr<int64_t>& index, py::ssize_t n) {
+      if (index.size() != n)
+        throw std::invalid_argument("mask index has " + std::to_string(index.size()) +
+                                    " entries for " + std::to_string(n) + " annotations");
       std::vector<const rle::Rle*> out(static_cast<size_t>(index.size()));
       for (py::ssize_t i = 0; i < index.size(); ++i) {
         const int64_t k = index.data()[i];
@@ -88,7 +102,22 @@ class PyCocoEval {
       return out;
     };
     gt_sets_ = {py::cast(gt), py::cast(dt)};  // keep the sets alive
-    ev_->use_masks(pick(gt, gt_index), pick(dt, dt_index));
+    ev_->use_masks(pick(gt, gt_index, n_gt_), pick(dt, dt_index, n_dt_));
+  }
+
+  // Keypoints: (N, 3K) rows of each side, the OKS sigmas (K) and the ground truth ignored for
+  // having no labelled keypoint.
+  void set_keypoints(Arr<double> gt_kpts, Arr<double> dt_kpts, std::vector<double> sigmas,
+                     Arr<uint8_t> gt_ignore) {
+    const py::ssize_t K3 = 3 * static_cast<py::ssize_t>(sigmas.size());
+    if (sigmas.empty()) throw std::invalid_argument("kpt_oks_sigmas is empty");
+    if (gt_kpts.size() != n_gt_ * K3 || dt_kpts.size() != n_dt_ * K3)
+      throw std::invalid_argument("keypoints must have 3 * len(kpt_oks_sigmas) = " + std::to_string(K3) +
+                                  " numbers per annotation");
+    if (gt_ignore.size() != n_gt_) throw std::invalid_argument("one ignore flag per ground truth");
+    keep_.insert(keep_.end(), {gt_kpts, dt_kpts, gt_ignore});
+    ev_->use_keypoints(gt_kpts.data(), dt_kpts.data(), std::move(sigmas));
+    ev_->set_gt_ignore(gt_ignore.data());
   }
 
   py::tuple accumulate(const std::vector<int64_t>& cats, const std::vector<int64_t>& areas,
@@ -132,6 +161,7 @@ class PyCocoEval {
   std::vector<py::object> gt_sets_;
   std::unique_ptr<eval::CocoEval> ev_;
   int64_t T_ = 0, R_ = 0;
+  py::ssize_t n_gt_ = 0, n_dt_ = 0;
 };
 
 }  // namespace
@@ -147,6 +177,7 @@ void register_eval(py::module_& m) {
                     Arr<double>>())
       .def("evaluate", &PyCocoEval::evaluate)
       .def("set_masks", &PyCocoEval::set_masks)
+      .def("set_keypoints", &PyCocoEval::set_keypoints)
       .def("accumulate", &PyCocoEval::accumulate)
       .def("group", &PyCocoEval::group);
   m.def(
@@ -199,6 +230,28 @@ void register_eval(py::module_& m) {
         }
         return py::make_tuple(match, dig);
       });
+  m.def(
+      "keypoint_oks",
+      [](Arr<double> dt, Arr<double> gt, Arr<double> gt_box, Arr<double> gt_area, std::vector<double> sigmas) {
+        const py::ssize_t K = static_cast<py::ssize_t>(sigmas.size());
+        if (K == 0) throw py::value_error("sigmas is empty");
+        if (dt.ndim() != 2 || dt.shape(1) != 3 * K)
+          throw py::value_error("dt_keypoints must have shape (D, 3 * " + std::to_string(K) + ")");
+        if (gt.ndim() != 2 || gt.shape(1) != 3 * K)
+          throw py::value_error("gt_keypoints must have shape (G, 3 * " + std::to_string(K) + ")");
+        const py::ssize_t D = dt.shape(0), G = gt.shape(0);
+        if (gt_box.size() != 4 * G) throw py::value_error("gt_boxes must have shape (G, 4)");
+        if (gt_area.size() != G) throw py::value_error("gt_areas must have shape (G,)");
+        py::array_t<double> out({D, G});
+        const double *d = dt.data(), *g = gt.data(), *b = gt_box.data(), *a = gt_area.data();
+        double* o = out.mutable_data();
+        {
+          py::gil_scoped_release nogil;
+          eval::keypoint_oks(d, D, g, G, b, a, sigmas.data(), K, o);
+        }
+        return out;
+      },
+      "OKS of every (detection, ground truth) pair: pycocotools' computeOks");
   m.def(
       "bbox_iou_xywh",
       [](Arr<double> dt, Arr<double> gt, Arr<uint8_t> crowd) {

@@ -184,11 +184,16 @@ void register_rle(py::module_& m) {
       rle::Rle r;
       r.h = h;
       r.w = w;
+      int64_t total = 0;
       for (int64_t c : counts[i]) {
         if (c < 0 || c > 0xffffffffLL)
           throw std::invalid_argument("uncompressed RLE " + std::to_string(i) + ": a count out of range");
         r.cnts.push_back(static_cast<uint32_t>(c));
+        total += c;
       }
+      if (total != h * w)
+        throw std::invalid_argument("uncompressed RLE " + std::to_string(i) + ": counts add up to " +
+                                    std::to_string(total) + ", not h*w = " + std::to_string(h * w));
       rs.push_back(std::move(r));
     }
     return to_objs(rs);

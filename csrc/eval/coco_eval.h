@@ -1,4 +1,4 @@
-// COCO detection evaluation (pycocotools' COCOeval.evaluate + accumulate), on columnar
+// COCO evaluation (pycocotools' COCOeval.evaluate + accumulate; bbox, segm, keypoints), on columnar
 // arrays. The Python layer (cvkernels.coco) turns annotations into these arrays, runs this, and
 // summarizes with numpy exactly as pycocotools does.
 #pragma once
@@ -30,8 +30,10 @@ struct Annotations {
   const int64_t* cat = nullptr;
   const double* box = nullptr;
   const double* area = nullptr;
-  const uint8_t* crowd = nullptr;  // ground truth only
-  const double* score = nullptr;   // detections only
+  const uint8_t* crowd = nullptr;   // ground truth only
+  const uint8_t* ignore = nullptr;  // ground truth only, optional: ignored besides crowds
+                                    // (keypoints: no labelled keypoint)
+  const double* score = nullptr;    // detections only
 };
 
 // Per-image matching (evaluateImg for every image, category and area range) and the
@@ -47,6 +49,17 @@ class CocoEval {
     gt_rle_ = std::move(gt);
     dt_rle_ = std::move(dt);
   }
+
+  // Keypoints: OKS (oks.h) of (D, 3K) keypoint rows instead of box IoU; the ground truth's box
+  // and area enter the OKS. The arrays must outlive the evaluator.
+  void use_keypoints(const double* gt_kpts, const double* dt_kpts, std::vector<double> sigmas) {
+    gt_kpts_ = gt_kpts;
+    dt_kpts_ = dt_kpts;
+    sigmas_ = std::move(sigmas);
+  }
+
+  // Ground truth ignored besides crowds (one flag per annotation; must outlive the evaluator).
+  void set_gt_ignore(const uint8_t* ignore) { gt_.ignore = ignore; }
 
   // Matches every (category, image) group for every area range and IoU threshold.
   void evaluate();
@@ -79,6 +92,8 @@ class CocoEval {
   };
   static constexpr uint8_t kMatched = 1, kIgnored = 2;
 
+  bool ignored(int64_t i) const { return gt_.crowd[i] || (gt_.ignore != nullptr && gt_.ignore[i]); }
+
   void evaluate_group(int64_t g);
   void load_group(int64_t g, GroupScratch& sc) const;
   // Matches group g for area range a into match / dig (T x D); returns the non-ignored count.
@@ -102,6 +117,9 @@ class CocoEval {
   std::vector<uint8_t> state_;
   std::vector<int64_t> npig_;  // (group, area): non-ignored ground truth
   std::vector<const rle::Rle*> gt_rle_, dt_rle_;  // empty: boxes
+  const double* gt_kpts_ = nullptr;               // null: not keypoints
+  const double* dt_kpts_ = nullptr;
+  std::vector<double> sigmas_;
 };
 
 // pycocotools' bounding-box IoU (maskApi.c bbIou): boxes (x, y, w, h), crowd ground truth

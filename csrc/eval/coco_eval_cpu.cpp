@@ -13,6 +13,7 @@
 // Cost: O(sum over groups of T * D * G) for matching, O(D log D + A*T*M*D) to accumulate.
 #include "eval/coco_eval.h"
 #include "eval/match.h"
+#include "eval/oks.h"
 
 #include <algorithm>
 #include <cmath>
@@ -124,7 +125,7 @@ std::vector<uint8_t> CocoEval::group_gt_ignore(int64_t g, int64_t a) const {
   std::vector<uint8_t> ig;
   for (int64_t j = gt_start_[g]; j < gt_start_[g + 1]; ++j) {
     const int64_t i = gt_idx_[j];
-    ig.push_back(gt_.crowd[i] || gt_.area[i] < p_.area_lo[a] || gt_.area[i] > p_.area_hi[a]);
+    ig.push_back(ignored(i) || gt_.area[i] < p_.area_lo[a] || gt_.area[i] > p_.area_hi[a]);
   }
   return ig;
 }
@@ -152,6 +153,18 @@ void CocoEval::load_group(int64_t g, GroupScratch& sc) const {
     std::copy(gt_.box + 4 * gts[j], gt_.box + 4 * gts[j] + 4, &sc.gbox[4 * j]);
     sc.crowd[j] = gt_.crowd[gts[j]];
   }
+  if (gt_kpts_ != nullptr) {  // keypoints: OKS (pycocotools' computeOks)
+    const int64_t K = static_cast<int64_t>(sigmas_.size());
+    std::vector<double> dk(3 * K * D), gk(3 * K * G), ga(G);
+    for (int64_t d = 0; d < D; ++d)
+      std::copy(dt_kpts_ + 3 * K * dets[d], dt_kpts_ + 3 * K * (dets[d] + 1), &dk[3 * K * d]);
+    for (int64_t j = 0; j < G; ++j) {
+      std::copy(gt_kpts_ + 3 * K * gts[j], gt_kpts_ + 3 * K * (gts[j] + 1), &gk[3 * K * j]);
+      ga[j] = gt_.area[gts[j]];
+    }
+    keypoint_oks(dk.data(), D, gk.data(), G, sc.gbox.data(), ga.data(), sigmas_.data(), K, sc.iou.data());
+    return;
+  }
   if (!gt_rle_.empty() || !dt_rle_.empty()) {  // segmentation: mask IoU (pycocotools' rleIou)
     std::vector<const rle::Rle*> dr(D), gr(G);
     for (int64_t d = 0; d < D; ++d) dr[d] = dt_rle_[dets[d]];
@@ -171,8 +184,8 @@ int64_t CocoEval::match_area(int64_t g, int64_t a, GroupScratch& sc, int32_t* ma
   int64_t npig = 0;
   for (int64_t j = 0; j < G; ++j) {
     const double ar = gt_.area[gts[j]];
-    // pycocotools: ignore = iscrowd, or area outside the range
-    sc.ignore[j] = sc.crowd[j] || ar < lo || ar > hi;
+    // pycocotools: ignore = iscrowd (keypoints: or no labelled keypoint), or area outside the range
+    sc.ignore[j] = ignored(gts[j]) || ar < lo || ar > hi;
     npig += !sc.ignore[j];
   }
   match_coco(sc.iou.data(), D, G, p_.iou_thrs.data(), T_, sc.crowd.data(), sc.ignore.data(),

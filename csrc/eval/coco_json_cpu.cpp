@@ -1,5 +1,8 @@
 #include "eval/coco_json.h"
 
+#include <sys/stat.h>
+
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -40,38 +43,61 @@ class Reader {
 
   // A key (string without escapes) as a view into the buffer.
   std::pair<const char*, size_t> key() {
-    expect('"');
-    const char* s = p_;
-    while (p_ < end_ && *p_ != '"') {
-      if (*p_ == '\\') fail("escaped key");
-      ++p_;
-    }
-    if (p_ >= end_) fail("unterminated string");
-    const size_t n = static_cast<size_t>(p_ - s);
-    ++p_;
+    ws();
+    const char* s = p_ + 1;
+    if (skip_string()) fail("escaped key");
+    const size_t n = static_cast<size_t>(p_ - 1 - s);
     expect(':');
     return {s, n};
   }
 
-  double number() {
+  // The extent of a JSON number at p_ (RFC 8259 grammar: -?(0|[1-9]d*)(.d+)?([eE][+-]?d+)?);
+  // anything else (a '+', a leading zero, '.5', NaN, Infinity) is unusual.
+  const char* number_end(bool integer_only) {
     ws();
+    const char* q = p_;
+    auto digits = [&] {
+      const char* s = q;
+      while (q < end_ && *q >= '0' && *q <= '9') ++q;
+      return q > s;
+    };
+    if (q < end_ && *q == '-') ++q;
+    if (q < end_ && *q == '0') {
+      ++q;
+    } else if (!digits()) {
+      fail("not a number");
+    }
+    if (q < end_ && (*q == '.' || *q == 'e' || *q == 'E')) {
+      if (integer_only) fail("not an integer");
+      if (*q == '.') {
+        ++q;
+        if (!digits()) fail("not a number");
+      }
+      if (q < end_ && (*q == 'e' || *q == 'E')) {
+        ++q;
+        if (q < end_ && (*q == '+' || *q == '-')) ++q;
+        if (!digits()) fail("not a number");
+      }
+    }
+    return q;
+  }
+
+  double number() {
+    const char* q = number_end(false);
     double v;
-    const char* s = p_;
-    if (p_ < end_ && *p_ == '-') ++p_;  // from_chars takes the sign, JSON forbids '+'
-    auto r = std::from_chars(s, end_, v);
-    if (r.ec != std::errc() || !std::isfinite(v)) fail("not a finite number");
-    p_ = r.ptr;
+    auto r = std::from_chars(p_, q, v);
+    if (r.ec != std::errc() || r.ptr != q || !std::isfinite(v)) fail("not a finite number");
+    p_ = q;
     return v;
   }
 
   // An integer literal (no fraction, no exponent), as Python's json makes an int of.
   int64_t integer() {
-    ws();
+    const char* q = number_end(true);
     int64_t v;
-    auto r = std::from_chars(p_, end_, v);
-    if (r.ec != std::errc()) fail("not an integer");
-    if (r.ptr < end_ && (*r.ptr == '.' || *r.ptr == 'e' || *r.ptr == 'E')) fail("not an integer");
-    p_ = r.ptr;
+    auto r = std::from_chars(p_, q, v);
+    if (r.ec != std::errc() || r.ptr != q) fail("not an integer");
+    p_ = q;
     return v;
   }
 
@@ -91,54 +117,107 @@ class Reader {
     return static_cast<uint8_t>(v);
   }
 
-  void skip_string() {
+  // Skips a string, checking it as Python's json does (strict mode): valid UTF-8, no control
+  // characters, only JSON's escapes. Returns whether it held an escape.
+  bool skip_string() {
     expect('"');
-    while (p_ < end_ && *p_ != '"') p_ += (*p_ == '\\') ? 2 : 1;
-    if (p_ >= end_) fail("unterminated string");
-    ++p_;
+    bool escaped = false;
+    while (p_ < end_) {
+      const unsigned char c = static_cast<unsigned char>(*p_);
+      if (c == '"') {
+        ++p_;
+        return escaped;
+      }
+      if (c < 0x20) fail("control character in a string");
+      if (c == '\\') {
+        escaped = true;
+        if (end_ - p_ < 2) break;
+        const char e = p_[1];
+        if (e == 'u') {
+          if (end_ - p_ < 6) break;
+          for (int i = 2; i < 6; ++i)
+            if (!std::isxdigit(static_cast<unsigned char>(p_[i]))) fail("bad \\u escape");
+          p_ += 6;
+        } else if (std::strchr("\"\\/bfnrt", e) != nullptr && e != '\0') {
+          p_ += 2;
+        } else {
+          fail("bad escape");
+        }
+        continue;
+      }
+      if (c < 0x80) {
+        ++p_;
+        continue;
+      }
+      p_ += utf8_length();
+    }
+    fail("unterminated string");
   }
 
-  void skip_value() {
+  // Length of the UTF-8 sequence at p_ (Python's strict decoder: no overlong forms, no
+  // surrogates, nothing above U+10FFFF).
+  int utf8_length() {
+    const unsigned char* u = reinterpret_cast<const unsigned char*>(p_);
+    const ptrdiff_t left = end_ - p_;
+    auto cont = [&](int i) { return i < left && (u[i] & 0xC0) == 0x80; };
+    if (u[0] >= 0xC2 && u[0] <= 0xDF && cont(1)) return 2;
+    if (u[0] >= 0xE0 && u[0] <= 0xEF && cont(1) && cont(2)) {
+      if (u[0] == 0xE0 && u[1] < 0xA0) fail("overlong UTF-8");
+      if (u[0] == 0xED && u[1] >= 0xA0) fail("UTF-8 surrogate");
+      return 3;
+    }
+    if (u[0] >= 0xF0 && u[0] <= 0xF4 && cont(1) && cont(2) && cont(3)) {
+      if (u[0] == 0xF0 && u[1] < 0x90) fail("overlong UTF-8");
+      if (u[0] == 0xF4 && u[1] >= 0x90) fail("UTF-8 above U+10FFFF");
+      return 4;
+    }
+    fail("not UTF-8");
+  }
+
+  // Skips any JSON value, checking its grammar; nesting deeper than kMaxDepth is left to
+  // Python's json (which decides between a value and a RecursionError).
+  void skip_value(int depth = 0) {
     ws();
     if (p_ >= end_) fail("truncated");
+    if (depth > kMaxDepth) fail("deep nesting");
     const char c = *p_;
-    if (c == '"') return skip_string();
-    if (c == '{' || c == '[') {
-      // Skip a nested value by counting brackets (strings may hold brackets).
-      int depth = 0;
-      while (p_ < end_) {
-        const char d = *p_;
-        if (d == '"') {
-          skip_string();
-          continue;
+    if (c == '"') {
+      skip_string();
+    } else if (c == '{') {
+      object([&](std::pair<const char*, size_t>) { skip_value(depth + 1); }, /*any_key=*/true);
+    } else if (c == '[') {
+      array([&] { skip_value(depth + 1); });
+    } else if (c == 't' || c == 'f' || c == 'n') {
+      for (const char* lit : {"true", "false", "null"}) {
+        const size_t n = std::strlen(lit);
+        if (static_cast<size_t>(end_ - p_) >= n && std::memcmp(p_, lit, n) == 0) {
+          p_ += n;
+          return;
         }
-        if (d == '{' || d == '[') ++depth;
-        if (d == '}' || d == ']') {
-          --depth;
-          if (depth == 0) {
-            ++p_;
-            return;
-          }
-        }
-        ++p_;
       }
-      fail("truncated");
+      fail("bad literal");
+    } else {
+      p_ = number_end(false);
     }
-    while (p_ < end_ && *p_ != ',' && *p_ != '}' && *p_ != ']' && *p_ != ' ' && *p_ != '\n' &&
-           *p_ != '\r' && *p_ != '\t')
-      ++p_;  // a number or a literal
   }
 
   // Calls f(key) for each member of an object; f must consume the value.
+  // Keys are views without escapes unless any_key (then f gets an empty view).
   template <class F>
-  void object(F&& f) {
+  void object(F&& f, bool any_key = false) {
     expect('{');
     if (peek('}')) {
       ++p_;
       return;
     }
     for (;;) {
-      f(key());
+      if (any_key) {
+        skip_string();
+        expect(':');
+        f(std::pair<const char*, size_t>{nullptr, 0});
+      } else {
+        f(key());
+      }
       ws();
       if (p_ < end_ && *p_ == ',') {
         ++p_;
@@ -170,6 +249,7 @@ class Reader {
   }
 
  private:
+  static constexpr int kMaxDepth = 200;
   const char* p_;
   const char* end_;
 };
@@ -237,21 +317,28 @@ void read_annotation(Reader& r, bool results, CocoColumns& out) {
 void read_ids(Reader& r, std::vector<int64_t>& ids) {
   r.array([&] {
     bool has = false;
+    int64_t id = 0;
     r.object([&](std::pair<const char*, size_t> k) {
-      if (is(k, "id")) {
-        ids.push_back(r.integer());
+      if (is(k, "id")) {  // a repeated key: the last one counts, as in Python's json
+        id = r.integer();
         has = true;
       } else {
         r.skip_value();
       }
     });
     if (!has) r.fail("an entry without id");
+    ids.push_back(id);
   });
 }
 
 }  // namespace
 
 bool read_coco_json(const std::string& path, bool results, CocoColumns& out, std::string& why) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {  // Python's open() says why
+    why = "not a regular file";
+    return false;
+  }
   std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
   if (!f) {
     why = "cannot open";
@@ -274,15 +361,21 @@ bool read_coco_json(const std::string& path, bool results, CocoColumns& out, std
     if (results) {
       r.array([&] { read_annotation(r, true, out); });
     } else {
-      bool has_images = false;
+      bool has_images = false, has_cats = false, has_anns = false;
       r.object([&](std::pair<const char*, size_t> k) {
+        // A repeated section would mean the last one to Python's json: leave such a file to it.
+        if ((is(k, "images") && has_images) || (is(k, "categories") && has_cats) ||
+            (is(k, "annotations") && has_anns))
+          r.fail("duplicate key");
         if (is(k, "images")) {
           read_ids(r, out.image_ids);
           has_images = true;
         } else if (is(k, "categories")) {
           read_ids(r, out.category_ids);
+          has_cats = true;
         } else if (is(k, "annotations")) {
           r.array([&] { read_annotation(r, false, out); });
+          has_anns = true;
         } else {
           r.skip_value();
         }

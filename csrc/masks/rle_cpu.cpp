@@ -144,31 +144,36 @@ uint64_t area(const Rle& r) {
 }
 
 void to_bbox(const Rle& r, double* bb) {
+  // pycocotools' rleToBbox (2.0.8+): walk the (background, foreground) run pairs; a pair whose
+  // foreground run is empty moves the position but marks nothing. A foreground run that ends in
+  // a later column than it starts covers every row. With no foreground the unsigned
+  // differences wrap exactly as pycocotools' do (w = 0 - w + 1, ...).
   const uint32_t h = static_cast<uint32_t>(r.h), w = static_cast<uint32_t>(r.w);
   const size_t m = (r.cnts.size() / 2) * 2;
   if (m == 0 || h == 0) {
     bb[0] = bb[1] = bb[2] = bb[3] = 0;
     return;
   }
-  uint32_t xs = w, ys = h, xe = 0, ye = 0, cc = 0, xp = 0;
-  for (size_t j = 0; j < m; ++j) {
+  uint32_t xs = w, ys = h, xe = 0, ye = 0, cc = 0;
+  for (size_t j = 0; j < m; j += 2) {
     cc += r.cnts[j];
-    const uint32_t t = cc - static_cast<uint32_t>(j % 2), y = t % h, x = (t - y) / h;
-    if (j % 2 == 0) {
-      xp = x;
-    } else if (xp < x) {  // the run wraps to another column: it spans every row
+    if (r.cnts[j + 1] == 0) continue;
+    const uint32_t y0 = cc % h, x0 = cc / h;
+    cc += r.cnts[j + 1];
+    const uint32_t t = cc - 1, y1 = t % h, x1 = t / h;
+    if (x0 < x1) {
       ys = 0;
       ye = h - 1;
     }
-    xs = std::min(xs, x);
-    xe = std::max(xe, x);
-    ys = std::min(ys, y);
-    ye = std::max(ye, y);
+    xs = std::min(xs, x0);
+    xe = std::max(xe, x1);
+    ys = std::min({ys, y0, y1});
+    ye = std::max({ye, y0, y1});
   }
   bb[0] = xs;
-  bb[2] = static_cast<double>(xe - xs + 1);
+  bb[2] = static_cast<double>(static_cast<uint32_t>(xe - xs + 1));
   bb[1] = ys;
-  bb[3] = static_cast<double>(ye - ys + 1);
+  bb[3] = static_cast<double>(static_cast<uint32_t>(ye - ys + 1));
 }
 
 Rle merge(const std::vector<const Rle*>& rs, bool intersect) {

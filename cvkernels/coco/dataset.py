@@ -21,11 +21,12 @@ class Columns(NamedTuple):
 
     image_id: np.ndarray  # int64, or object for non-integer ids
     category_id: np.ndarray
-    bbox: np.ndarray  # float64 (N, 4) as [x, y, w, h]
+    bbox: np.ndarray  # float64 (N, 4) as [x, y, w, h]; NaN rows where an annotation has none
     area: np.ndarray  # float64
-    iscrowd: np.ndarray  # uint8
+    iscrowd: np.ndarray  # uint8 (1 where 'iscrowd' is truthy)
     score: np.ndarray  # float64 (zeros for ground truth)
     id: np.ndarray
+    no_bbox: int = -1  # the first annotation without a 'bbox' (only segm evaluation works then)
 
 
 class COCO:
@@ -86,31 +87,30 @@ class COCO:
     # --- index (built on first use: evaluation does not need it) ---------------------------
 
     def createIndex(self):
-        """Index self.dataset: the columnar arrays the evaluator reads are built now (as
-        pycocotools builds its dicts here); the dict indexes (anns, imgToAnns, ...) when first
-        used. A dataset the evaluator cannot read (no 'bbox', say) is still indexed; evaluate()
-        then says what is missing."""
+        """Index self.dataset. As in pycocotools, evaluate() reads the annotations' fields when
+        it runs, so edits to the dicts after createIndex() or loadRes() are honoured; the dict
+        indexes (anns, imgToAnns, ...) are built when first used."""
         self._index = None
         self._columns_cache = None
         self._rle_cache = None
         self._rle_set_cache = None
-        try:
-            self._columns(self._is_result)
-        except ValueError:
-            self._columns_cache = None
+        if not isinstance(self.dataset, dict):
+            raise ValueError(f"a COCO dataset is a dict, got {type(self.dataset).__name__}")
+        for key in ("images", "annotations", "categories"):
+            if key in self.dataset and not isinstance(self.dataset[key], list):
+                raise ValueError(f"dataset[{key!r}] must be a list, got {type(self.dataset[key]).__name__}")
 
     def _build_index(self):
-        anns, cats, imgs = {}, {}, {}
+        ds = self.dataset
+        anns = _by_id(ds.get("annotations", []), "annotation")
+        imgs = _by_id(ds.get("images", []), "image")
+        cats = _by_id(ds.get("categories", []), "category")
         img_to_anns, cat_to_imgs = defaultdict(list), defaultdict(list)
-        for ann in self.dataset.get("annotations", []):
+        for i, ann in enumerate(ds.get("annotations", [])):
+            if "image_id" not in ann or "category_id" not in ann:
+                raise ValueError(f"annotation {i} has no {'image_id' if 'image_id' not in ann else 'category_id'!r}")
             img_to_anns[ann["image_id"]].append(ann)
-            anns[ann["id"]] = ann
-        for img in self.dataset.get("images", []):
-            imgs[img["id"]] = img
-        for cat in self.dataset.get("categories", []):
-            cats[cat["id"]] = cat
-        if "annotations" in self.dataset and "categories" in self.dataset:
-            for ann in self.dataset["annotations"]:
+            if "categories" in ds:
                 cat_to_imgs[ann["category_id"]].append(ann["image_id"])
         self._index = (anns, cats, imgs, img_to_anns, cat_to_imgs)
 
@@ -271,8 +271,19 @@ class COCO:
                     ann["bbox"] = mask_utils.toBbox(segm)
                 ann["id"] = i + 1
                 ann["iscrowd"] = 0
+        elif anns and "keypoints" in anns[0]:
+            dataset["categories"] = copy.deepcopy(self.dataset.get("categories", []))
+            for i, ann in enumerate(anns):
+                kp = _keypoint_row(ann.get("keypoints"), "result", i)
+                x, y = kp[0::3], kp[1::3]
+                if not len(x):
+                    raise ValueError(f"result {i}: 'keypoints' is empty")
+                x0, x1, y0, y1 = np.min(x), np.max(x), np.min(y), np.max(y)
+                ann["area"] = (x1 - x0) * (y1 - y0)
+                ann["id"] = i + 1
+                ann["bbox"] = [x0, y0, x1 - x0, y1 - y0]
         elif anns:
-            raise ValueError("results need a 'bbox' (keypoint and caption results are not supported)")
+            raise ValueError("results need a 'bbox', a 'segmentation' or 'keypoints' (caption results are not supported)")
         dataset["annotations"] = anns
         return dataset
 
@@ -313,28 +324,70 @@ class COCO:
 
     def _rles(self):
         """(h, w, counts) of every annotation's segmentation, dataset order; cached."""
-        if getattr(self, "_rle_cache", None) is None:
+        anns = self.dataset.get("annotations", [])
+        key = (id(anns), len(anns))
+        if getattr(self, "_rle_cache", None) is None or self._rle_key != key:
             from ..mask import _obj
 
-            self._rle_cache = [_obj(self.annToRLE(a), i) for i, a in enumerate(self.dataset.get("annotations", []))]
+            self._rle_cache = [_obj(self._ann_rle(a, i), i) for i, a in enumerate(anns)]
+            self._rle_set_cache = None
+            self._rle_key = key
         return self._rle_cache
+
+    def _ann_rle(self, ann, i):
+        try:
+            return self.annToRLE(ann)
+        except ValueError as e:
+            raise ValueError(f"annotation {i}: {e}") from None
 
     def _rle_set(self):
         """The segmentations parsed in C++ (once per COCO object, like pycocotools' own
         conversion of segmentations at evaluation), for the evaluator."""
+        rles = self._rles()
         if getattr(self, "_rle_set_cache", None) is None:
-            self._rle_set_cache = _C.RleSet(self._rles())
+            self._rle_set_cache = _C.RleSet(rles)
         return self._rle_set_cache
 
     # --- columnar view for the evaluator ---------------------------------------------------
 
-    def _columns(self, is_result):
-        """The annotations as Columns (dataset order); cached until createIndex()."""
-        if self._columns_cache is not None:
-            return self._columns_cache
+    def _keypoints(self, K, is_result):
+        """(N, 3K) float64 keypoints of every annotation (dataset order) and, for ground truth,
+        the uint8 flag 'num_keypoints == 0' (pycocotools ignores those)."""
         anns = self.dataset.get("annotations", [])
         n = len(anns)
         side = "result" if is_result else "annotation"
+        rows, none = None, np.zeros(n, np.uint8)
+        try:  # the usual case in one conversion; anything odd is found and named below
+            rows = np.array(list(map(itemgetter("keypoints"), anns)), dtype=np.float64).reshape(n, -1)
+            if not is_result:
+                none = (np.fromiter(map(itemgetter("num_keypoints"), anns), dtype=np.float64, count=n) == 0).view(np.uint8)
+        except (KeyError, TypeError, ValueError, OverflowError):
+            rows = None
+        if rows is None or rows.shape[1] != 3 * K or not np.isfinite(rows).all():
+            for i, a in enumerate(anns):
+                row = _keypoint_row(a.get("keypoints"), side, i)
+                if len(row) != 3 * K:
+                    raise ValueError(f"{side} {i}: 'keypoints' has {len(row)} numbers, not 3 * {K} "
+                                     "(one (x, y, v) triple per kpt_oks_sigmas entry)")
+                if not is_result and not _is_number(a.get("num_keypoints")):
+                    raise ValueError(f"{side} {i} has no numeric 'num_keypoints'")
+            rows = np.zeros((0, 3 * K)) if n == 0 else rows
+        return rows, none
+
+    def _columns(self, is_result):
+        """The annotations as Columns (dataset order). From the fast reader while the file's
+        dicts were never loaded; else read from dataset['annotations'] now, so that edits to
+        the dicts are honoured (the evaluator keeps the columns of its evaluate())."""
+        if self._columns_cache is not None and self._dataset is None:
+            return self._columns_cache
+        anns = self.dataset.get("annotations", [])
+        if not isinstance(anns, list):
+            raise ValueError(f"dataset['annotations'] must be a list, got {type(anns).__name__}")
+        n = len(anns)
+        side = "result" if is_result else "annotation"
+        if n and not all(type(a) is dict for a in anns):
+            bad = next(i for i, a in enumerate(anns) if not isinstance(a, dict))
+            raise ValueError(f"{side} {bad} is a {type(anns[bad]).__name__}, not an object")
 
         def column(key, dtype, default=None):
             try:
@@ -344,40 +397,92 @@ class COCO:
             except KeyError:
                 bad = next(i for i, a in enumerate(anns) if key not in a)
                 raise ValueError(f"{side} {bad} has no {key!r}") from None
-            except (TypeError, ValueError) as e:
-                raise ValueError(f"{side}s: {key!r} must be numbers ({e})") from None
+            except (TypeError, ValueError, OverflowError):
+                bad = next(i for i, a in enumerate(anns) if not _is_number(a.get(key, default)))
+                raise ValueError(f"{side} {bad}: {key!r} must be a number, got {anns[bad][key]!r}") from None
 
         img = _id_column(anns, "image_id", side)
         cat = _id_column(anns, "category_id", side)
-        try:
-            boxes = np.fromiter(itertools.chain.from_iterable(map(itemgetter("bbox"), anns)), dtype=np.float64)
-        except KeyError:
-            bad = next(i for i, a in enumerate(anns) if "bbox" not in a)
-            raise ValueError(f"{side} {bad} has no 'bbox'") from None
-        if boxes.size != 4 * n:
-            bad = next(i for i, a in enumerate(anns) if len(a["bbox"]) != 4)
-            raise ValueError(f"{side} {bad}: 'bbox' must be [x, y, w, h], got {anns[bad]['bbox']!r}")
-        boxes = boxes.reshape(n, 4)
-        if n and ((boxes[:, 2] < 0) | (boxes[:, 3] < 0)).any():
-            bad = int(np.flatnonzero((boxes[:, 2] < 0) | (boxes[:, 3] < 0))[0])
-            raise ValueError(f"{side} {bad}: 'bbox' has a negative width or height: {anns[bad]['bbox']!r}")
-        if n and not np.isfinite(boxes).all():
-            bad = int(np.flatnonzero(~np.isfinite(boxes).all(1))[0])
-            raise ValueError(f"{side} {bad}: 'bbox' is not finite: {anns[bad]['bbox']!r}")
+        boxes, no_bbox = _bbox_column(anns, side)
         area = column("area", np.float64)
-        crowd = column("iscrowd", np.uint8, default=0)
+        crowd = (column("iscrowd", np.float64, default=0) != 0).view(np.uint8)  # truthy, as pycocotools
         score = column("score", np.float64) if is_result else np.zeros(n)
         if is_result and n and np.isnan(score).any():
             bad = int(np.flatnonzero(np.isnan(score))[0])
             raise ValueError(f"result {bad} has a NaN 'score'")
         ids = _id_column(anns, "id", side)
-        self._columns_cache = Columns(img, cat, boxes, area, crowd, score, ids)
-        return self._columns_cache
+        return Columns(img, cat, boxes, area, crowd, score, ids, no_bbox)
+
+
+def _keypoint_row(kp, side, i):
+    """An annotation's 'keypoints' [x1, y1, v1, ...] as float64, checked."""
+    if (not isinstance(kp, (list, tuple)) or len(kp) % 3 or not all(_is_number(v) for v in kp)
+            or not np.isfinite(np.asarray(kp, dtype=np.float64)).all()):
+        raise ValueError(f"{side} {i}: 'keypoints' must be a list of (x, y, v) finite numbers, got {kp!r:.80}")
+    return np.asarray(kp, dtype=np.float64)
+
+
+def _bbox_column(anns, side):
+    """(N, 4) float64 boxes and the first annotation without one (-1 if all have one)."""
+    n = len(anns)
+    try:
+        boxes = np.fromiter(itertools.chain.from_iterable(map(itemgetter("bbox"), anns)), dtype=np.float64)
+        no_bbox = -1
+    except KeyError:  # segm ground truth may have none (pycocotools does not need it then)
+        no_bbox = next(i for i, a in enumerate(anns) if "bbox" not in a)
+        nan4 = (np.nan,) * 4
+        try:
+            boxes = np.fromiter(itertools.chain.from_iterable(a.get("bbox", nan4) for a in anns), dtype=np.float64)
+        except (TypeError, ValueError):
+            boxes = np.zeros(0)
+    except (TypeError, ValueError):
+        boxes, no_bbox = np.zeros(0), -1
+    if boxes.size != 4 * n:
+        bad = next(i for i, a in enumerate(anns) if "bbox" in a and not _is_box(a["bbox"]))
+        raise ValueError(f"{side} {bad}: 'bbox' must be [x, y, w, h] numbers, got {anns[bad]['bbox']!r}")
+    boxes = boxes.reshape(n, 4)
+    with np.errstate(invalid="ignore"):
+        neg = (boxes[:, 2] < 0) | (boxes[:, 3] < 0)
+    if neg.any():
+        bad = int(np.flatnonzero(neg)[0])
+        raise ValueError(f"{side} {bad}: 'bbox' has a negative width or height: {anns[bad]['bbox']!r}")
+    finite = np.isfinite(boxes).all(1)
+    if not finite.all():
+        bad = next((int(i) for i in np.flatnonzero(~finite) if "bbox" in anns[i]), None)
+        if bad is not None:
+            raise ValueError(f"{side} {bad}: 'bbox' is not finite: {anns[bad]['bbox']!r}")
+    return boxes, no_bbox
+
+
+def _is_number(v):
+    """A JSON number or boolean that a float holds (not 10**400)."""
+    if not isinstance(v, (int, float, np.integer, np.floating)):
+        return False
+    try:
+        float(v)
+    except OverflowError:
+        return False
+    return True
+
+
+def _is_box(b):
+    return isinstance(b, (list, tuple)) and len(b) == 4 and all(_is_number(v) for v in b)
+
+
+def _by_id(entries, what):
+    """{entry['id']: entry}, the last one winning for a repeated id (as pycocotools)."""
+    out = {}
+    for i, e in enumerate(entries):
+        try:
+            out[e["id"]] = e
+        except (KeyError, TypeError, IndexError):
+            raise ValueError(f"{what} {i} is not an object with a hashable 'id': {e!r:.80}") from None
+    return out
 
 
 def _id_column(anns, key, side):
     """The ids as int64 when they are integers (the usual case: vectorized lookups), else as
-    objects."""
+    objects (strings, say)."""
     try:
         vals = list(map(itemgetter(key), anns))
     except KeyError:
@@ -388,17 +493,24 @@ def _id_column(anns, key, side):
             return np.array(vals, dtype=np.int64)
         except OverflowError:
             pass
+    bad = next((i for i, v in enumerate(vals) if not isinstance(v, (int, str, float)) or v != v), None)
+    if bad is not None:
+        raise ValueError(f"{side} {bad}: {key!r} must be an integer or a string, got {vals[bad]!r:.80}")
     out = np.empty(len(vals), dtype=object)
     out[:] = vals
     return out
 
 
 def _load_json(path):
+    """Python's json (as pycocotools reads files), its errors as ValueError naming the file:
+    bytes that are not UTF-8, malformed JSON and nesting too deep for the parser."""
     try:
-        with open(path) as f:
+        with open(path, encoding="utf-8") as f:
             return json.load(f)
-    except json.JSONDecodeError as e:
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise ValueError(f"{path} is not valid JSON: {e}") from None
+    except RecursionError:
+        raise ValueError(f"{path}: JSON nested too deeply to read") from None
 
 
 def _is_list(x):

@@ -19,7 +19,7 @@ class COCOeval(Reports):
 
     Args:
         cocoGt, cocoDt: COCO objects (ground truth, results from loadRes).
-        iouType: "bbox" or "segm" (the default, as in pycocotools).
+        iouType: "bbox", "segm" (the default, as in pycocotools) or "keypoints" (OKS).
     """
 
     def __init__(self, cocoGt=None, cocoDt=None, iouType="segm"):
@@ -42,18 +42,24 @@ class COCOeval(Reports):
         """Match detections to ground truth for every image, category, area range and IoU
         threshold (pycocotools' evaluateImg), in C++ on the thread pool."""
         p = self.params
-        if p.iouType not in ("bbox", "segm"):
-            raise NotImplementedError(f"iouType {p.iouType!r} is not implemented; use 'bbox' or 'segm'")
+        if p.iouType not in ("bbox", "segm", "keypoints"):
+            raise ValueError(f"iouType must be 'bbox', 'segm' or 'keypoints', got {p.iouType!r}")
         if self.cocoGt is None or self.cocoDt is None:
             raise ValueError("COCOeval needs cocoGt and cocoDt")
-        p.imgIds = list(np.unique(p.imgIds))
-        if p.useCats:
-            p.catIds = list(np.unique(p.catIds))
+        try:
+            p.imgIds = list(np.unique(p.imgIds))
+            if p.useCats:
+                p.catIds = list(np.unique(p.catIds))
+        except TypeError:
+            raise ValueError("image ids and category ids must be all integers or all strings") from None
         p.maxDets = sorted(p.maxDets)
         area_rng = np.asarray(p.areaRng, dtype=np.float64).reshape(-1, 2)
+        # The fields as they are now (edits to the dicts since loadRes / createIndex count).
+        self._gt_cols, self._dt_cols = self.cocoGt._columns(False), self.cocoDt._columns(True)
         sides = []
-        for coco, is_result in ((self.cocoGt, False), (self.cocoDt, True)):
-            c = coco._columns(is_result)
+        for c, side in ((self._gt_cols, "annotation"), (self._dt_cols, "result")):
+            if c.no_bbox >= 0 and (p.iouType == "bbox" or (p.iouType == "keypoints" and side == "annotation")):
+                raise ValueError(f"{side} {c.no_bbox} has no 'bbox' ({p.iouType} evaluation needs one)")
             img, cat, boxes, area, crowd, score = c.image_id, c.category_id, c.bbox, c.area, c.iscrowd, c.score
             ii = _positions(img, p.imgIds)
             kk = _positions(cat, p.catIds)
@@ -79,6 +85,12 @@ class COCOeval(Reports):
             g_set, d_set = self.cocoGt._rle_set(), self.cocoDt._rle_set()
             index = lambda n, sel: np.arange(n, dtype=np.int64)[sel]  # noqa: E731
             self._ev.set_masks(g_set, index(len(g_set), gsel), d_set, index(len(d_set), dsel))
+        elif p.iouType == "keypoints":
+            sigmas = [float(s) for s in np.asarray(p.kpt_oks_sigmas, dtype=np.float64).reshape(-1)]
+            g_kp, g_none = self.cocoGt._keypoints(len(sigmas), False)
+            d_kp, _ = self.cocoDt._keypoints(len(sigmas), True)
+            self._kpts = (np.ascontiguousarray(g_kp[gsel]), np.ascontiguousarray(d_kp[dsel]), sigmas)
+            self._ev.set_keypoints(self._kpts[0], self._kpts[1], sigmas, g_none[gsel])
         self._ev.evaluate()
         self._paramsEval = copy_params(p)
         self._evalImgs = None
@@ -157,6 +169,15 @@ class COCOeval(Reports):
         def md(i):  # pycocotools indexes maxDets[0..2]; tolerate fewer
             return max_dets[min(i, len(max_dets) - 1)]
 
+        if p.iouType == "keypoints":  # pycocotools' _summarizeKps: maxDets 20, no small range
+            stats = np.zeros((10,))
+            for i, (ap, iou, rng) in enumerate([(1, None, "all"), (1, .5, "all"), (1, .75, "all"), (1, None, "medium"),
+                                                (1, None, "large"), (0, None, "all"), (0, .5, "all"), (0, .75, "all"),
+                                                (0, None, "medium"), (0, None, "large")]):
+                stats[i] = _summarize(ap, iouThr=iou, areaRng=rng, maxDets=20)
+            self.stats = stats
+            return stats
+
         stats = np.zeros((12,))
         stats[0] = _summarize(1, maxDets=max_dets[-1])
         stats[1] = _summarize(1, iouThr=0.5, maxDets=md(2))
@@ -194,8 +215,8 @@ class COCOeval(Reports):
 
     def _build_eval_imgs(self):
         p = self._paramsEval
-        gt_ids = self.cocoGt._columns(False).id[self._gt_sel]
-        dt_cols = self.cocoDt._columns(True)
+        gt_ids = self._gt_cols.id[self._gt_sel]
+        dt_cols = self._dt_cols
         dt_ids = dt_cols.id[self._dt_sel]
         dt_scores = dt_cols.score[self._dt_sel]
         cat_ids = p.catIds if p.useCats else [-1]
@@ -231,14 +252,15 @@ class COCOeval(Reports):
 
     @property
     def ious(self):
-        """pycocotools' ious: {(imgId, catId): (D, G) IoU matrix} for groups with both."""
+        """pycocotools' ious: {(imgId, catId): (D, G) IoU (keypoints: OKS) matrix} for groups
+        with both."""
         if self._ev is None:
             return {}
         if self._ious is None:
             p = self._paramsEval
-            gb = self.cocoGt._columns(False).bbox[self._gt_sel]
-            gc = self.cocoGt._columns(False).iscrowd[self._gt_sel]
-            db = self.cocoDt._columns(True).bbox[self._dt_sel]
+            gb = self._gt_cols.bbox[self._gt_sel]
+            gc = self._gt_cols.iscrowd[self._gt_sel]
+            db = self._dt_cols.bbox[self._dt_sel]
             cat_ids = p.catIds if p.useCats else [-1]
             ious = {}
             for k, cat in enumerate(cat_ids):
@@ -256,6 +278,10 @@ class COCOeval(Reports):
                         gs = np.arange(len(gr))[self._gt_sel][gts]
                         ds = np.arange(len(dr))[self._dt_sel][dets]
                         ious[img, cat] = _C.rle_iou([dr[i] for i in ds], [gr[i] for i in gs], [int(v) for v in gc[gts]])
+                    elif p.iouType == "keypoints":
+                        g_kp, d_kp, sigmas = self._kpts
+                        ga = self._gt_cols.area[self._gt_sel]
+                        ious[img, cat] = _C.keypoint_oks(d_kp[dets], g_kp[gts], gb[gts], ga[gts], sigmas)
                     else:
                         ious[img, cat] = _C.bbox_iou_xywh(db[dets], gb[gts], gc[gts])
             self._ious = ious

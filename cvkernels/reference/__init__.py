@@ -12,6 +12,7 @@ from .boxes import (
 )
 from . import masks
 from .conv import dilated_conv2d
+from .keypoints import keypoint_oks
 from .nms import batched_nms, multiclass_nms, nms, soft_nms
 from .roi import roi_align, roi_pool
 
@@ -24,6 +25,7 @@ __all__ = [
     "dilated_conv2d",
     "distance_box_iou",
     "generalized_box_iou",
+    "keypoint_oks",
     "masks",
     "nms",
     "batched_nms",
