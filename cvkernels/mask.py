@@ -23,8 +23,8 @@ def _obj(rle, i=0):
         counts = rle["counts"]
     except (KeyError, TypeError, ValueError):
         raise ValueError(f"RLE {i} must be a dict with 'size' [h, w] and 'counts'") from None
-    if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (h, w)):
-        raise ValueError(f"RLE {i}: 'size' must be [h, w] integers, got {rle['size']!r}")
+    if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and 0 <= v < 2**31 for v in (h, w)):
+        raise ValueError(f"RLE {i}: 'size' must be [h, w] integers in [0, 2^31), got {rle['size']!r}")
     if isinstance(counts, str):
         try:
             counts = counts.encode("ascii")

@@ -107,8 +107,9 @@ class COCO:
         cats = _by_id(ds.get("categories", []), "category")
         img_to_anns, cat_to_imgs = defaultdict(list), defaultdict(list)
         for i, ann in enumerate(ds.get("annotations", [])):
-            if "image_id" not in ann or "category_id" not in ann:
-                raise ValueError(f"annotation {i} has no {'image_id' if 'image_id' not in ann else 'category_id'!r}")
+            for key in ("image_id", "category_id"):
+                if not isinstance(ann.get(key), (int, str, float)):
+                    raise ValueError(f"annotation {i}: {key!r} must be an integer or a string, got {ann.get(key)!r:.80}")
             img_to_anns[ann["image_id"]].append(ann)
             if "categories" in ds:
                 cat_to_imgs[ann["category_id"]].append(ann["image_id"])
@@ -222,14 +223,10 @@ class COCO:
             anns = resFile
         if not isinstance(anns, list):
             raise ValueError(f"results must be a list of objects, got {type(anns).__name__}")
-        if anns and not all(isinstance(a, dict) for a in anns[:1]):
-            raise ValueError("results must be a list of objects (dicts)")
-        try:
-            res_imgs = set(map(itemgetter("image_id"), anns))
-        except KeyError:
-            bad = next(i for i, a in enumerate(anns) if "image_id" not in a)
-            raise ValueError(f"result {bad} has no 'image_id'") from None
-        self._check_result_images(res_imgs)
+        if not all(type(a) is dict for a in anns):
+            bad = next(i for i, a in enumerate(anns) if not isinstance(a, dict))
+            raise ValueError(f"result {bad} is a {type(anns[bad]).__name__}, not an object")
+        self._check_result_images(set(_id_column(anns, "image_id", "result").tolist()))
         res = COCO()
         res.dataset = self._result_dataset(anns)
         res._is_result = True
@@ -249,8 +246,8 @@ class COCO:
             dataset["categories"] = copy.deepcopy(self.dataset.get("categories", []))
             for i, ann in enumerate(anns):
                 bb = ann.get("bbox")
-                if bb is None or len(bb) != 4:
-                    raise ValueError(f"result {i} needs a 'bbox' [x, y, w, h], got {bb!r}")
+                if not _is_box(bb):
+                    raise ValueError(f"result {i} needs a 'bbox' [x, y, w, h] of numbers, got {bb!r:.80}")
                 if "segmentation" not in ann:
                     x1, x2, y1, y2 = bb[0], bb[0] + bb[2], bb[1], bb[1] + bb[3]
                     ann["segmentation"] = [[x1, y1, x1, y2, x2, y2, x2, y1]]
@@ -262,8 +259,8 @@ class COCO:
 
             dataset["categories"] = copy.deepcopy(self.dataset.get("categories", []))
             for i, ann in enumerate(anns):
-                segm = ann["segmentation"]
-                if not isinstance(segm, dict) or isinstance(segm.get("counts"), list):
+                segm = ann.get("segmentation")
+                if not isinstance(segm, dict) or not isinstance(segm.get("counts"), (str, bytes)):
                     raise ValueError(f"result {i}: segmentation results must be compressed RLEs "
                                      "({'size': [h, w], 'counts': bytes}), as in pycocotools")
                 ann["area"] = mask_utils.area(segm)
@@ -303,16 +300,24 @@ class COCO:
         merged, uncompressed RLE compressed), as pycocotools."""
         from .. import mask as mask_utils
 
-        img = self.imgs.get(ann["image_id"])
+        if not isinstance(ann, dict):
+            raise ValueError(f"an annotation is an object, got {type(ann).__name__}")
+        img = self.imgs.get(ann.get("image_id"))
         if img is None or "height" not in img or "width" not in img:
-            raise ValueError(f"annotation {ann.get('id')!r}: image {ann['image_id']!r} has no height / width")
+            raise ValueError(f"annotation {ann.get('id')!r}: image {ann.get('image_id')!r} has no height / width")
         h, w = img["height"], img["width"]
+        if not all(type(v) is int and 0 <= v < 2**31 for v in (h, w)):
+            raise ValueError(f"image {ann.get('image_id')!r}: 'height' and 'width' must be integers in [0, 2^31), "
+                             f"got {h!r} and {w!r}")
         segm = ann.get("segmentation")
         if segm is None:
             raise ValueError(f"annotation {ann.get('id')!r} has no 'segmentation'")
         if isinstance(segm, list):
             return mask_utils.merge(mask_utils.frPyObjects(segm, h, w))
-        if isinstance(segm.get("counts"), list):
+        if not isinstance(segm, dict) or "counts" not in segm or "size" not in segm:
+            raise ValueError(f"annotation {ann.get('id')!r}: 'segmentation' must be polygons or an RLE "
+                             f"{{'size', 'counts'}}, got {segm!r:.80}")
+        if isinstance(segm["counts"], list):
             return mask_utils.frPyObjects(segm, h, w)
         return segm
 
@@ -473,10 +478,9 @@ def _by_id(entries, what):
     """{entry['id']: entry}, the last one winning for a repeated id (as pycocotools)."""
     out = {}
     for i, e in enumerate(entries):
-        try:
-            out[e["id"]] = e
-        except (KeyError, TypeError, IndexError):
-            raise ValueError(f"{what} {i} is not an object with a hashable 'id': {e!r:.80}") from None
+        if not isinstance(e, dict) or not isinstance(e.get("id"), (int, str, float)):
+            raise ValueError(f"{what} {i} is not an object with an integer or string 'id': {e!r:.80}")
+        out[e["id"]] = e
     return out
 
 

@@ -179,7 +179,9 @@ class COCOeval(Reports):
             return stats
 
         stats = np.zeros((12,))
-        stats[0] = _summarize(1, maxDets=max_dets[-1])
+        # pycocotools reads AP at maxDets=100 (mmdetection's [100, 300, 1000] relies on it); where
+        # 100 is not evaluated it prints -1: we report the largest maxDets instead
+        stats[0] = _summarize(1, maxDets=100 if 100 in max_dets else max_dets[-1])
         stats[1] = _summarize(1, iouThr=0.5, maxDets=md(2))
         stats[2] = _summarize(1, iouThr=0.75, maxDets=md(2))
         stats[3] = _summarize(1, areaRng="small", maxDets=md(2))
