@@ -9,7 +9,7 @@ import typing
 # An array argument: a numpy array, or a DLPack capsule of a torch tensor (torch.utils.dlpack.to_dlpack).
 # C++ checks its dtype, shape, contiguity and device.
 Buffer: typing.TypeAlias = typing.Any
-__all__: list[str] = ['BOX_FORMATS', 'BOX_KINDS', 'CocoEval', 'DICE_ACTIVATIONS', 'RleSet', 'SOFT_NMS_METHODS', 'batched_nms', 'bbox_iou_xywh', 'box_area', 'box_convert', 'box_loss', 'box_loss_backward', 'box_pairwise', 'box_pairwise_backward', 'conv2d_backward', 'conv2d_forward', 'cpu_has_avx2', 'dice_stats', 'dice_stats_backward', 'get_num_threads', 'mask_argmax', 'mask_binary_counts', 'mask_label_counts', 'mask_mixed_counts', 'match_detections', 'max_threads', 'multiclass_nms', 'nms', 'pairwise_masks', 'read_coco_json', 'release_workspace', 'rle_area', 'rle_decode', 'rle_encode', 'rle_from_bboxes', 'rle_from_counts', 'rle_from_polygons', 'rle_iou', 'rle_merge', 'rle_to_bbox', 'roi_align_backward', 'roi_align_forward', 'roi_pool_backward', 'roi_pool_forward', 'set_avx512_enabled', 'set_conv_winograd_enabled', 'set_num_threads', 'set_simd_enabled', 'simd_level', 'soft_nms', 'threads_backend']
+__all__: list[str] = ['BOX_FORMATS', 'BOX_KINDS', 'CocoEval', 'DICE_ACTIVATIONS', 'RleSet', 'SOFT_NMS_METHODS', 'batched_nms', 'bbox_iou_xywh', 'box_area', 'box_convert', 'box_loss', 'box_loss_backward', 'box_pairwise', 'box_pairwise_backward', 'conv2d_backward', 'conv2d_forward', 'cpu_has_avx2', 'dice_stats', 'dice_stats_backward', 'get_num_threads', 'keypoint_oks', 'mask_argmax', 'mask_binary_counts', 'mask_label_counts', 'mask_mixed_counts', 'match_detections', 'max_threads', 'multiclass_nms', 'nms', 'pairwise_masks', 'read_coco_json', 'release_workspace', 'rle_area', 'rle_decode', 'rle_encode', 'rle_from_bboxes', 'rle_from_counts', 'rle_from_polygons', 'rle_iou', 'rle_merge', 'rle_to_bbox', 'roi_align_backward', 'roi_align_forward', 'roi_pool_backward', 'roi_pool_forward', 'set_avx512_enabled', 'set_conv_winograd_enabled', 'set_num_threads', 'set_simd_enabled', 'simd_level', 'soft_nms', 'threads_backend']
 class RleSet:
     def __init__(self, arg0: collections.abc.Sequence[tuple[typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex, bytes]]) -> None:
         ...
@@ -23,6 +23,8 @@ class CocoEval:
     def evaluate(self) -> None:
         ...
     def group(self, arg0: typing.SupportsInt | typing.SupportsIndex, arg1: typing.SupportsInt | typing.SupportsIndex, arg2: typing.SupportsInt | typing.SupportsIndex) -> typing.Any:
+        ...
+    def set_keypoints(self, arg0: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], arg1: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], arg2: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex], arg3: typing.Annotated[numpy.typing.ArrayLike, numpy.uint8]) -> None:
         ...
     def set_masks(self, arg0: RleSet, arg1: typing.Annotated[numpy.typing.ArrayLike, numpy.int64], arg2: RleSet, arg3: typing.Annotated[numpy.typing.ArrayLike, numpy.int64]) -> None:
         ...
@@ -54,6 +56,10 @@ def dice_stats_backward(input: Buffer, labels: Buffer, dense: Buffer, activation
     ...
 def get_num_threads() -> int:
     ...
+def keypoint_oks(arg0: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], arg1: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], arg2: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], arg3: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], arg4: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex]) -> numpy.typing.NDArray[numpy.float64]:
+    """
+    OKS of every (detection, ground truth) pair: pycocotools' computeOks
+    """
 def mask_argmax(scores: Buffer, out: Buffer, stream: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
     ...
 def mask_binary_counts(preds: Buffer, target: Buffer, inter: Buffer, psum: Buffer, tsum: Buffer, stream: typing.SupportsInt | typing.SupportsIndex = 0) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys as _sys
 
 from . import reference
+from ._frontend import InputError, InputTypeError
 from ._threads import get_num_threads, set_num_threads
 from .ap import average_precision, keypoint_oks, match_detections
 from .mask_metrics import dice_loss, dice_score, iou_score, pairwise_mask_dice, pairwise_mask_iou
@@ -50,6 +51,8 @@ if _sys.modules.get("torch") is not None:
     register_torch_ops()
 
 __all__ = [
+    "InputError",
+    "InputTypeError",
     "batched_nms",
     "batched_soft_nms",
     "average_precision",

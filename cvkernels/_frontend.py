@@ -5,9 +5,58 @@ launcher. Nothing here imports torch."""
 
 from __future__ import annotations
 
+import functools
 import sys
 
 import numpy as np
+
+
+class InputError(ValueError, RuntimeError):
+    """Bad input (a shape, a value, an option): a ValueError, as cvkernels documents, that is
+    also a RuntimeError, what torchvision raises, so that callers written for either catch it."""
+
+
+class InputTypeError(TypeError, RuntimeError):
+    """An argument of the wrong type or dtype: a TypeError that is also a RuntimeError."""
+
+
+def public(fn):
+    """The wrapper of every public op: under torch.fx symbolic tracing a call with a Proxy
+    becomes one call_function node (the op is a leaf, as torchvision's ops are); ValueError and
+    TypeError leave as InputError / InputTypeError (also RuntimeErrors)."""
+
+    @functools.wraps(fn)
+    def op(*args, **kwargs):
+        torch = sys.modules.get("torch")
+        if torch is not None and torch.compiler.is_compiling():  # dynamo traces the op itself
+            return fn(*args, **kwargs)
+        proxy = _fx_proxy(args, kwargs)
+        if proxy is not None:
+            return proxy.tracer.create_proxy("call_function", op, args, kwargs)
+        try:
+            return fn(*args, **kwargs)
+        except (InputError, InputTypeError):
+            raise
+        except ValueError as e:
+            raise InputError(*e.args).with_traceback(e.__traceback__) from None
+        except TypeError as e:
+            raise InputTypeError(*e.args).with_traceback(e.__traceback__) from None
+
+    return op
+
+
+def _fx_proxy(args, kwargs):
+    """The first torch.fx.Proxy among the arguments (and the entries of a list argument)."""
+    fx = sys.modules.get("torch.fx")
+    if fx is None:
+        return None
+    Proxy = fx.Proxy
+    for a in (*args, *kwargs.values()) if kwargs else args:
+        if isinstance(a, Proxy):
+            return a
+        if isinstance(a, (list, tuple)) and a and isinstance(a[0], Proxy):
+            return a[0]
+    return None
 
 
 def tensors(*xs):

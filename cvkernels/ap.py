@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _C
+from . import _frontend as fe
 from ._frontend import array as as_numpy, is_tensor, torch_module
 
 __all__ = ["match_detections", "average_precision", "keypoint_oks"]
@@ -31,6 +32,7 @@ def _back(like, *arrays):
     return out if len(out) > 1 else out[0]
 
 
+@fe.public
 def match_detections(ious=None, iou_thresholds=(0.5,), gt_iscrowd=None, gt_ignore=None, rule="coco",
                      dt_boxes=None, gt_boxes=None):
     """Match one image's detections (in decreasing score order) to its ground truth.
@@ -86,6 +88,7 @@ def match_detections(ious=None, iou_thresholds=(0.5,), gt_iscrowd=None, gt_ignor
     return _back(like, match.astype(np.int64), dig.astype(bool))
 
 
+@fe.public
 def average_precision(scores, tp, num_positives, interpolation="coco101", ignore=None):
     """AP of one class from scored detections marked true / false positive.
 
@@ -153,6 +156,7 @@ COCO_KEYPOINT_SIGMAS = (.026, .025, .025, .035, .035, .079, .079, .072, .072, .0
                         .089, .089)
 
 
+@fe.public
 def keypoint_oks(dt_keypoints, gt_keypoints, gt_boxes, gt_areas, sigmas=None):
     """Object keypoint similarity of every (detection, ground truth) pair, as pycocotools'
     COCOeval.computeOks.
@@ -176,7 +180,7 @@ def keypoint_oks(dt_keypoints, gt_keypoints, gt_boxes, gt_areas, sigmas=None):
         >>> gt = np.array([[10.0, 10.0, 2.0] * 17])
         >>> oks = cvkernels.keypoint_oks(gt + [1.0, 0.0, 0.0] * 17, gt, [[0, 0, 20, 20]], [400.0])
         >>> oks.shape, round(float(oks[0, 0]), 3)
-        ((1, 1), 0.768)
+        ((1, 1), 0.871)
     """
     s = np.asarray(COCO_KEYPOINT_SIGMAS if sigmas is None else _np("sigmas", sigmas, np.float64), np.float64).reshape(-1)
     K = len(s)

@@ -64,6 +64,7 @@ def _to_xyxy(fmt, *boxes):
     return tuple(box_convert(b, fmt, "xyxy") for b in boxes)
 
 
+@fe.public
 def box_iou(boxes1, boxes2, fmt: str = "xyxy"):
     """Pairwise intersection over union, ``inter / (area1 + area2 - inter)``.
     Same values as ``torchvision.ops.box_iou``, except that two empty boxes give 0, not NaN.
@@ -72,6 +73,7 @@ def box_iou(boxes1, boxes2, fmt: str = "xyxy"):
     return _pairwise("box_iou", "iou", *_to_xyxy(fmt, boxes1, boxes2))
 
 
+@fe.public
 def generalized_box_iou(boxes1, boxes2):
     """Pairwise generalized IoU, ``iou - (area_c - union) / area_c`` with area_c the area of the
     smallest enclosing box (Rezatofighi et al., 2019); in [-1, 1]. As
@@ -80,6 +82,7 @@ def generalized_box_iou(boxes1, boxes2):
     return _pairwise("generalized_box_iou", "giou", boxes1, boxes2)
 
 
+@fe.public
 def distance_box_iou(boxes1, boxes2, eps: float = 1e-7):
     """Pairwise distance IoU, ``iou - d^2 / (c^2 + eps)`` with d the distance of the centres and c
     the diagonal of the enclosing box (Zheng et al., 2020). As ``torchvision.ops.distance_box_iou``.
@@ -87,6 +90,7 @@ def distance_box_iou(boxes1, boxes2, eps: float = 1e-7):
     return _pairwise("distance_box_iou", "diou", boxes1, boxes2, eps)
 
 
+@fe.public
 def complete_box_iou(boxes1, boxes2, eps: float = 1e-7):
     """Pairwise complete IoU, ``diou - alpha * v`` with
     ``v = 4/pi^2 (atan(w1/h1) - atan(w2/h2))^2`` and ``alpha = v / (1 - iou + v + eps)``
@@ -108,6 +112,7 @@ distance_box_iou.__doc__ += _PAIRWISE_DOC.format(eps=_EPS_DOC)
 complete_box_iou.__doc__ += _PAIRWISE_DOC.format(eps=_EPS_DOC)
 
 
+@fe.public
 def box_area(boxes, fmt: str = "xyxy"):
     """Area ``(x2 - x1) * (y2 - y1)`` of each box, or ``w * h`` for ``fmt`` "xywh" / "cxcywh"
     (as torchvision 0.29).
@@ -131,6 +136,7 @@ def box_area(boxes, fmt: str = "xyxy"):
     return launch.area(NUMPY, fe.array("boxes", boxes), fmt)
 
 
+@fe.public
 def box_convert(boxes, in_fmt: str, out_fmt: str):
     """Convert boxes between ``"xyxy"`` (corners), ``"xywh"`` (corner, size) and ``"cxcywh"``
     (centre, size), with torchvision.ops.box_convert's formulas (non-xyxy to non-xyxy goes
@@ -191,6 +197,7 @@ _LOSS_DOC = """
 """
 
 
+@fe.public
 def generalized_box_iou_loss(boxes1, boxes2, reduction: str = "none", eps: float = 1e-7):
     """Paired GIoU loss ``1 - giou(boxes1[i], boxes2[i])``, as
     ``torchvision.ops.generalized_box_iou_loss``.
@@ -198,11 +205,13 @@ def generalized_box_iou_loss(boxes1, boxes2, reduction: str = "none", eps: float
     return _loss("generalized_box_iou_loss", "giou", boxes1, boxes2, reduction, eps)
 
 
+@fe.public
 def distance_box_iou_loss(boxes1, boxes2, reduction: str = "none", eps: float = 1e-7):
     """Paired DIoU loss ``1 - iou + d^2 / c^2``, as ``torchvision.ops.distance_box_iou_loss``."""
     return _loss("distance_box_iou_loss", "diou", boxes1, boxes2, reduction, eps)
 
 
+@fe.public
 def complete_box_iou_loss(boxes1, boxes2, reduction: str = "none", eps: float = 1e-7):
     """Paired CIoU loss ``1 - iou + d^2 / c^2 + alpha * v``, as
     ``torchvision.ops.complete_box_iou_loss``.

@@ -14,6 +14,7 @@ from ._launch.arrays import NUMPY
 __all__ = ["dilated_conv2d"]
 
 
+@fe.public
 def dilated_conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1):
     """2-D cross-correlation with dilated taps, as ``torch.nn.functional.conv2d``::
 

@@ -70,6 +70,7 @@ _SCORE_DOC = """
 """
 
 
+@fe.public
 def dice_score(preds, target, num_classes=None, include_background=True, average="macro", input_format="auto",
                aggregation_level="samplewise", ignore_index=None, smooth=0.0, zero_division=float("nan")):
     """Dice coefficient (F1 of masks), ``2 |A & B| / (|A| + |B|)``.
@@ -84,6 +85,7 @@ def dice_score(preds, target, num_classes=None, include_background=True, average
                   aggregation_level, ignore_index, smooth, zero_division)
 
 
+@fe.public
 def iou_score(preds, target, num_classes=None, include_background=True, average="macro", input_format="auto",
               aggregation_level="samplewise", ignore_index=None, smooth=0.0, zero_division=float("nan")):
     """Intersection over union (Jaccard index) of masks, ``|A & B| / |A | B|``.
@@ -115,6 +117,7 @@ def _loss_from_stats(stats, weight, smooth, eps, xp):
     return (per_class * weight).sum() / weight.sum()
 
 
+@fe.public
 def dice_loss(input, target, activation="softmax", weight=None, smooth=0.0, eps=1e-7, ignore_index=None):
     """Soft Dice loss, ``mean_c w_c (1 - (2 sum p t + smooth) / max(sum p + sum t + smooth, eps))``
     with the sums over the batch and the pixels, differentiable with respect to ``input``
@@ -159,6 +162,7 @@ def _pairwise(masks1, masks2, dice):
     return launch.pairwise(NUMPY, fe.array("masks1", masks1), fe.array("masks2", masks2), dice, NUMPY.float64)
 
 
+@fe.public
 def pairwise_mask_iou(masks1, masks2):
     """IoU of every pair of binary masks: masks1 (N, H, W), masks2 (M, H, W) -> (N, M)
     float64 (torch: float32). Nonzero is foreground (floats: > 0.5); two empty masks score 0.
@@ -175,6 +179,7 @@ def pairwise_mask_iou(masks1, masks2):
     return _pairwise(masks1, masks2, False)
 
 
+@fe.public
 def pairwise_mask_dice(masks1, masks2):
     """Dice of every pair of binary masks, as :func:`pairwise_mask_iou`."""
     return _pairwise(masks1, masks2, True)

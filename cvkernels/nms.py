@@ -21,6 +21,7 @@ from ._launch.checks import integer, number
 __all__ = ["nms", "batched_nms", "soft_nms", "batched_soft_nms", "multiclass_nms"]
 
 
+@fe.public
 def nms(boxes, scores, iou_threshold: float):
     """Greedy non-maximum suppression, as ``torchvision.ops.nms``.
 
@@ -50,6 +51,7 @@ def nms(boxes, scores, iou_threshold: float):
     return launch.nms(NUMPY, fe.array("boxes", boxes), fe.array("scores", scores), thr)
 
 
+@fe.public
 def batched_nms(boxes, scores, idxs, iou_threshold: float):
     """NMS within each category, as ``torchvision.ops.batched_nms``: boxes of different
     categories (``idxs``) never suppress each other. Exact for any coordinates (negative,
@@ -94,6 +96,7 @@ def _soft(boxes, scores, idxs, iou_threshold, sigma, score_threshold, method):
     return keep, new_scores.astype(s.dtype if s.dtype.kind == "f" else new_scores.dtype, copy=False)
 
 
+@fe.public
 def soft_nms(boxes, scores, iou_threshold: float = 0.3, sigma: float = 0.5, score_threshold: float = 0.001,
              method: str = "gaussian"):
     """Soft-NMS (Bodla et al., "Improving Object Detection With One Line of Code", 2017).
@@ -123,6 +126,7 @@ def soft_nms(boxes, scores, iou_threshold: float = 0.3, sigma: float = 0.5, scor
     return _soft(boxes, scores, None, iou_threshold, sigma, score_threshold, method)
 
 
+@fe.public
 def batched_soft_nms(boxes, scores, idxs, iou_threshold: float = 0.3, sigma: float = 0.5,
                      score_threshold: float = 0.001, method: str = "gaussian"):
     """Soft-NMS within each category of ``idxs`` (integer (N,)); selections of all categories
@@ -131,6 +135,7 @@ def batched_soft_nms(boxes, scores, idxs, iou_threshold: float = 0.3, sigma: flo
     return _soft(boxes, scores, idxs, iou_threshold, sigma, score_threshold, method)
 
 
+@fe.public
 def multiclass_nms(boxes, scores, score_threshold: float = 0.05, iou_threshold: float = 0.5,
                    max_output_per_class: int = 100, max_total: int = 100, class_agnostic: bool = False):
     """Fixed-shape NMS over a batch of images and classes, for export and batched inference.

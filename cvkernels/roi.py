@@ -60,6 +60,7 @@ def _torch_boxes(boxes, input):
     return boxes if isinstance(boxes, torch.Tensor) else torch.as_tensor(boxes, device=input.device)
 
 
+@fe.public
 def roi_align(input, boxes, output_size, spatial_scale: float = 1.0, sampling_ratio: int = -1, aligned: bool = False):
     """RoIAlign (He et al., Mask R-CNN), as ``torchvision.ops.roi_align``.
 
@@ -105,6 +106,7 @@ def roi_align(input, boxes, output_size, spatial_scale: float = 1.0, sampling_ra
     return out.astype(x.dtype, copy=False)
 
 
+@fe.public
 def roi_pool(input, boxes, output_size, spatial_scale: float = 1.0):
     """RoIPool (Girshick, Fast R-CNN), as ``torchvision.ops.roi_pool``: the RoI, rounded to
     whole pixels, is split into output_size bins and each bin takes its maximum (0 when the bin

@@ -143,7 +143,7 @@ def test_every_array_entry_is_covered():
                    "set_simd_enabled", "set_conv_winograd_enabled", "simd_level", "threads_backend", "CocoEval",
                    "RleSet", "read_coco_json"}
     # these take pybind11-converted arrays (copied into the right dtype) or lists; tested below
-    converted = {"bbox_iou_xywh", "match_detections", "rle_area", "rle_to_bbox", "rle_merge", "rle_iou",
+    converted = {"bbox_iou_xywh", "keypoint_oks", "match_detections", "rle_area", "rle_to_bbox", "rle_merge", "rle_iou",
                  "rle_from_polygons", "rle_from_bboxes", "rle_from_counts"}
     assert entries - scalar_only - converted == set(CASES)
 
@@ -221,6 +221,10 @@ def test_values_the_kernels_would_index_by_are_checked():
         _C.bbox_iou_xywh(np.zeros((3, 4)), np.zeros((2, 4)), np.zeros(5, u8))
     with pytest.raises(ValueError, match="size"):
         _C.rle_decode(_C.rle_encode(np.ones((1, 5, 4), u8)), np.empty((1, 4, 4), u8))
+    with pytest.raises(ValueError, match="gt_keypoints must have shape"):
+        _C.keypoint_oks(np.zeros((2, 6)), np.zeros((3, 5)), np.zeros((3, 4)), np.zeros(3), [0.1, 0.1])
+    with pytest.raises(ValueError, match="gt_boxes"):
+        _C.keypoint_oks(np.zeros((2, 6)), np.zeros((3, 6)), np.zeros((2, 4)), np.zeros(3), [0.1, 0.1])
 
 
 def test_exported_constants_are_the_kernels_codes():

@@ -174,3 +174,33 @@ def test_cli_keypoints(tmp_path):
     assert "Average Precision  (AP) @[ IoU=0.50:0.95 | area=medium | maxDets= 20 ]" in res.stdout
     expected = _run(COCO, COCOeval, gt, dets).stats[0]
     assert f"maxDets= 20 ] = {expected:0.3f}" in res.stdout
+
+
+@requires_pycocotools
+@pytest.mark.parametrize("with_bbox", [False, True])
+def test_keypoint_files_read_natively(tmp_path, with_bbox):
+    gt, dets = synthetic_keypoints(40, seed=11, with_bbox=with_bbox, crowd_frac=0.05)
+    g, d = tmp_path / "gt.json", tmp_path / "dt.json"
+    g.write_text(json.dumps(gt))
+    d.write_text(json.dumps(dets))
+
+    def run(C, E):
+        with contextlib.redirect_stdout(io.StringIO()):
+            c = C(str(g))
+            r = c.loadRes(str(d))
+            e = E(c, r, "keypoints")
+            e.evaluate()
+            e.accumulate()
+            e.summarize()
+        return c, r, e
+
+    c, r, ours = run(COCO, COCOeval)
+    assert c._native is not None and r._native is not None and r._dataset is None  # the C++ reader's columns
+    theirs = run(PyCOCO, PyCOCOeval)[2]
+    _assert_same(ours, theirs)
+    # the loadRes rule (boxes from the keypoints' extent unless the results carry boxes): the
+    # C++ reader's columns equal those of the dicts Python's loadRes builds
+    native = r._columns(True)
+    rd = r.dataset["annotations"]
+    np.testing.assert_array_equal(native.bbox, np.array([a["bbox"] for a in rd], dtype=np.float64))
+    np.testing.assert_array_equal(native.area, np.array([a["area"] for a in rd], dtype=np.float64))

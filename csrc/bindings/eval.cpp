@@ -202,6 +202,10 @@ void register_eval(py::module_& m) {
         d["area"] = to_numpy(c.area);
         d["score"] = to_numpy(c.score);
         d["crowd"] = to_numpy(c.crowd);
+        d["kpts"] = to_numpy(c.kpts);
+        d["kp_len"] = to_numpy(c.kp_len);
+        d["num_kpts"] = to_numpy(c.num_kpts);
+        d["keypoint_rule"] = py::bool_(results && c.result_rule == eval::CocoColumns::kKeypointRule);
         return d;
       },
       "Columns of a COCO JSON file, or a str saying why the fast reader declined it");

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <cctype>
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -259,13 +260,18 @@ bool is(std::pair<const char*, size_t> k, const char* name) {
   return k.second == n && std::memcmp(k.first, name, n) == 0;
 }
 
-// One annotation or result object.
+// One annotation or result object. Results follow pycocotools' loadRes, which picks its rule
+// from the first result: with a "bbox", area = w * h; else (no "segmentation") with
+// "keypoints", the box and area of the keypoints' extent. Segmentation results and anything
+// else are left to Python.
 void read_annotation(Reader& r, bool results, CocoColumns& out) {
   int64_t img = 0, cat = 0, id = 0;
-  double box[4] = {0, 0, 0, 0}, area = 0, score = 0;
+  double box[4] = {0, 0, 0, 0}, area = 0, score = 0, num_kpts = std::nan("");
   uint8_t crowd = 0;
   bool has_img = false, has_cat = false, has_id = false, has_box = false, has_area = false,
-       has_score = false;
+       has_score = false, has_segm = false;
+  const size_t kp_start = out.kpts.size();
+  int64_t kp_len = -1;
   r.object([&](std::pair<const char*, size_t> k) {
     if (is(k, "image_id")) {
       img = r.integer();
@@ -285,6 +291,12 @@ void read_annotation(Reader& r, bool results, CocoColumns& out) {
       });
       if (n != 4) r.fail("bbox is not 4 numbers");
       has_box = true;
+    } else if (is(k, "keypoints")) {
+      out.kpts.resize(kp_start);  // a repeated key: the last one counts
+      r.array([&] { out.kpts.push_back(r.number()); });
+      kp_len = static_cast<int64_t>(out.kpts.size() - kp_start);
+    } else if (is(k, "num_keypoints") && !results) {
+      num_kpts = r.number();
     } else if (is(k, "area") && !results) {
       area = r.number();
       has_area = true;
@@ -294,17 +306,46 @@ void read_annotation(Reader& r, bool results, CocoColumns& out) {
     } else if (is(k, "iscrowd") && !results) {
       crowd = r.flag();
     } else {
+      if (is(k, "segmentation")) has_segm = true;
       r.skip_value();
     }
   });
-  if (!has_img || !has_cat || !has_box) r.fail("missing image_id, category_id or bbox");
-  if (box[2] < 0 || box[3] < 0) r.fail("negative bbox size");
+  if (!has_img || !has_cat) r.fail("missing image_id or category_id");
   if (results) {
+    if (out.img.empty()) {  // the first result decides the rule, as in loadRes
+      if (has_box) {
+        out.result_rule = CocoColumns::kBoxRule;
+      } else if (!has_segm && kp_len > 0) {
+        out.result_rule = CocoColumns::kKeypointRule;
+      } else {
+        r.fail("no bbox or keypoints");
+      }
+    }
     if (!has_score) r.fail("missing score");
-    area = box[2] * box[3];  // loadRes: area = w * h
-  } else if (!has_id || !has_area) {
-    r.fail("missing id or area");
+    if (out.result_rule == CocoColumns::kBoxRule) {
+      if (!has_box) r.fail("missing bbox");
+      area = box[2] * box[3];  // loadRes: area = w * h
+    } else {
+      if (kp_len <= 0 || kp_len % 3) r.fail("keypoints are not (x, y, v) triples");
+      const double* kp = out.kpts.data() + kp_start;
+      double x0 = kp[0], x1 = kp[0], y0 = kp[1], y1 = kp[1];
+      for (int64_t i = 3; i < kp_len; i += 3) {
+        x0 = std::min(x0, kp[i]);
+        x1 = std::max(x1, kp[i]);
+        y0 = std::min(y0, kp[i + 1]);
+        y1 = std::max(y1, kp[i + 1]);
+      }
+      box[0] = x0;
+      box[1] = y0;
+      box[2] = x1 - x0;
+      box[3] = y1 - y0;
+      area = (x1 - x0) * (y1 - y0);
+    }
+  } else {
+    if (!has_box) r.fail("missing bbox");
+    if (!has_id || !has_area) r.fail("missing id or area");
   }
+  if (box[2] < 0 || box[3] < 0) r.fail("negative bbox size");
   out.img.push_back(img);
   out.cat.push_back(cat);
   if (!results) out.id.push_back(id);
@@ -312,6 +353,8 @@ void read_annotation(Reader& r, bool results, CocoColumns& out) {
   out.area.push_back(area);
   out.score.push_back(score);
   out.crowd.push_back(crowd);
+  out.kp_len.push_back(kp_len);
+  out.num_kpts.push_back(num_kpts);
 }
 
 void read_ids(Reader& r, std::vector<int64_t>& ids) {

@@ -65,7 +65,9 @@ void keypoint_oks(const double* dt, int64_t D, const double* gt, int64_t G, cons
           dy = std::max(0.0, y0 - yd) + std::max(0.0, yd - y1);
         }
         const double e = (dx * dx + dy * dy) / vars[k] / area / 2;
-        terms[n++] = std::exp(-e);
+        // exp(-e) is exactly 0 past e = 745.13 (below the smallest subnormal): skip the call,
+        // which most pairs of a detection and another person's ground truth take
+        terms[n++] = e > 746.0 ? 0.0 : std::exp(-e);
       }
       out[d * G + g] = numpy_sum(terms.data(), n) / static_cast<double>(n);
     }

@@ -1,8 +1,9 @@
 """Benchmark cases of COCO evaluation: cvkernels beside every evaluator that is installed
 (pycocotools, faster-coco-eval, hotcoco, ultrafast-pycocotools, vernier), on a synthetic
 val2017-like set: 5,000 images, 80 classes, about 36,000 ground-truth boxes, 210,000
-detections. Two figures: evaluate + accumulate + summarize on loaded objects, and end to end
-from the two JSON files."""
+detections; and a person-keypoints set (5,000 images, about 12 persons and 20 keypoint results
+per image). Two figures each: evaluate + accumulate + summarize on loaded objects, and end to
+end from the two JSON files."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import os
 import tempfile
 
 from . import OURS, Case
-from .coco_data import synthetic_coco
+from .coco_data import synthetic_coco, synthetic_keypoints
 
 
 def _quiet(fn):
@@ -52,17 +53,24 @@ def _peers():
 
 
 def cases(quick: bool = False):
-    from cvkernels.coco import COCO, COCOeval
-
     n_images = 500 if quick else 5000
     gt, dets = synthetic_coco(n_images, 80, seed=0)
+    note = f"{n_images} images, 80 classes, {len(gt['annotations'])} gt, {len(dets)} dets"
+    out = _cases("bbox", gt, dets, note)
+    gt, dets = synthetic_keypoints(n_images, persons_per_image=12, dets_per_image=20, seed=0)
+    note = f"{n_images} images, {len(gt['annotations'])} persons, {len(dets)} keypoint results"
+    return out + _cases("keypoints", gt, dets, note)
+
+
+def _cases(iou_type, gt, dets, note):
+    from cvkernels.coco import COCO, COCOeval
+
     tmp = tempfile.mkdtemp(prefix="cvk-coco-")
     gt_path, dt_path = os.path.join(tmp, "gt.json"), os.path.join(tmp, "dt.json")
     with open(gt_path, "w") as f:
         json.dump(gt, f)
     with open(dt_path, "w") as f:
         json.dump(dets, f)
-    note = f"{n_images} images, 80 classes, {len(gt['annotations'])} gt, {len(dets)} dets"
 
     def loaded(coco_cls):
         with contextlib.redirect_stdout(io.StringIO()):
@@ -71,7 +79,7 @@ def cases(quick: bool = False):
 
     def evaluation(ev_cls, g, d):
         def run():
-            e = ev_cls(g, d, "bbox")
+            e = ev_cls(g, d, iou_type)
             e.evaluate()
             e.accumulate()
             e.summarize()
@@ -82,7 +90,7 @@ def cases(quick: bool = False):
     def end_to_end(coco_cls, ev_cls):
         def run():
             g = coco_cls(gt_path)
-            e = ev_cls(g, g.loadRes(dt_path), "bbox")
+            e = ev_cls(g, g.loadRes(dt_path), iou_type)
             e.evaluate()
             e.accumulate()
             e.summarize()
@@ -101,6 +109,6 @@ def cases(quick: bool = False):
         except Exception as e:  # noqa: BLE001  (a peer that cannot read the files)
             note += f"; {label} failed: {type(e).__name__}"
     return [
-        Case("COCO bbox evaluate+accumulate+summarize", eval_impls, note=note),
-        Case("COCO bbox end to end (load JSON + loadRes + eval)", e2e_impls, note=note),
+        Case(f"COCO {iou_type} evaluate+accumulate+summarize", eval_impls, note=note),
+        Case(f"COCO {iou_type} end to end (load JSON + loadRes + eval)", e2e_impls, note=note),
     ]

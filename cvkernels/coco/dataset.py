@@ -358,9 +358,23 @@ class COCO:
     def _keypoints(self, K, is_result):
         """(N, 3K) float64 keypoints of every annotation (dataset order) and, for ground truth,
         the uint8 flag 'num_keypoints == 0' (pycocotools ignores those)."""
+        side = "result" if is_result else "annotation"
+        if self._native is not None and self._dataset is None:  # read by the C++ reader
+            c = self._native
+            lens = c["kp_len"]
+            bad = np.flatnonzero(lens != 3 * K)
+            if bad.size:
+                i = int(bad[0])
+                raise ValueError(f"{side} {i} has no 'keypoints'" if lens[i] < 0 else
+                                 f"{side} {i}: 'keypoints' has {lens[i]} numbers, not 3 * {K} "
+                                 "(one (x, y, v) triple per kpt_oks_sigmas entry)")
+            if not is_result and np.isnan(c["num_kpts"]).any():
+                i = int(np.flatnonzero(np.isnan(c["num_kpts"]))[0])
+                raise ValueError(f"{side} {i} has no numeric 'num_keypoints'")
+            none = (c["num_kpts"] == 0).view(np.uint8) if not is_result else np.zeros(len(lens), np.uint8)
+            return c["kpts"].reshape(len(lens), 3 * K), none
         anns = self.dataset.get("annotations", [])
         n = len(anns)
-        side = "result" if is_result else "annotation"
         rows, none = None, np.zeros(n, np.uint8)
         try:  # the usual case in one conversion; anything odd is found and named below
             rows = np.array(list(map(itemgetter("keypoints"), anns)), dtype=np.float64).reshape(n, -1)

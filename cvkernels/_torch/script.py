@@ -1,0 +1,177 @@
+"""TorchScript versions of the public torch-facing functions.
+
+The public functions take numpy arrays or tensors and check their arguments in Python, which
+TorchScript cannot compile. Each function here has the public function's name, arguments and
+defaults, takes tensors only, and calls the same torch.ops.cvkernels operator the eager tensor
+path calls (the operators check shapes, dtypes and devices themselves). attach() compiles them
+and enters each as the compiled form of its public function: torch.jit.script of the public
+function, or of any module or function that calls it, uses this one. Eager calls, torch.fx and
+torch.compile never come here.
+"""
+
+from __future__ import annotations
+
+from typing import List, Optional, Tuple, Union
+
+import torch
+from torch import Tensor
+from torch.jit.annotations import BroadcastingList2
+
+ops = torch.ops.cvkernels
+
+
+def _xyxy(boxes: Tensor, fmt: str) -> Tensor:
+    if fmt == "xyxy":
+        return boxes
+    if fmt == "xywhr" or fmt == "cxcywhr" or fmt == "xyxyxyxy":
+        raise ValueError("fmt: rotated boxes are not supported by cvkernels yet")
+    return ops.box_convert(boxes, fmt, "xyxy")
+
+
+def box_iou(boxes1: Tensor, boxes2: Tensor, fmt: str = "xyxy") -> Tensor:
+    return ops.box_iou(_xyxy(boxes1, fmt), _xyxy(boxes2, fmt))
+
+
+def generalized_box_iou(boxes1: Tensor, boxes2: Tensor) -> Tensor:
+    return ops.generalized_box_iou(boxes1, boxes2)
+
+
+def distance_box_iou(boxes1: Tensor, boxes2: Tensor, eps: float = 1e-7) -> Tensor:
+    return ops.distance_box_iou(boxes1, boxes2, eps)
+
+
+def complete_box_iou(boxes1: Tensor, boxes2: Tensor, eps: float = 1e-7) -> Tensor:
+    return ops.complete_box_iou(boxes1, boxes2, eps)
+
+
+def generalized_box_iou_loss(boxes1: Tensor, boxes2: Tensor, reduction: str = "none", eps: float = 1e-7) -> Tensor:
+    return ops.generalized_box_iou_loss(boxes1, boxes2, reduction, eps)
+
+
+def distance_box_iou_loss(boxes1: Tensor, boxes2: Tensor, reduction: str = "none", eps: float = 1e-7) -> Tensor:
+    return ops.distance_box_iou_loss(boxes1, boxes2, reduction, eps)
+
+
+def complete_box_iou_loss(boxes1: Tensor, boxes2: Tensor, reduction: str = "none", eps: float = 1e-7) -> Tensor:
+    return ops.complete_box_iou_loss(boxes1, boxes2, reduction, eps)
+
+
+def box_area(boxes: Tensor, fmt: str = "xyxy") -> Tensor:
+    if fmt == "xyxy":
+        return ops.box_area(boxes)
+    if fmt != "xywh" and fmt != "cxcywh":
+        raise ValueError("fmt must be 'xyxy', 'xywh' or 'cxcywh'")
+    # w * h, in the eager path's dtypes: small integers upcast to int32, half to float32
+    if boxes.is_floating_point():
+        if boxes.dtype == torch.float16 or boxes.dtype == torch.bfloat16:
+            boxes = boxes.float()
+    elif boxes.dtype != torch.int32 and boxes.dtype != torch.int64:
+        boxes = boxes.int()
+    return boxes[..., 2] * boxes[..., 3]
+
+
+def box_convert(boxes: Tensor, in_fmt: str, out_fmt: str) -> Tensor:
+    return ops.box_convert(boxes, in_fmt, out_fmt)
+
+
+def nms(boxes: Tensor, scores: Tensor, iou_threshold: float) -> Tensor:
+    return ops.nms(boxes, scores, iou_threshold)
+
+
+def batched_nms(boxes: Tensor, scores: Tensor, idxs: Tensor, iou_threshold: float) -> Tensor:
+    return ops.batched_nms(boxes, scores, idxs, iou_threshold)
+
+
+def soft_nms(boxes: Tensor, scores: Tensor, iou_threshold: float = 0.3, sigma: float = 0.5,
+             score_threshold: float = 0.001, method: str = "gaussian") -> Tuple[Tensor, Tensor]:
+    return ops.soft_nms(boxes, scores, None, iou_threshold, sigma, score_threshold, method)
+
+
+def batched_soft_nms(boxes: Tensor, scores: Tensor, idxs: Tensor, iou_threshold: float = 0.3, sigma: float = 0.5,
+                     score_threshold: float = 0.001, method: str = "gaussian") -> Tuple[Tensor, Tensor]:
+    return ops.soft_nms(boxes, scores, idxs, iou_threshold, sigma, score_threshold, method)
+
+
+def multiclass_nms(boxes: Tensor, scores: Tensor, score_threshold: float = 0.05, iou_threshold: float = 0.5,
+                   max_output_per_class: int = 100, max_total: int = 100,
+                   class_agnostic: bool = False) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+    return ops.multiclass_nms(boxes, scores, score_threshold, iou_threshold, max_output_per_class, max_total,
+                              class_agnostic)
+
+
+def _pair(output_size: List[int]) -> Tuple[int, int]:
+    if len(output_size) == 1:
+        return output_size[0], output_size[0]
+    if len(output_size) != 2:
+        raise ValueError("output_size must be an int or (height, width)")
+    return output_size[0], output_size[1]
+
+
+def _rois(boxes: Union[Tensor, List[Tensor]], input: Tensor) -> Tensor:
+    if isinstance(boxes, Tensor):
+        return boxes
+    parts: List[Tensor] = []
+    for i, b in enumerate(boxes):
+        if b.dim() != 2 or b.size(1) != 4:
+            raise ValueError("boxes[i] must have shape (L, 4)")
+        parts.append(torch.cat([torch.full_like(b[:, :1], i), b], dim=1))
+    if len(parts) == 0:
+        return input.new_zeros((0, 5))
+    return torch.cat(parts, dim=0)
+
+
+def roi_align(input: Tensor, boxes: Union[Tensor, List[Tensor]], output_size: BroadcastingList2[int],
+              spatial_scale: float = 1.0, sampling_ratio: int = -1, aligned: bool = False) -> Tensor:
+    ph, pw = _pair(output_size)
+    return ops.roi_align(input, _rois(boxes, input), spatial_scale, ph, pw, sampling_ratio, aligned)
+
+
+def roi_pool(input: Tensor, boxes: Union[Tensor, List[Tensor]], output_size: BroadcastingList2[int],
+             spatial_scale: float = 1.0) -> Tensor:
+    ph, pw = _pair(output_size)
+    return ops.roi_pool(input, _rois(boxes, input), spatial_scale, ph, pw)[0]
+
+
+def dilated_conv2d(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None,
+                   stride: BroadcastingList2[int] = 1,
+                   padding: BroadcastingList2[int] = 0,
+                   dilation: BroadcastingList2[int] = 1, groups: int = 1) -> Tensor:
+    st = _pair(stride)
+    pd = _pair(padding)
+    dl = _pair(dilation)
+    return ops.dilated_conv2d(input, weight, bias, [st[0], st[1]], [pd[0], pd[1], pd[0], pd[1]], [dl[0], dl[1]],
+                              groups)
+
+
+def pairwise_mask_iou(masks1: Tensor, masks2: Tensor) -> Tensor:
+    return ops.pairwise_masks(masks1, masks2, False)
+
+
+def pairwise_mask_dice(masks1: Tensor, masks2: Tensor) -> Tensor:
+    return ops.pairwise_masks(masks1, masks2, True)
+
+
+SCRIPTED = ("box_iou", "generalized_box_iou", "distance_box_iou", "complete_box_iou", "generalized_box_iou_loss",
+            "distance_box_iou_loss", "complete_box_iou_loss", "box_area", "box_convert", "nms", "batched_nms",
+            "soft_nms", "batched_soft_nms", "multiclass_nms", "roi_align", "roi_pool", "dilated_conv2d",
+            "pairwise_mask_iou", "pairwise_mask_dice")
+
+
+def attach() -> None:
+    """Compile the TorchScript versions (about 25 ms) and enter each as the compiled form of
+    its public function in torch.jit's function cache, which torch.jit.script consults first.
+    Where TorchScript is unavailable the public functions stay unscriptable."""
+    import warnings
+
+    import cvkernels
+
+    try:
+        from torch.jit._state import _set_jit_function_cache
+
+        here = globals()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch.jit.script's deprecation notice
+            for name in SCRIPTED:
+                _set_jit_function_cache(getattr(cvkernels, name), torch.jit.script(here[name]))
+    except Exception:  # noqa: BLE001  (a torch without TorchScript, or whose internals moved)
+        pass
