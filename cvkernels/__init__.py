@@ -37,6 +37,14 @@ def __getattr__(name):
         import importlib
 
         return importlib.import_module("." + name, __name__)
+    if name in ("RoIAlign", "RoIPool", "MultiScaleRoIAlign"):  # torchvision.ops' modules (need torch)
+        from . import nn
+
+        return getattr(nn, name)
+    if name == "patch_torchvision":
+        from ._patch import patch_torchvision
+
+        return patch_torchvision
     raise AttributeError(f"module 'cvkernels' has no attribute {name!r}")
 
 

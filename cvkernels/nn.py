@@ -4,14 +4,23 @@ an nn.Conv2d whose forward runs cvkernels.dilated_conv2d (same parameters and st
 keys), and ASPP, DeepLab v3's atrous spatial pyramid pooling on it (torchvision's structure
 and state_dict keys)."""
 
-from __future__ import annotations
+from typing import Dict, List, Optional, Tuple, Union
 
 import torch
+from torch import Tensor
 
+from .boxes import box_area
 from .conv import dilated_conv2d
 from .roi import roi_align, roi_pool
 
-__all__ = ["ASPP", "DilatedConv2d", "RoIAlign", "RoIPool"]
+__all__ = ["ASPP", "DilatedConv2d", "MultiScaleRoIAlign", "RoIAlign", "RoIPool"]
+
+
+def _as_list(output_size) -> List[int]:
+    """[h, w] from an int or a pair (what TorchScript's int[2] arguments take)."""
+    if isinstance(output_size, int):
+        return [output_size, output_size]
+    return [int(v) for v in output_size]
 
 
 class RoIAlign(torch.nn.Module):
@@ -19,16 +28,16 @@ class RoIAlign(torch.nn.Module):
 
     def __init__(self, output_size, spatial_scale: float, sampling_ratio: int, aligned: bool = False):
         super().__init__()
-        self.output_size = output_size
-        self.spatial_scale = spatial_scale
-        self.sampling_ratio = sampling_ratio
+        self.output_size = _as_list(output_size)
+        self.spatial_scale = float(spatial_scale)
+        self.sampling_ratio = int(sampling_ratio)
         self.aligned = aligned
 
-    def forward(self, input, rois):
+    def forward(self, input: Tensor, rois: Union[Tensor, List[Tensor]]) -> Tensor:
         return roi_align(input, rois, self.output_size, self.spatial_scale, self.sampling_ratio, self.aligned)
 
     def __repr__(self):
-        return (f"{self.__class__.__name__}(output_size={self.output_size}, spatial_scale={self.spatial_scale}, "
+        return (f"{self.__class__.__name__}(output_size={tuple(self.output_size)}, spatial_scale={self.spatial_scale}, "
                 f"sampling_ratio={self.sampling_ratio}, aligned={self.aligned})")
 
 
@@ -37,14 +46,94 @@ class RoIPool(torch.nn.Module):
 
     def __init__(self, output_size, spatial_scale: float):
         super().__init__()
-        self.output_size = output_size
-        self.spatial_scale = spatial_scale
+        self.output_size = _as_list(output_size)
+        self.spatial_scale = float(spatial_scale)
 
-    def forward(self, input, rois):
+    def forward(self, input: Tensor, rois: Union[Tensor, List[Tensor]]) -> Tensor:
         return roi_pool(input, rois, self.output_size, self.spatial_scale)
 
     def __repr__(self):
-        return f"{self.__class__.__name__}(output_size={self.output_size}, spatial_scale={self.spatial_scale})"
+        return f"{self.__class__.__name__}(output_size={tuple(self.output_size)}, spatial_scale={self.spatial_scale})"
+
+
+class MultiScaleRoIAlign(torch.nn.Module):
+    """torchvision.ops.MultiScaleRoIAlign (the FPN pooler of Faster / Mask / Keypoint R-CNN):
+    each box is pooled from one feature level, chosen by its size (level
+    ``floor(canonical_level + log2(sqrt(area) / canonical_scale) + 1e-6)`` clamped to the
+    levels present, Lin et al. 2017, eq. 1), with RoIAlign (aligned=False) at that level's
+    scale, inferred as the power of two nearest to feature size / image size. Same arguments,
+    same values (tested against torchvision), TorchScript-able.
+
+    forward(x: Dict[str, Tensor], boxes: List[Tensor] (per image, (L, 4) xyxy),
+    image_shapes: List[Tuple[int, int]]) -> (sum L, C, PH, PW).
+    """
+
+    __annotations__ = {"scales": Optional[List[float]], "k_min": Optional[int], "k_max": Optional[int]}
+
+    def __init__(self, featmap_names: List[str], output_size, sampling_ratio: int, *, canonical_scale: int = 224,
+                 canonical_level: int = 4):
+        super().__init__()
+        self.featmap_names = list(featmap_names)
+        self.sampling_ratio = int(sampling_ratio)
+        self.output_size = _as_list(output_size)
+        self.canonical_scale = int(canonical_scale)
+        self.canonical_level = int(canonical_level)
+        self.scales: Optional[List[float]] = None
+        self.k_min: Optional[int] = None
+        self.k_max: Optional[int] = None
+
+    def _setup_scales(self, features: List[Tensor], image_shapes: List[Tuple[int, int]]) -> None:
+        if len(image_shapes) == 0:
+            raise ValueError("image_shapes must not be empty")
+        max_h = 0
+        max_w = 0
+        for shape in image_shapes:
+            max_h = max(max_h, shape[0])
+            max_w = max(max_w, shape[1])
+        scales: List[float] = []
+        for f in features:
+            approx = float(f.shape[-2]) / float(max_h)
+            scales.append(2 ** float(torch.tensor(approx).log2().round()))
+        self.scales = scales
+        self.k_min = int(-torch.log2(torch.tensor(scales[0], dtype=torch.float32)).item())
+        self.k_max = int(-torch.log2(torch.tensor(scales[-1], dtype=torch.float32)).item())
+
+    def _levels(self, boxes: List[Tensor], k_min: int, k_max: int) -> Tensor:
+        s = torch.sqrt(torch.cat([box_area(b) for b in boxes]))
+        lvl = torch.floor(self.canonical_level + torch.log2(s / self.canonical_scale) + torch.tensor(1e-6, dtype=s.dtype))
+        return (torch.clamp(lvl, min=k_min, max=k_max).to(torch.int64) - k_min).to(torch.int64)
+
+    def forward(self, x: Dict[str, Tensor], boxes: List[Tensor], image_shapes: List[Tuple[int, int]]) -> Tensor:
+        features: List[Tensor] = []
+        for k, v in x.items():
+            if k in self.featmap_names:
+                features.append(v)
+        if len(features) == 0:
+            raise ValueError("none of featmap_names is in x")
+        self._setup_scales(features, image_shapes)
+        scales = self.scales
+        k_min = self.k_min
+        k_max = self.k_max
+        assert scales is not None and k_min is not None and k_max is not None
+        ids: List[Tensor] = []
+        for i, b in enumerate(boxes):
+            ids.append(torch.full_like(b[:, :1], i))
+        rois = torch.cat([torch.cat(ids, dim=0), torch.cat(boxes, dim=0)], dim=1)
+        if len(features) == 1:
+            return roi_align(features[0], rois, self.output_size, scales[0], self.sampling_ratio, False)
+        levels = self._levels(boxes, k_min, k_max)
+        first = features[0]
+        out = torch.zeros((rois.shape[0], first.shape[1], self.output_size[0], self.output_size[1]),
+                          dtype=first.dtype, device=first.device)
+        for level, (feature, scale) in enumerate(zip(features, scales)):
+            idx = torch.where(levels == level)[0]
+            pooled = roi_align(feature, rois[idx], self.output_size, scale, self.sampling_ratio, False)
+            out[idx] = pooled.to(out.dtype)
+        return out
+
+    def __repr__(self):
+        return (f"{self.__class__.__name__}(featmap_names={self.featmap_names}, output_size={tuple(self.output_size)}, "
+                f"sampling_ratio={self.sampling_ratio})")
 
 
 class DilatedConv2d(torch.nn.Conv2d):

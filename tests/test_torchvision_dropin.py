@@ -1,0 +1,259 @@
+"""torchvision drop-in where pipelines use it: TorchScript (each op, a module calling them,
+gradients through scripted RoI ops, the nn modules), torch.fx (ops stay leaf calls),
+torch.compile, exceptions that `except RuntimeError` catches, MultiScaleRoIAlign against
+torchvision's, the top-level module names, and patch_torchvision() on torchvision's detection
+models (patched and stock give the same detections)."""
+
+import warnings
+
+import pytest
+
+torch = pytest.importorskip("torch")
+import cvkernels  # noqa: E402
+from cvkernels._torch import script as script_twins  # noqa: E402
+
+pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")  # torch.jit.script's deprecation notice
+
+
+def _script(obj):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        return torch.jit.script(obj)
+
+
+def _boxes(n, seed=0, dtype=torch.float32):
+    g = torch.Generator().manual_seed(seed)
+    xy = torch.rand(n, 2, generator=g) * 50
+    wh = torch.rand(n, 2, generator=g) * 30 + 1
+    return torch.cat([xy, xy + wh], 1).to(dtype)
+
+
+ARGS = {
+    "box_iou": lambda: (_boxes(5), _boxes(4, 1)),
+    "generalized_box_iou": lambda: (_boxes(5), _boxes(4, 1)),
+    "distance_box_iou": lambda: (_boxes(5), _boxes(4, 1)),
+    "complete_box_iou": lambda: (_boxes(5), _boxes(4, 1)),
+    "generalized_box_iou_loss": lambda: (_boxes(5), _boxes(5, 1)),
+    "distance_box_iou_loss": lambda: (_boxes(5), _boxes(5, 1)),
+    "complete_box_iou_loss": lambda: (_boxes(5), _boxes(5, 1)),
+    "box_area": lambda: (_boxes(5),),
+    "box_convert": lambda: (_boxes(5), "xyxy", "cxcywh"),
+    "nms": lambda: (_boxes(30), torch.rand(30), 0.3),
+    "batched_nms": lambda: (_boxes(30), torch.rand(30), torch.randint(0, 3, (30,)), 0.3),
+    "soft_nms": lambda: (_boxes(30), torch.rand(30)),
+    "batched_soft_nms": lambda: (_boxes(30), torch.rand(30), torch.randint(0, 3, (30,))),
+    "multiclass_nms": lambda: (_boxes(12).reshape(1, 12, 4), torch.rand(1, 12, 3)),
+    "roi_align": lambda: (torch.rand(2, 3, 16, 16), torch.tensor([[0, 1, 1, 9, 9], [1, 0, 2, 15, 12.]]), 3),
+    "roi_pool": lambda: (torch.rand(2, 3, 16, 16), [_boxes(2), _boxes(3, 1)], (2, 3)),
+    "dilated_conv2d": lambda: (torch.rand(1, 2, 9, 9), torch.rand(4, 2, 3, 3), None, 1, 2, 2),
+    "pairwise_mask_iou": lambda: (torch.rand(3, 8, 8) > 0.5, torch.rand(2, 8, 8) > 0.5),
+    "pairwise_mask_dice": lambda: (torch.rand(3, 8, 8) > 0.5, torch.rand(2, 8, 8) > 0.5),
+}
+
+
+def _same(a, b):
+    if isinstance(a, (tuple, list)):
+        assert len(a) == len(b)
+        for x, y in zip(a, b):
+            _same(x, y)
+    else:
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_every_scripted_op_has_a_case():
+    assert set(ARGS) == set(script_twins.SCRIPTED)
+
+
+@pytest.mark.parametrize("name", sorted(ARGS))
+def test_torch_jit_script_of_each_op_equals_eager(name):
+    fn = getattr(cvkernels, name)
+    args = ARGS[name]()
+    _same(_script(fn)(*args), fn(*args))
+
+
+class _Pipeline(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.align = cvkernels.RoIAlign((3, 3), 0.5, 2, aligned=True)
+        self.pool = cvkernels.RoIPool(2, 1.0)
+
+    def forward(self, x, boxes, scores, labels):
+        keep = cvkernels.batched_nms(boxes, scores, labels, 0.5)
+        kept = boxes[keep]
+        iou = cvkernels.generalized_box_iou(kept, kept)
+        loss = cvkernels.complete_box_iou_loss(kept, kept.flip(0), reduction="sum")
+        a = self.align(x, [kept])
+        p = self.pool(x, [kept])
+        area = cvkernels.box_area(cvkernels.box_convert(kept, "xyxy", "xywh"), fmt="xywh")
+        return keep, iou, loss, a, p, area
+
+
+def test_torch_jit_script_of_a_module_equals_eager():
+    m = _Pipeline()
+    args = (torch.rand(1, 4, 32, 32), _boxes(40), torch.rand(40), torch.randint(0, 4, (40,)))
+    scripted = _script(m)
+    _same(scripted(*args), m(*args))
+    assert "cvkernels" in scripted.code or "cvkernels" in str(scripted.graph)
+
+
+@pytest.mark.parametrize("name", ["roi_align", "roi_pool"])
+def test_gradcheck_through_scripted_roi_ops(name):
+    x = torch.rand(1, 8, 5, 5, dtype=torch.float64, requires_grad=True)
+    rois = torch.tensor([[0, 0, 0, 4, 4], [0, 0, 2, 3, 4], [0, 2, 2, 4, 4]], dtype=torch.float64)
+    scripted = _script(getattr(cvkernels, name))
+    extra = (1.0, 1) if name == "roi_align" else (1.0,)
+    assert torch.autograd.gradcheck(lambda z: scripted(z, rois, 2, *extra), (x,), atol=1e-5)
+
+
+def test_scripted_modules_take_a_list_of_boxes():
+    roi = torch.tensor([[0, 0, 0, 9, 9], [0, 0, 5, 4, 9], [0, 5, 5, 9, 9], [1, 0, 0, 9, 9]], dtype=torch.float).t()
+    for module in (cvkernels.RoIPool(output_size=[3, 3], spatial_scale=1.0), cvkernels.RoIAlign(3, 1.0, -1)):
+        y = _script(module)(torch.rand(2, 1, 10, 10), [roi, roi])
+        assert y.shape == (10, 1, 3, 3)
+
+
+def test_fx_symbolic_trace_keeps_each_op_as_a_leaf():
+    import torch.fx
+
+    class M(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.align = cvkernels.RoIAlign(5, 1.0, -1)
+
+        def forward(self, x, rois, boxes, scores):
+            return self.align(x, rois), cvkernels.roi_pool(x, rois, 2), cvkernels.nms(boxes, scores, 0.5), \
+                cvkernels.box_iou(boxes, boxes)
+
+    m = M()
+    gm = torch.fx.symbolic_trace(m)
+    targets = [n.target for n in gm.graph.nodes if n.op == "call_function"]
+    assert targets == [cvkernels.roi_align, cvkernels.roi_pool, cvkernels.nms, cvkernels.box_iou]
+    args = (torch.rand(2, 3, 10, 10), torch.tensor([[0, 0, 0, 9, 9], [1, 0, 5, 4, 9.]]), _boxes(20), torch.rand(20))
+    _same(gm(*args), m(*args))
+    # a module that is only RoIAlign: the traced graph is inputs, one op, output
+    gm = torch.fx.symbolic_trace(cvkernels.RoIAlign(5, 1.0, -1))
+    assert [n.op for n in gm.graph.nodes] == ["placeholder", "placeholder", "call_function", "output"]
+
+
+def test_torch_compile_fullgraph():
+    def f(x, rois, boxes, scores):
+        return cvkernels.roi_align(x, rois, 2, 1.0, 2), cvkernels.nms(boxes, scores, 0.5), cvkernels.box_iou(boxes, boxes)
+
+    args = (torch.rand(1, 3, 10, 10), torch.tensor([[0, 0, 0, 9, 9.]]), _boxes(20), torch.rand(20))
+    _same(torch.compile(f, fullgraph=True, backend="eager")(*args), f(*args))
+
+
+def test_errors_are_value_and_runtime_errors():
+    with pytest.raises(RuntimeError) as err:
+        cvkernels.nms(torch.zeros(3, 5), torch.zeros(3), 0.5)
+    assert isinstance(err.value, ValueError) and isinstance(err.value, cvkernels.InputError)
+    with pytest.raises(RuntimeError) as err:
+        cvkernels.box_iou(torch.zeros(3, 4, dtype=torch.complex64), torch.zeros(3, 4))
+    assert isinstance(err.value, TypeError) and isinstance(err.value, cvkernels.InputTypeError)
+    with pytest.raises(ValueError, match="Invalid Value for arg 'reduction'"):
+        cvkernels.generalized_box_iou_loss(_boxes(2), _boxes(2), reduction="bad")
+    with pytest.raises(RuntimeError):  # numpy path too
+        cvkernels.roi_align(__import__("numpy").zeros((1, 1, 4, 4), "float32"), [[0, 0, 0, 1]], 2)
+
+
+def test_multiscale_roi_align_equals_torchvision():
+    tv_ops = pytest.importorskip("torchvision.ops")
+    names = ["feat1", "feat2", "feat3", "feat4"]
+    x = {n: torch.rand(2, 8, 64 // 2**i, 48 // 2**i) for i, n in enumerate(names)}
+    x["other"] = torch.rand(2, 8, 4, 4)
+    g = torch.Generator().manual_seed(0)
+    boxes = []
+    for k in (30, 17):
+        xy = torch.rand(k, 2, generator=g) * torch.tensor([150.0, 200.0])
+        wh = torch.rand(k, 2, generator=g) ** 2 * 180 + 1
+        boxes.append(torch.cat([xy, xy + wh], 1))
+    shapes = [(256, 192), (250, 190)]
+    for featmap_names in (names, ["feat2"], names[:3]):
+        ours = cvkernels.MultiScaleRoIAlign(featmap_names, 7, 2)
+        theirs = tv_ops.MultiScaleRoIAlign(featmap_names, 7, 2)
+        torch.testing.assert_close(ours(x, boxes, shapes), theirs(x, boxes, shapes), rtol=0, atol=0)
+        torch.testing.assert_close(_script(ours)(x, boxes, shapes), theirs(x, boxes, shapes), rtol=0, atol=0)
+
+
+def test_top_level_modules():
+    assert cvkernels.RoIAlign is cvkernels.nn.RoIAlign and cvkernels.RoIPool is cvkernels.nn.RoIPool
+    assert cvkernels.MultiScaleRoIAlign is cvkernels.nn.MultiScaleRoIAlign
+    assert repr(cvkernels.RoIAlign((5, 5), 1, -1)) == "RoIAlign(output_size=(5, 5), spatial_scale=1.0, sampling_ratio=-1, aligned=False)"
+
+
+# --- patch_torchvision ---------------------------------------------------------------------
+
+def test_patch_is_undoable_and_a_context_manager():
+    tv = pytest.importorskip("torchvision")
+    import torchvision.models.detection.roi_heads as roi_heads
+    import torchvision.ops.poolers as poolers
+
+    stock = (tv.ops.nms, tv.ops.boxes.batched_nms, poolers.roi_align, roi_heads.roi_align, tv.ops.RoIAlign)
+    with cvkernels.patch_torchvision() as p:
+        assert tv.ops.nms is cvkernels.nms and tv.ops.boxes.batched_nms is cvkernels.batched_nms
+        assert poolers.roi_align is cvkernels.roi_align and roi_heads.roi_align is cvkernels.roi_align
+        assert tv.ops.RoIAlign is cvkernels.RoIAlign and len(p.replaced) > 20
+        with pytest.raises(RuntimeError, match="already patched"):
+            cvkernels.patch_torchvision()
+    assert (tv.ops.nms, tv.ops.boxes.batched_nms, poolers.roi_align, roi_heads.roi_align, tv.ops.RoIAlign) == stock
+    p = cvkernels.patch_torchvision()
+    p.undo()
+    assert tv.ops.nms is stock[0]
+
+
+def _images():
+    g = torch.Generator().manual_seed(1)
+    return [torch.rand(3, 200, 240, generator=g), torch.rand(3, 176, 224, generator=g)]
+
+
+def _canonical(d):
+    """The detections in (score desc, label, box) order: ties among equal scores may come in
+    another order (cvkernels keeps the lower index first), the set must be the same."""
+    import numpy as np
+
+    keys = [d["boxes"][:, i].numpy() for i in (3, 2, 1, 0)] + [d["labels"].numpy(), -d["scores"].numpy()]
+    order = torch.from_numpy(np.lexsort(keys))
+    return {k: v[order] for k, v in d.items()}
+
+
+def _same_detections(a, b):
+    for x, y in zip(a, b):
+        assert x.keys() == y.keys()
+        x, y = _canonical(x), _canonical(y)
+        for k in x:
+            torch.testing.assert_close(x[k], y[k], rtol=0, atol=0, msg=k)
+
+
+def _model_case(name, **kwargs):
+    tv = pytest.importorskip("torchvision")
+    from torchvision.models import detection
+
+    torch.manual_seed(0)
+    model = getattr(detection, name)(weights=None, weights_backbone=None, **kwargs).eval()
+    images = _images()
+    with torch.no_grad():
+        stock = model(images)
+        with cvkernels.patch_torchvision():
+            patched = model(images)
+    assert tv.ops.nms is not cvkernels.nms
+    assert sum(len(d["boxes"]) for d in stock) > 0  # detections to compare (random weights, no score threshold)
+    _same_detections(stock, patched)
+
+
+SMALL = {"min_size": 176, "max_size": 256}
+
+
+def test_fasterrcnn_patched_equals_stock():
+    _model_case("fasterrcnn_resnet50_fpn", box_score_thresh=0.0, **SMALL)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name,kwargs", [
+    ("maskrcnn_resnet50_fpn", dict(box_score_thresh=0.0, **SMALL)),
+    ("keypointrcnn_resnet50_fpn", dict(box_score_thresh=0.0, **SMALL)),
+    ("retinanet_resnet50_fpn", dict(score_thresh=0.0, **SMALL)),
+    ("fcos_resnet50_fpn", dict(score_thresh=0.0, **SMALL)),
+    ("ssd300_vgg16", dict(score_thresh=0.0)),
+])
+def test_detection_models_patched_equal_stock(name, kwargs):
+    _model_case(name, **kwargs)
