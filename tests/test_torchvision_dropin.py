@@ -12,7 +12,10 @@ torch = pytest.importorskip("torch")
 import cvkernels  # noqa: E402
 from cvkernels._torch import script as script_twins  # noqa: E402
 
-pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")  # torch.jit.script's deprecation notice
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::FutureWarning"),  # torch.jit.script's deprecation notice
+    pytest.mark.filterwarnings("ignore:torch.quantize_per_tensor:UserWarning"),  # torch's quantization notice
+]
 
 
 def _script(obj):
@@ -257,3 +260,39 @@ def test_fasterrcnn_patched_equals_stock():
 ])
 def test_detection_models_patched_equal_stock(name, kwargs):
     _model_case(name, **kwargs)
+
+
+# --- quantized tensors -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("scale,zero_point", [(1.0, 0), (0.5, 1), (0.2, 5)])
+def test_quantized_nms(scale, zero_point):
+    boxes = _boxes(200, 3) * 1.5
+    scores = torch.rand(200, generator=torch.Generator().manual_seed(2)) * 100
+    qb = torch.quantize_per_tensor(boxes, scale=scale, zero_point=zero_point, dtype=torch.quint8)
+    qs = torch.quantize_per_tensor(scores, scale=scale, zero_point=zero_point, dtype=torch.quint8)
+    for iou in (0.2, 0.5, 0.8):
+        keep = cvkernels.nms(qb, qs, iou)
+        torch.testing.assert_close(keep, cvkernels.nms(qb.dequantize(), qs.dequantize(), iou))
+        tv_ops = pytest.importorskip("torchvision.ops")
+        theirs = tv_ops.nms(qb, qs, iou)
+        assert set(keep.tolist()) == set(theirs.tolist())  # ties among quantized scores: the same set
+
+
+@pytest.mark.parametrize("qdtype", [torch.qint8, torch.quint8, torch.qint32])
+@pytest.mark.parametrize("aligned", [False, True])
+def test_quantized_roi_align(qdtype, aligned):
+    x = torch.randint(50, 100, size=(1, 2, 10, 10), generator=torch.Generator().manual_seed(0)).float()
+    rois = torch.tensor([[0, 0, 0, 9, 9], [0, 0, 5, 4, 9], [0, 5, 5, 9, 9], [0, 1, 2, 7, 8.]])
+    for scale, zero_point in ((1, 0), (2, 10), (0.1, 50)):
+        qx = torch.quantize_per_tensor(x, scale=scale, zero_point=zero_point, dtype=qdtype)
+        qrois = torch.quantize_per_tensor(rois, scale=scale, zero_point=zero_point, dtype=qdtype)
+        qy = cvkernels.roi_align(qx, qrois, 5, 1.0, -1, aligned)
+        assert qy.is_quantized and qy.dtype == qdtype and qy.q_scale() == scale
+        y = cvkernels.roi_align(qx.dequantize(), qrois.dequantize(), 5, 1.0, -1, aligned)
+        assert torch.equal(qy.int_repr(), torch.quantize_per_tensor(y, scale, zero_point, qdtype).int_repr())
+        tv_ops = pytest.importorskip("torchvision.ops")
+        theirs = tv_ops.roi_align(qx, qrois, 5, 1.0, -1, aligned)
+        diff = (qy.int_repr().int() - theirs.int_repr().int()).abs()
+        assert diff.max() <= 1 and (diff > 0).float().mean() < 0.05  # rounding at .5 boundaries only
+    with pytest.raises(RuntimeError, match="Only one image per batch"):
+        cvkernels.roi_align(torch.cat([qx, qx]), qrois, 5)

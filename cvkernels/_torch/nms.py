@@ -93,3 +93,12 @@ def _(boxes, scores, score_threshold=0.05, iou_threshold=0.5, max_output_per_cla
         boxes.new_empty((B, max_total), dtype=ct),
         boxes.new_empty((B, max_total), dtype=torch.int64),
     )
+
+
+# --- quantized tensors (torchvision's QuantizedCPU nms): NMS of the dequantized values --------
+
+def _quantized_nms(boxes, scores, iou_threshold):
+    return torch.ops.cvkernels.nms(boxes.dequantize(), scores.dequantize(), iou_threshold)
+
+
+lib.impl("nms", _quantized_nms, "QuantizedCPU")

@@ -138,3 +138,19 @@ def _pool_backward(ctx, grad, grad_argmax):
 
 
 torch.library.register_autograd("cvkernels::roi_pool", _pool_backward, setup_context=_pool_setup)
+
+
+# --- quantized tensors (torchvision's QuantizedCPU roi_align) ---------------------------------
+
+def _quantized_roi_align(input, rois, spatial_scale, pooled_height, pooled_width, sampling_ratio, aligned):
+    """RoIAlign of the dequantized input, quantized back with the input's scale, zero point and
+    dtype (as torchvision; it too takes one image per batch)."""
+    if input.shape[0] > 1:
+        raise ValueError("Only one image per batch is allowed in roi_align when quantized tensors are passed")
+    r = rois.dequantize() if rois.is_quantized else rois
+    out = torch.ops.cvkernels.roi_align(input.dequantize(), r, spatial_scale, pooled_height, pooled_width,
+                                        sampling_ratio, aligned)
+    return torch.quantize_per_tensor(out, input.q_scale(), input.q_zero_point(), input.dtype)
+
+
+lib.impl("roi_align", _quantized_roi_align, "QuantizedCPU")
