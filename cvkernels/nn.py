@@ -122,14 +122,9 @@ class MultiScaleRoIAlign(torch.nn.Module):
         if len(features) == 1:
             return roi_align(features[0], rois, self.output_size, scales[0], self.sampling_ratio, False)
         levels = self._levels(boxes, k_min, k_max)
-        first = features[0]
-        out = torch.zeros((rois.shape[0], first.shape[1], self.output_size[0], self.output_size[1]),
-                          dtype=first.dtype, device=first.device)
-        for level, (feature, scale) in enumerate(zip(features, scales)):
-            idx = torch.where(levels == level)[0]
-            pooled = roi_align(feature, rois[idx], self.output_size, scale, self.sampling_ratio, False)
-            out[idx] = pooled.to(out.dtype)
-        return out
+        # one call: every level pools its RoIs into their rows of one output
+        return torch.ops.cvkernels.multi_scale_roi_align(features, rois, levels, scales, self.output_size[0],
+                                                         self.output_size[1], self.sampling_ratio, False)
 
     def __repr__(self):
         return (f"{self.__class__.__name__}(featmap_names={self.featmap_names}, output_size={tuple(self.output_size)}, "

@@ -296,3 +296,50 @@ def test_quantized_roi_align(qdtype, aligned):
         assert diff.max() <= 1 and (diff > 0).float().mean() < 0.05  # rounding at .5 boundaries only
     with pytest.raises(RuntimeError, match="Only one image per batch"):
         cvkernels.roi_align(torch.cat([qx, qx]), qrois, 5)
+
+
+def _pyramid(dtype=torch.float64, channels_last=False):
+    g = torch.Generator().manual_seed(3)
+    feats = [torch.rand(2, 3, 16 // 2**i, 12 // 2**i, generator=g, dtype=dtype) for i in range(3)]
+    if channels_last:
+        feats = [f.contiguous(memory_format=torch.channels_last) for f in feats]
+    rois = torch.cat([torch.randint(0, 2, (9, 1), generator=g).to(dtype), _boxes(9, 4, dtype) * 0.8], 1)
+    levels = torch.randint(0, 3, (9,), generator=g)
+    return feats, rois, levels, [1.0, 0.5, 0.25]
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_multi_scale_op_equals_per_level_roi_align_and_its_gradient(channels_last):
+    feats, rois, levels, scales = _pyramid(channels_last=channels_last)
+    feats = [f.requires_grad_() for f in feats]
+    out = torch.ops.cvkernels.multi_scale_roi_align(feats, rois, levels, scales, 3, 2, 2, True)
+    for lv in range(3):
+        rows = levels == lv
+        torch.testing.assert_close(out[rows], cvkernels.roi_align(feats[lv], rois[rows], (3, 2), scales[lv], 2, True),
+                                   rtol=0, atol=0)
+    assert torch.autograd.gradcheck(
+        lambda *fs: torch.ops.cvkernels.multi_scale_roi_align(list(fs), rois, levels, scales, 3, 2, 2, True),
+        tuple(feats), atol=1e-6)
+    torch.library.opcheck(torch.ops.cvkernels.multi_scale_roi_align.default,
+                          ([f.detach() for f in feats], rois, levels, scales, 3, 2, 2, True))
+
+
+def test_multi_scale_op_bad_levels_and_rows():
+    feats, rois, levels, scales = _pyramid()
+    with pytest.raises(ValueError, match="levels must lie in"):
+        torch.ops.cvkernels.multi_scale_roi_align(feats, rois, levels + 5, scales, 3, 3, 2, False)
+    with pytest.raises(ValueError, match="one scale per feature level"):
+        torch.ops.cvkernels.multi_scale_roi_align(feats, rois, levels, scales[:2], 3, 3, 2, False)
+    out = torch.empty(2, 3, 2, 2, dtype=torch.float64)
+    with pytest.raises(ValueError, match="out_rows must lie in"):
+        cvkernels._C.roi_align_forward(feats[0].numpy(), False, rois.numpy(), out.numpy(), 1.0, 2, False, 0,
+                                       torch.arange(9).numpy())
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_multi_scale_op_cuda_matches_cpu():
+    feats, rois, levels, scales = _pyramid(torch.float32)
+    cpu = torch.ops.cvkernels.multi_scale_roi_align(feats, rois, levels, scales, 3, 2, 2, True)
+    cuda = torch.ops.cvkernels.multi_scale_roi_align([f.cuda() for f in feats], rois.cuda(), levels.cuda(), scales,
+                                                     3, 2, 2, True)
+    torch.testing.assert_close(cuda.cpu(), cpu, rtol=1e-5, atol=1e-6)

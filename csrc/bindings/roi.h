@@ -76,19 +76,41 @@ void register_roi(py::module_& m) {
   using namespace cvk::roi;
   using namespace roi_detail;
   constexpr int D = Dev::device_type;
+  // out_rows (optional, int64 (K)): RoI k fills row out_rows[k] of out (R, C, PH, PW), for the
+  // levels of a multi-scale pooling; the rows are checked on the CPU (the launcher checks them
+  // for CUDA tensors).
   m.def("roi_align_forward", [](py::handle x_, bool channels_last, py::handle rois_, py::handle out_, double scale,
-                                int64_t sampling_ratio, bool aligned, uintptr_t stream) {
+                                int64_t sampling_ratio, bool aligned, uintptr_t stream, py::handle rows_) {
     Buffer x = feature_map(x_, "input", D), rois = take_on(rois_, "rois", D), out = take_on(out_, "out", D);
     check_sampling_ratio(sampling_ratio);
-    const Shape s = forward_shape(x, channels_last, rois, out);
+    const int64_t* out_rows = nullptr;
+    Shape s;
+    if (rows_.is_none()) {
+      s = forward_shape(x, channels_last, rois, out);
+    } else {
+      Buffer rows = take_on(rows_, "out_rows", D);
+      int64_t N, C, H, W;
+      nchw(x, channels_last, N, C, H, W);
+      rois.like(x).on(x).rank(2).dim(1, 5);
+      out.like(x).on(x).writable().rank(4).dim(1, C);
+      rows.on(x).dtype(Elem::I64).rank(1).dim(0, rois.size(0));
+      s = Shape{N, C, H, W, rois.size(0), out.size(2), out.size(3)};
+      if constexpr (!Dev::cuda) {
+        for (int64_t k = 0; k < s.K; ++k)
+          if (rows.cp<int64_t>()[k] < 0 || rows.cp<int64_t>()[k] >= out.size(0))
+            throw py::value_error("out_rows must lie in [0, " + std::to_string(out.size(0)) + ")");
+      }
+      out_rows = rows.cp<int64_t>();
+    }
     check_batch_index<Dev>(rois, s.N);
-    if (out.numel() == 0) return;
+    if (s.K * s.C * s.PH * s.PW == 0) return;
     if (s.H == 0 || s.W == 0) throw py::value_error("input must have H, W >= 1 for a non-empty output");
     typename Dev::Guard guard(x, stream);
     py::gil_scoped_release nogil;
-    CVK_RUN(roi_align_forward, x.floating(), x.data, channels_last, rois.data, s, scale, sampling_ratio, aligned, out.data);
+    CVK_RUN(roi_align_forward, x.floating(), x.data, channels_last, rois.data, s, scale, sampling_ratio, aligned,
+            out_rows, out.data);
   }, py::arg("input"), py::arg("channels_last"), py::arg("rois"), py::arg("out"), py::arg("spatial_scale"),
-     py::arg("sampling_ratio"), py::arg("aligned"), py::arg("stream") = 0);
+     py::arg("sampling_ratio"), py::arg("aligned"), py::arg("stream") = 0, py::arg("out_rows") = py::none());
 
   m.def("roi_align_backward", [](py::handle g_, py::handle rois_, py::handle gi_, bool channels_last, double scale,
                                  int64_t sampling_ratio, bool aligned, bool deterministic, uintptr_t stream) {

@@ -64,7 +64,10 @@ void untile(const T* tile, int64_t PP, int64_t C, T* out_k) {
 
 template <class T>
 void align_forward_typed(const T* input, bool nhwc, const T* rois, Shape s, T scale, int64_t sr,
-                         bool aligned, T* out) {
+                         bool aligned, const int64_t* out_rows, T* out) {
+  // RoI k writes output row out_rows[k] (k when null): the levels of a multi-scale pooling
+  // fill one output in place.
+  auto row = [out_rows](int64_t k) { return out_rows != nullptr ? out_rows[k] : k; };
   if (s.K == 0 || s.C == 0 || s.PH == 0 || s.PW == 0) return;
   std::unique_ptr<Scratch> transposed;
   if (!nhwc && worth_transposing(s, sr)) {
@@ -79,7 +82,7 @@ void align_forward_typed(const T* input, bool nhwc, const T* rois, Shape s, T sc
       std::vector<T> tile(static_cast<size_t>(PP * s.C));
       for (int64_t k = k0; k < k1; ++k) {
         CVK_SIMD_CALL(align_roi_nhwc, input, rois + 5 * k, s, scale, sr, aligned, tile.data());
-        untile(tile.data(), PP, s.C, out + k * s.C * PP);
+        untile(tile.data(), PP, s.C, out + row(k) * s.C * PP);
       }
     });
     return;
@@ -98,7 +101,7 @@ void align_forward_typed(const T* input, bool nhwc, const T* rois, Shape s, T sc
         roi_taps(g, s, ys, xs);
       }
       const T* plane = input + (static_cast<int64_t>(roi[0]) * s.C + c) * s.H * s.W;
-      T* o = out + i * PP;
+      T* o = out + (row(k) * s.C + c) * PP;
       for (int64_t ph = 0; ph < s.PH; ++ph)
         for (int64_t pw = 0; pw < s.PW; ++pw) {
           T acc = 0;
@@ -282,11 +285,12 @@ void pool_backward_typed(const T* grad, const int32_t* argmax, const T* rois, Sh
 
 void roi_align_forward_cpu(int dtype, const void* input, bool channels_last, const void* rois,
                            Shape s, double scale, int64_t sampling_ratio, bool aligned,
-                           void* output) {
+                           const int64_t* out_rows, void* output) {
   dispatch_float(dtype, [&](auto zero) {
     using T = decltype(zero);
     align_forward_typed<T>(static_cast<const T*>(input), channels_last, static_cast<const T*>(rois),
-                           s, static_cast<T>(scale), sampling_ratio, aligned, static_cast<T*>(output));
+                           s, static_cast<T>(scale), sampling_ratio, aligned, out_rows,
+                           static_cast<T*>(output));
   });
 }
 

@@ -13,9 +13,11 @@ struct Shape {
   int64_t N, C, H, W, K, PH, PW;
 };
 
+// out_rows (K) int64, or null: RoI k writes output row out_rows[k] (else row k); the output
+// then has any number of rows (the binding checks the rows).
 void roi_align_forward_cpu(int dtype, const void* input, bool channels_last, const void* rois,
                            Shape s, double scale, int64_t sampling_ratio, bool aligned,
-                           void* output);
+                           const int64_t* out_rows, void* output);
 // grad_input is written whole (zeros where nothing flows).
 void roi_align_backward_cpu(int dtype, const void* grad_output, const void* rois, Shape s,
                             double scale, int64_t sampling_ratio, bool aligned,

@@ -34,7 +34,8 @@ CVK_HD inline int64_t at(const Shape& s, bool nhwc, int64_t b, int64_t c, int64_
 
 template <class T>
 __global__ void align_forward_kernel(const T* __restrict__ in, bool nhwc, const T* __restrict__ rois,
-                                     Shape s, T scale, int64_t sr, bool aligned, T* __restrict__ out) {
+                                     Shape s, T scale, int64_t sr, bool aligned,
+                                     const int64_t* __restrict__ out_rows, T* __restrict__ out) {
   const int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
   if (i >= s.K * s.C * s.PH * s.PW) return;
   const int64_t pw = i % s.PW, ph = (i / s.PW) % s.PH, c = (i / (s.PW * s.PH)) % s.C;
@@ -55,7 +56,8 @@ __global__ void align_forward_kernel(const T* __restrict__ in, bool nhwc, const 
              ty.l * tx.l * in[at(s, nhwc, b, c, ty.hi, tx.hi)];
     }
   }
-  out[i] = acc / g.count;
+  const int64_t o = out_rows != nullptr ? (out_rows[k] * s.C + c) * s.PH * s.PW + ph * s.PW + pw : i;
+  out[o] = acc / g.count;
 }
 
 template <class T>
@@ -177,15 +179,15 @@ __global__ void pool_backward_planes_kernel(const T* __restrict__ grad, const in
 }  // namespace
 
 void roi_align_forward_cuda(int dtype, const void* input, bool channels_last, const void* rois,
-                            Shape s, double scale, int64_t sr, bool aligned, void* output,
-                            void* stream) {
+                            Shape s, double scale, int64_t sr, bool aligned,
+                            const int64_t* out_rows, void* output, void* stream) {
   const int64_t n = s.K * s.C * s.PH * s.PW;
   if (n == 0) return;
   dispatch_float(dtype, [&](auto zero) {
     using T = decltype(zero);
     align_forward_kernel<T><<<blocks_for(n), kThreads, 0, as_stream(stream)>>>(
         static_cast<const T*>(input), channels_last, static_cast<const T*>(rois), s,
-        static_cast<T>(scale), sr, aligned, static_cast<T*>(output));
+        static_cast<T>(scale), sr, aligned, out_rows, static_cast<T*>(output));
   });
   check_launch("roi_align");
 }

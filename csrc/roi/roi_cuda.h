@@ -11,7 +11,7 @@ namespace roi {
 
 void roi_align_forward_cuda(int dtype, const void* input, bool channels_last, const void* rois,
                             Shape s, double scale, int64_t sampling_ratio, bool aligned,
-                            void* output, void* stream);
+                            const int64_t* out_rows, void* output, void* stream);
 void roi_align_backward_cuda(int dtype, const void* grad_output, const void* rois, Shape s,
                              double scale, int64_t sampling_ratio, bool aligned,
                              bool channels_last, bool deterministic, void* grad_input,

@@ -60,6 +60,11 @@ class NumpyArrays:
         return NumpyArrays.empty(shape, dtype, fill=np.zeros)
 
     @staticmethod
+    def flatnonzero(mask):
+        """int64 positions of the true entries."""
+        return np.flatnonzero(mask).astype(np.int64, copy=False)
+
+    @staticmethod
     def broadcast_to(x, shape):
         return np.broadcast_to(x, shape)
 
@@ -156,6 +161,10 @@ class TorchArrays:
     @staticmethod
     def broadcast_to(x, shape):
         return x.expand(shape)
+
+    @staticmethod
+    def flatnonzero(mask):
+        return mask.reshape(-1).nonzero().reshape(-1)
 
     @staticmethod
     def numel(x) -> int:

@@ -91,6 +91,40 @@ def align(xp, input, rois, ph: int, pw: int, scale: float, sampling_ratio: int, 
     return _forward(xp, "roi_align_forward", input, rois, ph, pw, scale, sampling_ratio, bool(aligned))[0]
 
 
+def align_levels(xp, features, rois, levels, scales, ph: int, pw: int, sampling_ratio: int, aligned: bool):
+    """Multi-scale RoIAlign: (K, C, PH, PW), RoI k pooled from features[levels[k]] at
+    scales[levels[k]]. One output, allocated once and filled level by level in place (each
+    level's RoIs write their own rows), with no scatter or zero fill."""
+    if len(features) == 0 or len(features) != len(scales):
+        raise ValueError(f"need one scale per feature level, got {len(features)} levels and {len(scales)} scales")
+    first = features[0]
+    cts = {_check(xp, f, rois, ph, pw) for f in features}
+    if len(cts) != 1 or any(f.shape[1] != first.shape[1] for f in features):
+        raise ValueError("every feature level must have the same dtype and channels")
+    ct = cts.pop()
+    if tuple(levels.shape) != (rois.shape[0],):
+        raise ValueError(f"levels must have shape ({rois.shape[0]},), got {tuple(levels.shape)}")
+    if xp.flatnonzero((levels < 0) | (levels >= len(features))).shape[0]:
+        raise ValueError(f"levels must lie in [0, {len(features)})")  # else rows would stay unwritten
+    K, C = rois.shape[0], first.shape[1]
+    out = xp.empty((K, C, ph, pw), ct, first)
+    r = xp.contiguous(rois, ct)
+    for level, (feature, scale) in enumerate(zip(features, scales)):
+        rows = xp.flatnonzero(levels == level)
+        if rows.shape[0] == 0:
+            continue
+        x, nhwc = _feature_map(xp, feature, ct)
+        r_level = xp.contiguous(r[rows], ct)
+        if xp.is_cuda(x) or feature.shape[2] * feature.shape[3] == 0:
+            _check_batch_index(r_level, feature.shape[0])
+        if feature.shape[2] * feature.shape[3] == 0:
+            out[rows] = 0
+            continue
+        xp.kernels(x).roi_align_forward(xp.view(x), nhwc, xp.view(r_level), xp.view(out), float(scale),
+                                        sampling_ratio, bool(aligned), xp.stream(x), xp.view(rows))
+    return out
+
+
 def pool(xp, input, rois, ph: int, pw: int, scale: float):
     """(features, argmax): (K, C, PH, PW) RoIPool maxima in the compute dtype and the int32
     position of each in its feature plane (-1 for an empty bin)."""

@@ -93,6 +93,51 @@ def _align_backward(ctx, grad):
 torch.library.register_autograd("cvkernels::roi_align", _align_backward, setup_context=_align_setup)
 
 
+# --- multi-scale roi_align (MultiScaleRoIAlign's pooling: one output for all levels) --------
+
+lib.define(
+    "multi_scale_roi_align(Tensor[] features, Tensor rois, Tensor levels, float[] scales, int pooled_height, "
+    "int pooled_width, int sampling_ratio, bool aligned) -> Tensor"
+)
+
+
+def _multi_scale_roi_align(features, rois, levels, scales, pooled_height, pooled_width, sampling_ratio, aligned):
+    out = launch.align_levels(TORCH, list(features), rois, levels, list(scales), pooled_height, pooled_width,
+                              sampling_ratio, aligned)
+    return out.to(features[0].dtype)
+
+
+impl("multi_scale_roi_align", _multi_scale_roi_align)
+
+
+@torch.library.register_fake("cvkernels::multi_scale_roi_align")
+def _(features, rois, levels, scales, pooled_height, pooled_width, sampling_ratio, aligned):
+    if len(features) == 0:
+        raise ValueError("need at least one feature level")
+    _fake_check(features[0], rois, pooled_height, pooled_width)
+    return features[0].new_empty((rois.shape[0], features[0].shape[1], pooled_height, pooled_width))
+
+
+def _levels_setup(ctx, inputs, output):
+    features, rois, levels, scales, ph, pw, sr, aligned = inputs
+    ctx.save_for_backward(rois, levels)
+    ctx.args = ([(tuple(f.shape), TORCH.is_channels_last(f)) for f in features], list(scales), ph, pw, sr, aligned)
+
+
+def _levels_backward(ctx, grad):
+    rois, levels = ctx.saved_tensors
+    shapes, scales, ph, pw, sr, aligned = ctx.args
+    grads = []
+    for level, ((shape, nhwc), scale) in enumerate(zip(shapes, scales)):
+        rows = (levels == level).nonzero().reshape(-1)
+        grads.append(torch.ops.cvkernels._roi_align_backward(grad[rows], rois[rows], scale, ph, pw, *shape, sr, aligned,
+                                                             nhwc))
+    return grads, None, None, None, None, None, None, None
+
+
+torch.library.register_autograd("cvkernels::multi_scale_roi_align", _levels_backward, setup_context=_levels_setup)
+
+
 # --- roi_pool ------------------------------------------------------------------------------
 
 def _roi_pool(input, rois, spatial_scale, pooled_height, pooled_width):

@@ -57,4 +57,48 @@ def cases(quick: bool = False):
     if tv:
         impls["torchvision.ops.roi_pool"] = fwd_bwd(tv.roi_pool, 7, 0.25)
     out.append(Case(f"roi_pool fwd+bwd 7x7, {shape}", impls))
+    return out + multiscale_cases(torch, cvkernels, tv, quick)
+
+
+def multiscale_inputs(torch, quick=False, seed=0):
+    """Faster R-CNN's box head input: 4 FPN levels (strides 4-32) of an 800x1088 batch of 2,
+    256 channels, 1000 proposals (500 per image) of FPN-like sizes."""
+    g = torch.Generator().manual_seed(seed)
+    c, (h, w), k = (64, (400, 544), 250) if quick else (256, (800, 1088), 500)
+    feats = {str(i): torch.randn(2, c, h // 2 ** (i + 2), w // 2 ** (i + 2), generator=g) for i in range(4)}
+    img = torch.tensor([float(w), float(h)])
+    boxes = []
+    for _ in range(2):
+        xy = torch.rand(k, 2, generator=g) * img
+        wh = torch.exp(torch.rand(k, 2, generator=g) * 5.5) * 4  # 4 .. 980 pixels: every level
+        boxes.append(torch.cat([xy, (xy + wh).minimum(img)], dim=1))
+    return feats, boxes, [(h, w), (h, w)]
+
+
+def multiscale_cases(torch, cvkernels, tv, quick=False):
+    feats, boxes, shapes = multiscale_inputs(torch, quick)
+    names = list(feats)
+    ours = cvkernels.MultiScaleRoIAlign(names, 7, 2)
+    theirs = tv.MultiScaleRoIAlign(names, 7, 2) if tv else None
+    c = feats["0"].shape[1]
+    label = f"MultiScaleRoIAlign 4 levels, {c} ch, {sum(len(b) for b in boxes)} RoIs, 7x7"
+    impls = {OURS: lambda: ours(feats, boxes, shapes)}
+    if theirs is not None:
+        impls["torchvision MultiScaleRoIAlign"] = lambda: theirs(feats, boxes, shapes)
+    out = [Case(f"{label} fwd", impls)]
+    grads = {k: v.clone().requires_grad_() for k, v in feats.items()}
+
+    def fwd_bwd(module):
+        def run():
+            y = module(grads, boxes, shapes)
+            y.backward(torch.ones_like(y))
+            for v in grads.values():
+                v.grad = None
+
+        return run
+
+    impls = {OURS: fwd_bwd(ours)}
+    if theirs is not None:
+        impls["torchvision MultiScaleRoIAlign"] = fwd_bwd(theirs)
+    out.append(Case(f"{label} fwd+bwd", impls))
     return out
