@@ -35,9 +35,14 @@ class _Patch:
         return f"<cvkernels patch of torchvision: {len(self.replaced)} references>"
 
 
+_MODULES = {}
+
+
 def _modules(package):
-    """package and its submodules, imported."""
-    out = [package]
+    """package and its submodules, imported (walked once per process)."""
+    if package.__name__ in _MODULES:
+        return _MODULES[package.__name__]
+    out = _MODULES[package.__name__] = [package]
     for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
         if ".tests" in info.name or info.name.endswith("_test"):
             continue

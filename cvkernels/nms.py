@@ -70,15 +70,17 @@ def batched_nms(boxes, scores, idxs, iou_threshold: float):
         >>> cvkernels.batched_nms(boxes, np.array([0.9, 0.8]), np.array([0, 1]), 0.5)
         array([0, 1])
     """
-    thr = number("iou_threshold", iou_threshold)
+    # empty boxes with None for the rest: nothing to keep (torchvision's ops.batched_nms(empty,
+    # None, None, None)); anything else needs every argument
     t = fe.tensors(boxes, scores, idxs)
-    if t and t[0].numel() == 0 and (scores is None or idxs is None):  # as torchvision: nothing to keep
+    if t and t[0].numel() == 0 and (scores is None or idxs is None):
         return t[0].new_empty((0,), dtype=fe.torch_module().int64)
+    b = None if t else fe.array("boxes", boxes)
+    if b is not None and b.size == 0 and (scores is None or idxs is None):
+        return np.empty(0, np.int64)
+    thr = number("iou_threshold", iou_threshold)
     if t:
         return fe.ops().batched_nms(*t, thr)
-    b = fe.array("boxes", boxes)
-    if b.size == 0 and (scores is None or idxs is None):
-        return np.empty(0, np.int64)
     return launch.nms(NUMPY, b, fe.array("scores", scores), thr, fe.array("idxs", idxs))
 
 

@@ -21,6 +21,24 @@ as_numpy = fe.array
 __all__ = ["roi_align", "roi_pool"]
 
 
+class BoxesShapeError(fe.InputError, AssertionError):
+    """RoI boxes of the wrong shape: an InputError (ValueError, RuntimeError) that is also the
+    AssertionError torchvision's check of the boxes raises."""
+
+
+def _check_boxes(boxes):
+    """torchvision's two formats: a (K, 5) tensor / array, or a list of (L, 4) ones."""
+    if isinstance(boxes, (list, tuple)):
+        for i, b in enumerate(boxes):
+            shape = tuple(getattr(b, "shape", np.shape(b)))
+            if len(shape) != 2 or shape[1] != 4:
+                raise BoxesShapeError(f"boxes[{i}] must have shape (L, 4), got {shape}")
+        return
+    shape = tuple(getattr(boxes, "shape", np.shape(boxes)))
+    if len(shape) != 2 or shape[1] != 5:
+        raise BoxesShapeError(f"boxes must be a (K, 5) array of RoIs or a list of (L, 4) arrays, got shape {shape}")
+
+
 def _np_rois(boxes, dt):
     if isinstance(boxes, (list, tuple)):
         parts = []
@@ -95,6 +113,7 @@ def roi_align(input, boxes, output_size, spatial_scale: float = 1.0, sampling_ra
     ph, pw = launch.output_size(output_size)
     scale = launch.spatial_scale(spatial_scale)
     sr = launch.sampling_ratio(sampling_ratio)
+    _check_boxes(boxes)
     if fe.use_torch(input, boxes if not isinstance(boxes, (list, tuple)) else (boxes[0] if boxes else None)):
         torch = fe.torch_module()
         if not isinstance(input, torch.Tensor):
@@ -128,6 +147,7 @@ def roi_pool(input, boxes, output_size, spatial_scale: float = 1.0):
     """
     ph, pw = launch.output_size(output_size)
     scale = launch.spatial_scale(spatial_scale)
+    _check_boxes(boxes)
     if fe.use_torch(input, boxes if not isinstance(boxes, (list, tuple)) else (boxes[0] if boxes else None)):
         torch = fe.torch_module()
         if not isinstance(input, torch.Tensor):

@@ -343,3 +343,16 @@ def test_multi_scale_op_cuda_matches_cpu():
     cuda = torch.ops.cvkernels.multi_scale_roi_align([f.cuda() for f in feats], rois.cuda(), levels.cuda(), scales,
                                                      3, 2, 2, True)
     torch.testing.assert_close(cuda.cpu(), cpu, rtol=1e-5, atol=1e-6)
+
+
+def test_torchvision_style_checks():
+    # malformed RoI boxes also raise AssertionError (torchvision's check); empty boxes with None
+    # for the rest give an empty int64 tensor
+    x = torch.rand(1, 1, 8, 8)
+    for fn in (cvkernels.roi_align, cvkernels.roi_pool):
+        with pytest.raises(AssertionError):
+            fn(x, torch.tensor([[0, 0, 3, 3.]]), output_size=(2, 2))
+        with pytest.raises(AssertionError):
+            fn(x, [torch.tensor([[0, 0, 3.]])], output_size=(2, 2))
+    empty = torch.empty((0,), dtype=torch.int64)
+    torch.testing.assert_close(cvkernels.batched_nms(empty, None, None, None), empty)
