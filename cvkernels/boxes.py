@@ -9,6 +9,8 @@ aspect angle of a box with zero width and height is 0; a NaN coordinate gives Na
 
 from __future__ import annotations
 
+import numpy as np
+
 from . import _frontend as fe
 from ._launch import boxes as launch
 from ._launch.arrays import NUMPY, torch_arrays
@@ -140,7 +142,9 @@ def box_area(boxes, fmt: str = "xyxy"):
 def box_convert(boxes, in_fmt: str, out_fmt: str):
     """Convert boxes between ``"xyxy"`` (corners), ``"xywh"`` (corner, size) and ``"cxcywh"``
     (centre, size), with torchvision.ops.box_convert's formulas (non-xyxy to non-xyxy goes
-    through xyxy).
+    through xyxy); and between torchvision 0.29's rotated formats ``"xywhr"``, ``"cxcywhr"``
+    ((..., 5), angle r in degrees counter-clockwise) and ``"xyxyxyxy"`` (the four corners,
+    (..., 8)), with its formulas (integer boxes rounded back at each step, as torchvision).
 
     Args:
         boxes: Tensor or ndarray (..., 4).
@@ -156,11 +160,62 @@ def box_convert(boxes, in_fmt: str, out_fmt: str):
         array([[2.5, 4. , 3. , 4. ]])
     """
     t = fe.tensors(boxes)
+    if in_fmt in _ROTATED or out_fmt in _ROTATED:
+        if t:
+            from ._torch.script import rotated_convert
+
+            return rotated_convert(t[0], in_fmt, out_fmt)
+        return _rotated_numpy(fe.array("boxes", boxes), in_fmt, out_fmt)
     if t:
         return fe.ops().box_convert(*t, in_fmt, out_fmt)
     x = fe.array("boxes", boxes)
     out = launch.convert(NUMPY, x, in_fmt, out_fmt)
     return out.astype(x.dtype, copy=False) if x.dtype.kind == "f" else out
+
+
+_ROTATED = ("xywhr", "cxcywhr", "xyxyxyxy")
+
+
+def _rotated_numpy(b, in_fmt, out_fmt):
+    """torchvision 0.29's rotated conversions (see cvkernels/_torch/script.py) on numpy arrays:
+    the same formulas with numpy's sin / cos / arctan2."""
+    if in_fmt not in _ROTATED or out_fmt not in _ROTATED:
+        raise ValueError("box_convert: between a rotated and an axis-aligned format is not defined (as torchvision)")
+    width = 8 if in_fmt == "xyxyxyxy" else 5
+    if b.ndim < 1 or b.shape[-1] != width:
+        raise ValueError(f"boxes in {in_fmt!r} need {width} numbers in the last dimension, got shape {b.shape}")
+    if b.dtype.kind not in "fiu":
+        raise TypeError(f"boxes must be a real array, got dtype {b.dtype}")
+    if in_fmt == out_fmt:
+        return b.copy()
+
+    def back(out, like):
+        return np.round(out).astype(like.dtype) if like.dtype.kind != "f" else out.astype(like.dtype, copy=False)
+
+    def to_xywhr(x):
+        if in_fmt == "cxcywhr":
+            cx, cy, w, h, r = np.moveaxis(x, -1, 0)
+            rad = r * np.pi / 180.0
+            cos, sin = np.cos(rad), np.sin(rad)
+            return back(np.stack((cx - w / 2 * cos - h / 2 * sin, cy - h / 2 * cos + w / 2 * sin, w, h, r), -1), x)
+        if in_fmt == "xyxyxyxy":
+            x1, y1, x2, y2, x3, y3, _, _ = np.moveaxis(x, -1, 0)
+            r = np.arctan2(y1 - y2, x2 - x1) * 180 / np.pi
+            w = np.sqrt((x2 - x1) ** 2 + (y1 - y2) ** 2)
+            h = np.sqrt((x3 - x2) ** 2 + (y3 - y2) ** 2)
+            return back(np.stack((x1, y1, w, h, r), -1), x)
+        return x
+
+    x = to_xywhr(b)
+    x1, y1, w, h, r = np.moveaxis(x, -1, 0)
+    rad = r * np.pi / 180.0
+    cos, sin = np.cos(rad), np.sin(rad)
+    if out_fmt == "cxcywhr":
+        return back(np.stack((x1 + w / 2 * cos + h / 2 * sin, y1 - w / 2 * sin + h / 2 * cos, w, h, r), -1), x)
+    if out_fmt == "xyxyxyxy":
+        x2, y2 = x1 + w * cos, y1 - w * sin
+        return back(np.stack((x1, y1, x2, y2, x2 + h * sin, y2 + h * cos, x1 + h * sin, y1 + h * cos), -1), x)
+    return x
 
 
 def _loss(op_name: str, kind: str, boxes1, boxes2, reduction, eps):
