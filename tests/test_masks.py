@@ -370,3 +370,23 @@ def test_cuda_matches_cpu(rng):
     m = torch.from_numpy(blobs(rng, 7, 50, 70))
     torch.testing.assert_close(cvkernels.pairwise_mask_iou(m.cuda(), m[:4].cuda()).cpu(),
                                cvkernels.pairwise_mask_iou(m, m[:4]))
+
+
+@pytest.mark.skipif(torch is None, reason="torch is not installed")
+def test_cuda_label_count_fallback_beyond_4096_classes_on_cpu_tensors(rng):
+    # the CUDA path's bincount fallback (used beyond the kernel's 4,096 classes) is plain torch:
+    # checked here on CPU tensors against the CPU kernel's counts
+    from cvkernels._launch.masks_cuda import label_counts_bincount
+
+    C = 5000
+    p = torch.from_numpy(rng.integers(0, C, (3, 2000)))
+    t = torch.where(torch.from_numpy(rng.random((3, 2000)) < 0.5), p, torch.from_numpy(rng.integers(0, C, (3, 2000))))
+    t[0, :10] = -1
+    got = label_counts_bincount(torch, p, t, 3, C, -1)
+    want = torch.ops.cvkernels.mask_counts(p.reshape(3, 40, 50), t.reshape(3, 40, 50), C, "index", -1)
+    for g, w in zip(got, want):
+        torch.testing.assert_close(g, w.to(g.dtype), rtol=0, atol=0)
+    bad = t.clone()
+    bad[1, 3] = C
+    with pytest.raises(ValueError, match=f"label {C} is outside"):
+        label_counts_bincount(torch, p, bad, 3, C, -1)

@@ -1,6 +1,6 @@
 """The GPU side of the mask metrics: kernels of cvkernels._C_cuda where they exist (binary and
-label counts, soft-Dice statistics for up to 64 classes, pairwise masks), torch formulas for
-the rest. Used by the launchers in masks.py for CUDA tensors only."""
+label counts (up to 4,096 classes), soft-Dice statistics for up to 64 classes, pairwise masks),
+torch formulas for the rest. Used by the launchers in masks.py for CUDA tensors only."""
 
 from __future__ import annotations
 
@@ -8,6 +8,28 @@ from .mask_inputs import ACTIVATIONS, argmax, check_labels, dice_spec, u8
 
 # The soft-Dice CUDA kernels keep a class's sums in shared memory: up to this many classes.
 MAX_DICE_CLASSES = 64
+# The label-count kernel keeps three counters per class in shared memory (48 KiB): beyond this
+# many classes, label_counts_bincount counts instead.
+MAX_LABEL_CLASSES = 4096
+
+
+def label_counts_bincount(torch, p, t, N, C, ignore_index):
+    """(I, P, T) int64 (N, C) of (N, size) int64 label maps by torch.bincount (memory N*C, any
+    number of classes): what the label-count kernel computes. Pixels whose target is
+    ignore_index are skipped; any other label outside [0, C) is an error."""
+    keep = t != ignore_index
+    for x in (t, p):
+        bad = ((x < 0) | (x >= C)) & keep
+        if bool(bad.any()):
+            raise ValueError(f"label {int(x[bad][0])} is outside [0, {C}) (num_classes={C}); pixels to skip need "
+                             "ignore_index")
+    base = torch.arange(N, device=p.device, dtype=torch.int64).unsqueeze(1) * C
+    pk, tk = (p + base)[keep], (t + base)[keep]
+
+    def count(v):
+        return torch.bincount(v, minlength=N * C).reshape(N, C)
+
+    return count(tk[pk == tk]), count(pk), count(tk)
 
 
 def _to_classes(torch, x, is_labels, C):
@@ -56,6 +78,8 @@ def counts(xp, preds, target, fmt, N, C, size, ignore_index):
     if fmt == "index":
         p = preds.to(torch.int64).contiguous().reshape(N, size)
         t = target.to(torch.int64).contiguous().reshape(N, size)
+        if C > MAX_LABEL_CLASSES:
+            return label_counts_bincount(torch, p, t, N, C, ignore_index)
         bad = xp.empty((1,), xp.int64, p)
         k.mask_label_counts(xp.view(p), xp.view(t), C, ignore_index, *(xp.view(o) for o in out), xp.view(bad),
                             xp.stream(p))
