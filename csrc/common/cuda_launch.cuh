@@ -18,4 +18,10 @@ inline void check_launch(const char* what) {
                              cudaGetErrorString(err));
 }
 
+// A CUDA runtime call's own error (a memset or copy that failed to enqueue), at the call.
+inline void check_cuda(cudaError_t err, const char* what) {
+  if (err != cudaSuccess)
+    throw std::runtime_error(std::string("cvkernels: CUDA ") + what + " failed: " + cudaGetErrorString(err));
+}
+
 }  // namespace cvk

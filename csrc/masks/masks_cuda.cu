@@ -7,6 +7,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "common/cuda_launch.cuh"
 #include "masks/fast_exp.h"
@@ -118,7 +119,12 @@ __device__ inline void pixel_probs(const T* x, int64_t C, int64_t size, int acti
       p[c] = act_exp<T>(x[c * size] - mx);
       sum += p[c];
     }
-    for (int64_t c = 0; c < C; ++c) p[c] /= sum;
+    if constexpr (std::is_same<T, float>::value) {  // as the CPU's float path: times 1 / sum
+      const T inv = T(1) / sum;
+      for (int64_t c = 0; c < C; ++c) p[c] *= inv;
+    } else {
+      for (int64_t c = 0; c < C; ++c) p[c] /= sum;
+    }
   } else {
     for (int64_t c = 0; c < C; ++c)
       p[c] = activation == kActSigmoid ? T(1) / (T(1) + act_exp<T>(-x[c * size])) : x[c * size];
@@ -248,7 +254,7 @@ __global__ void pairs_kernel(const uint64_t* __restrict__ ba, const uint64_t* __
 
 void binary_counts_cuda(const uint8_t* p, const uint8_t* t, int64_t n, int64_t size,
                         int64_t* inter, int64_t* psum, int64_t* tsum, void* stream) {
-  for (int64_t* v : {inter, psum, tsum}) cudaMemsetAsync(v, 0, n * sizeof(int64_t), as_stream(stream));
+  for (int64_t* v : {inter, psum, tsum}) check_cuda(cudaMemsetAsync(v, 0, n * sizeof(int64_t), as_stream(stream)), "memset");
   if (n == 0 || size == 0) return;
   for (int64_t p0 = 0; p0 < n; p0 += kMaxGridY) {
     dim3 grid(blocks_for(size, 256), static_cast<unsigned>(std::min(n - p0, kMaxGridY)));
@@ -262,8 +268,9 @@ void binary_counts_cuda(const uint8_t* p, const uint8_t* t, int64_t n, int64_t s
 void label_counts_cuda(const int64_t* p, const int64_t* t, int64_t N, int64_t size, int64_t C,
                        int64_t ignore_index, int64_t* inter, int64_t* psum, int64_t* tsum,
                        int64_t* bad, void* stream) {
-  for (int64_t* v : {inter, psum, tsum}) cudaMemsetAsync(v, 0, N * C * sizeof(int64_t), as_stream(stream));
-  cudaMemsetAsync(bad, 0xff, sizeof(int64_t), as_stream(stream));
+  for (int64_t* v : {inter, psum, tsum})
+    check_cuda(cudaMemsetAsync(v, 0, N * C * sizeof(int64_t), as_stream(stream)), "memset");
+  check_cuda(cudaMemsetAsync(bad, 0xff, sizeof(int64_t), as_stream(stream)), "memset");
   if (N == 0 || size == 0) return;
   const size_t shared = static_cast<size_t>(3 * C) * sizeof(unsigned);
   if (shared > 48 * 1024) throw std::invalid_argument("cvkernels: CUDA label counts support up to 4096 classes");
@@ -293,7 +300,7 @@ void dice_stats_cuda(int dtype, const void* x, const int64_t* labels, const void
                      int64_t N, int64_t C, int64_t size, int activation, int64_t ignore_index,
                      double* partial, double* stats, void* stream) {
   if (C > kMaxC) throw std::invalid_argument("cvkernels: CUDA dice statistics support up to 64 classes");
-  cudaMemsetAsync(stats, 0, 3 * C * sizeof(double), as_stream(stream));
+  check_cuda(cudaMemsetAsync(stats, 0, 3 * C * sizeof(double), as_stream(stream)), "memset");
   if (N * size == 0 || C == 0) return;
   const int64_t blocks = dice_stats_blocks(N * size);
   dispatch_float(dtype, [&](auto zero) {

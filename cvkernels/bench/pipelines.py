@@ -53,18 +53,44 @@ def cases(quick: bool = False):
         out.append(Case(f"pipeline {name} forward, 2x320x320", {STOCK: forward, PATCHED: patched(forward)},
                         note="cvkernels = torchvision patched; ratio = stock time / patched time"))
         if hasattr(model, "rpn") and hasattr(model, "roi_heads"):
-            with torch.no_grad():
-                batch, _ = model.transform(images)
-                features = model.backbone(batch.tensors)
-
-            def heads(model=model, batch=batch, features=features):
-                with torch.no_grad():
-                    proposals, _ = model.rpn(batch, features)
-                    return model.roi_heads(features, proposals, batch.image_sizes)
-
-            out.append(Case(f"pipeline {name} rpn+roi_heads (NMS, RoI, post-processing)",
-                            {STOCK: heads, PATCHED: patched(heads)}, note="on backbone features computed once"))
+            out += _two_stage_cases(torch, name, model, images, patched)
     return [_ours_is(PATCHED, c) for c in out]
+
+
+def _two_stage_cases(torch, name, model, images, patched):
+    """The parts of a two-stage model that run on replaced ops, each on inputs computed once:
+    the RoI heads' pooling (MultiScaleRoIAlign over 4 FPN levels), their post-processing
+    (box decoding, clipping, score filter, batched NMS per class) and the RPN with the heads."""
+    heads = model.roi_heads
+    with torch.no_grad():
+        batch, _ = model.transform(images)
+        features = model.backbone(batch.tensors)
+        proposals, _ = model.rpn(batch, features)
+        sizes = batch.image_sizes
+        pooled = heads.box_roi_pool(features, proposals, sizes)
+        class_logits, box_regression = heads.box_predictor(heads.box_head(pooled))
+
+    def pool():
+        with torch.no_grad():
+            return heads.box_roi_pool(features, proposals, sizes)
+
+    def post():
+        with torch.no_grad():
+            return heads.postprocess_detections(class_logits, box_regression, proposals, sizes)
+
+    def rpn_and_heads():
+        with torch.no_grad():
+            props, _ = model.rpn(batch, features)
+            return heads(features, props, sizes)
+
+    k = sum(len(p) for p in proposals)
+    return [
+        Case(f"pipeline {name} RoI pooling ({k} proposals)", {STOCK: pool, PATCHED: patched(pool)}),
+        Case(f"pipeline {name} post-processing", {STOCK: post, PATCHED: patched(post)},
+             note=f"{class_logits.shape[1]} classes x {k} proposals: decode, clip, filter, batched NMS"),
+        Case(f"pipeline {name} rpn+roi_heads", {STOCK: rpn_and_heads, PATCHED: patched(rpn_and_heads)},
+             note="the MLP box head (not replaced) included"),
+    ]
 
 
 def _ours_is(label, case):
