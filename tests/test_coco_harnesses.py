@@ -327,3 +327,61 @@ def test_torchmetrics_mean_average_precision(monkeypatch, config):
     theirs = _torchmetrics_map(monkeypatch, THEIRS, preds, targets, **kwargs)
     _same_results(ours, theirs)
     assert float(theirs["map"] if "map" in theirs else theirs["bbox_map"]) > 0.05  # not a vacuous comparison
+
+
+# --- the defects found through the harnesses, pinned as the callers hit them ------------------
+
+def _as_torchmetrics_builds(C, E, gt_dict, dt_dict, iou_type="bbox", edit=None):
+    """COCO() for both sides, .dataset assigned, createIndex(), optional edit of the dicts,
+    COCOeval: torchmetrics' pycocotools backend."""
+    gt, dt = C(), C()
+    gt.dataset, dt.dataset = copy.deepcopy(gt_dict), copy.deepcopy(dt_dict)
+    _quiet(lambda: (gt.createIndex(), dt.createIndex()))
+    if edit:
+        edit(gt, dt)
+    e = E(gt, dt, iou_type)
+    _quiet(lambda: (e.evaluate(), e.accumulate(), e.summarize()))
+    return list(e.stats)
+
+
+_IMG = [{"id": 1, "height": 100, "width": 100}]
+_CATS = [{"id": 1, "name": "a"}]
+
+
+def test_scores_of_results_built_without_load_res():
+    gt = {"images": _IMG, "categories": _CATS, "annotations": [
+        {"id": 1, "image_id": 1, "category_id": 1, "bbox": [10, 10, 20, 20], "area": 400, "iscrowd": 0}]}
+    dt = {"images": _IMG, "categories": _CATS, "annotations": [  # the true positive scores lower
+        {"id": 1, "image_id": 1, "category_id": 1, "bbox": [10, 10, 20, 20], "area": 400, "iscrowd": 0, "score": 0.1},
+        {"id": 2, "image_id": 1, "category_id": 1, "bbox": [60, 60, 20, 20], "area": 400, "iscrowd": 0, "score": 0.9}]}
+    ours = _as_torchmetrics_builds(COCO, COCOeval, gt, dt)
+    assert ours == _as_torchmetrics_builds(PyCOCO, PyCOCOeval, gt, dt)
+    assert ours[1] == pytest.approx(0.5, abs=0.01)  # AP50 with the false positive ranked first
+
+
+def test_segm_annotations_without_bbox():
+    rle = py_mask.frPyObjects([[10, 10, 30, 10, 30, 30, 10, 30]], 100, 100)[0]
+    rle["counts"] = rle["counts"].decode()
+    gt = {"images": _IMG, "categories": _CATS, "annotations": [
+        {"id": 1, "image_id": 1, "category_id": 1, "segmentation": rle, "area": 400, "iscrowd": 0}]}
+    dt = {"images": _IMG, "categories": _CATS, "annotations": [
+        {"id": 1, "image_id": 1, "category_id": 1, "segmentation": rle, "area": 400, "iscrowd": 0, "score": 0.5}]}
+    ours = _as_torchmetrics_builds(COCO, COCOeval, gt, dt, "segm")
+    assert ours == _as_torchmetrics_builds(PyCOCO, PyCOCOeval, gt, dt, "segm") and ours[0] == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="annotation 0 has no 'bbox' \\(bbox evaluation needs one\\)"):
+        _as_torchmetrics_builds(COCO, COCOeval, gt, dt, "bbox")
+
+
+def test_areas_edited_after_create_index_count():
+    gt = {"images": _IMG, "categories": _CATS, "annotations": [
+        {"id": 1, "image_id": 1, "category_id": 1, "bbox": [10, 10, 20, 20], "area": 400, "iscrowd": 0}]}
+    dt = {"images": _IMG, "categories": _CATS, "annotations": [
+        {"id": 1, "image_id": 1, "category_id": 1, "bbox": [10, 10, 20, 20], "area": 400, "iscrowd": 0, "score": 0.5}]}
+
+    def edit(g, d):  # what torchmetrics does for iou_type=("bbox", "segm")
+        for a in g.dataset["annotations"] + d.dataset["annotations"]:
+            a["area"] = 100.0
+
+    ours = _as_torchmetrics_builds(COCO, COCOeval, gt, dt, edit=edit)
+    assert ours == _as_torchmetrics_builds(PyCOCO, PyCOCOeval, gt, dt, edit=edit)
+    assert ours[3] == pytest.approx(1.0)  # AP_small: the edited area makes the object small

@@ -102,3 +102,28 @@ def test_iou_of_object_like_masks(rng):
     np.testing.assert_array_equal(pm.iou(a[:18], a[18:], crowd), cm.iou(b[:18], b[18:], crowd))
     np.testing.assert_array_equal(pm.iou(a, a, [0] * 30), cm.iou(b, b, [0] * 30))
 
+
+
+def test_to_bbox_with_zero_length_runs_as_pycocotools(rng):
+    # counts starting with empty runs gave a width of 2^30 (an unsigned underflow)
+    r = cm.frPyObjects({"size": [4, 4], "counts": [0, 0, 0, 4, 12]}, 4, 4)
+    np.testing.assert_array_equal(cm.toBbox(r), [0, 0, 1, 4])
+    for _ in range(2000):  # random run lists with empty runs anywhere, every quirk of pycocotools 2.0.11
+        h, w = (int(v) for v in rng.integers(1, 6, 2))
+        cuts = np.sort(rng.integers(0, h * w + 1, int(rng.integers(0, 8))))
+        counts = np.diff(np.concatenate([[0], cuts, [h * w]])).tolist()
+        obj = {"size": [h, w], "counts": counts}
+        ours, theirs = cm.frPyObjects(obj, 7, 7), pm.frPyObjects(obj, 7, 7)
+        assert ours == theirs
+        np.testing.assert_array_equal(cm.toBbox(ours), pm.toBbox(theirs), err_msg=str(counts))
+
+
+def test_fr_py_objects_takes_an_uncompressed_rles_own_size():
+    obj = {"size": [2, 8], "counts": [4, 4, 8]}
+    ours = cm.frPyObjects(obj, 4, 4)  # h, w are not used for an RLE, as in pycocotools
+    assert ours == pm.frPyObjects(obj, 4, 4) and ours["size"] == [2, 8]
+    np.testing.assert_array_equal(cm.toBbox(ours), pm.toBbox(pm.frPyObjects(obj, 4, 4)))
+    with pytest.raises(ValueError, match="counts add up to 15, not h\\*w = 16"):
+        cm.frPyObjects({"size": [2, 8], "counts": [4, 4, 7]}, 2, 8)
+    with pytest.raises(ValueError, match="'counts' must be a list of integers"):
+        cm.frPyObjects({"size": [2, 8], "counts": "abc"}, 2, 8)
