@@ -23,6 +23,7 @@ class _Patch:
         for module, name, old in reversed(self.replaced):
             setattr(module, name, old)
         self.replaced = []
+        _forget_scripted_modules()
 
     def __enter__(self):
         return self
@@ -65,7 +66,8 @@ def patch_torchvision():
 
     Models built before the patch use cvkernels too (their code looks the ops up by name); an
     instance of torchvision's RoIAlign / MultiScaleRoIAlign keeps its class but its forward
-    calls the patched roi_align. Ties among equal scores keep cvkernels' order (lower index
+    calls the patched roi_align. torch.jit.script of a model under the patch compiles it with
+    cvkernels' ops (an already scripted model keeps the ops it was compiled with). Ties among equal scores keep cvkernels' order (lower index
     first), so where scores tie the kept set, not its order, matches stock torchvision.
     """
     import torchvision
@@ -91,7 +93,20 @@ def patch_torchvision():
                     setattr(module, attr, ours[name])
     torchvision.ops._cvkernels_patched = True
     replaced.append((torchvision.ops, "_cvkernels_patched", False))
+    _forget_scripted_modules()
     return _Patch(replaced)
+
+
+def _forget_scripted_modules():
+    """TorchScript reuses the methods it compiled for a module class: a model scripted before
+    the patch would be scripted again with torchvision's ops. Forget them (torch's internal
+    store; where it moved, script models after patching)."""
+    try:
+        import torch.jit._recursive as recursive
+
+        recursive.concrete_type_store = recursive.ConcreteTypeStore()
+    except Exception:  # noqa: BLE001
+        pass
 
 
 __all__ = ["patch_torchvision"]

@@ -382,3 +382,24 @@ def test_rotated_box_convert_equals_torchvision(dtype):
             torch.testing.assert_close(torch.from_numpy(ours_np).double(), theirs.double(), rtol=1e-5, atol=atol)
     with pytest.raises(ValueError, match="rotated and an axis-aligned"):
         cvkernels.box_convert(start["xywhr"], "xywhr", "xyxy")
+
+
+@pytest.mark.filterwarnings("ignore:RCNN always returns:UserWarning")
+def test_scripted_fasterrcnn_patched_equals_scripted_stock():
+    # torch.jit.script of torchvision's model with cvkernels patched in runs cvkernels' ops (the
+    # scripted code calls them) and gives stock TorchScript's detections (torchvision's scripted
+    # resize differs from its eager one, so the comparison is script against script)
+    pytest.importorskip("torchvision")
+    from torchvision.models import detection
+
+    torch.manual_seed(0)
+    model = detection.fasterrcnn_resnet50_fpn(weights=None, weights_backbone=None, box_score_thresh=0.0,
+                                              **SMALL).eval()
+    images = _images()
+    with torch.no_grad():
+        stock = _script(model)(images)[1]
+        with cvkernels.patch_torchvision():
+            scripted = _script(model)
+            patched = scripted(images)[1]
+    assert "cvkernels" in scripted.roi_heads.postprocess_detections.code
+    _same_detections(stock, patched)
