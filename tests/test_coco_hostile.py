@@ -1,9 +1,9 @@
 """Hostile COCO files: valid ground-truth and results files mutated (JSON-level: duplicate
 keys, deep nesting, truncation, bytes that are not UTF-8, bad literals, a BOM, trailing data;
 structure-level: missing keys, wrong types, huge or negative numbers, duplicate ids, crowd
-flags out of range, malformed boxes, polygons and RLEs, image sizes) and run through COCO,
-loadRes and COCOeval (bbox and segm) and through `cvkernels eval` in child processes, so that a
-crash fails the test instead of the run.
+flags out of range, malformed boxes, polygons, RLEs and keypoints, image sizes) and run through
+COCO, loadRes and COCOeval (bbox and segm; bbox and keypoints for keypoint files) and through
+`cvkernels eval` in child processes, so that a crash fails the test instead of the run.
 
 Every case must either evaluate or raise ValueError (never SIGSEGV, RecursionError, KeyError,
 TypeError, OverflowError, IndexError, AttributeError or UnicodeDecodeError); a file that
@@ -21,9 +21,14 @@ import sys
 
 import pytest
 
-from cvkernels.bench.coco_data import synthetic_coco, with_segmentations
+from cvkernels.bench.coco_data import synthetic_coco, synthetic_keypoints, with_segmentations
 
 N_CASES = 240  # CI size (each case: bbox and segm evaluation, plus the CLI for some)
+
+
+def _base_keypoints(seed):
+    return synthetic_keypoints(6, persons_per_image=3, dets_per_image=5, seed=seed, crowd_frac=0.2,
+                               with_bbox=bool(seed % 2))
 
 
 def _base(seed):
@@ -134,7 +139,8 @@ def make_cases(n, seed=0):
     rng = random.Random(seed)
     cases = []
     for i in range(n):
-        gt, dets = _base(i % 5)
+        keypoints = i % 3 == 2  # a third of the cases: keypoint files, evaluated as bbox and keypoints
+        gt, dets = _base_keypoints(i % 5) if keypoints else _base(i % 5)
         target = rng.choice(["gt", "dt"])
         doc = gt if target == "gt" else dets
         label = f"{target}:"
@@ -146,7 +152,7 @@ def make_cases(n, seed=0):
         if rng.random() < 0.5 or label.endswith(":"):
             data[target] = _mutate_bytes(rng, data[target])
             label += "+bytes"
-        cases.append((data["gt"], data["dt"], f"{i}:{label}"))
+        cases.append((data["gt"], data["dt"], f"{i}:{'kp-' if keypoints else ''}{label}"))
     return cases
 
 
@@ -189,7 +195,7 @@ for line in sys.stdin:
     print(json.dumps({"start": case["label"]}), flush=True)
     out = {"label": case["label"]}
     json_ok = python_json_ok(case["gt"]) and python_json_ok(case["dt"])
-    for iou in ("bbox", "segm"):
+    for iou in case["ious"]:
         try:
             stats = evaluate(COCO, COCOeval, case["gt"], case["dt"], iou)
             out[iou] = "ok"
@@ -212,7 +218,7 @@ for line in sys.stdin:
         err = io.StringIO()
         try:
             with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
-                code = cli(["eval", case["gt"], case["dt"]])
+                code = cli(["eval", case["gt"], case["dt"], "--iou-type", case["ious"][-1]])
             lines = err.getvalue().strip().splitlines()
             if code == 0 and not json_ok:
                 out["cli"] = "exit 0 on a file Python's json rejects"
@@ -234,7 +240,8 @@ def run_cases(cases, tmp_path, batch=60):
         gp, dp = tmp_path / f"gt{k}.json", tmp_path / f"dt{k}.json"
         gp.write_bytes(g)
         dp.write_bytes(d)
-        manifest.append({"gt": str(gp), "dt": str(dp), "label": label, "cli": k % 4 == 0})
+        ious = ["bbox", "keypoints"] if ":kp-" in label else ["bbox", "segm"]
+        manifest.append({"gt": str(gp), "dt": str(dp), "label": label, "cli": k % 4 == 0, "ious": ious})
     env = dict(os.environ, OMP_NUM_THREADS="1")
     for start in range(0, len(manifest), batch):
         todo = manifest[start:start + batch]
@@ -262,7 +269,7 @@ def run_cases(cases, tmp_path, batch=60):
 def _failures(results):
     bad = []
     for label, rec in results.items():
-        for key in ("crash", "bbox", "segm", "cli"):
+        for key in ("crash", "bbox", "segm", "keypoints", "cli"):
             if key in rec and rec[key] not in ("ok", "ValueError"):
                 bad.append(f"{label} {key}: {rec[key]}")
     return bad
@@ -364,3 +371,11 @@ def test_a_folder_is_an_os_error(tmp_path):
 
     with pytest.raises(IsADirectoryError):
         COCO(str(tmp_path))
+
+
+def test_mixed_id_types_are_a_value_error():
+    from cvkernels.coco import COCO, COCOeval
+
+    gt = COCO({"images": [{"id": 1}, {"id": "b"}], "annotations": [], "categories": [{"id": 1}]})
+    with pytest.raises(ValueError, match="all integers or all strings"):
+        COCOeval(gt, gt, "bbox")

@@ -33,8 +33,11 @@ class COCOeval(Reports):
         self._evalImgs = None
         self._ious = None
         if cocoGt is not None:
-            self.params.imgIds = sorted(cocoGt.getImgIds())
-            self.params.catIds = sorted(cocoGt.getCatIds())
+            try:
+                self.params.imgIds = sorted(cocoGt.getImgIds())
+                self.params.catIds = sorted(cocoGt.getCatIds())
+            except TypeError:  # pycocotools' sorted() fails the same way; say why
+                raise ValueError("image ids and category ids must be all integers or all strings") from None
 
     # --- evaluate --------------------------------------------------------------------------
 
