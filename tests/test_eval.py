@@ -187,8 +187,11 @@ def test_bad_input(tmp_path):
         g.loadRes([{"image_id": 999, "category_id": 1, "bbox": [0, 0, 1, 1], "score": 0.5}])
     with pytest.raises(ValueError, match="has no 'image_id'"):
         g.loadRes([{"category_id": 1, "bbox": [0, 0, 1, 1], "score": 0.5}])
-    with pytest.raises(ValueError, match="needs a 'bbox'"):
+    with pytest.raises(ValueError, match=r"result 0: 'bbox' must be \[x, y, w, h\] numbers"):
         g.loadRes([{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1], "score": 0.5}])
+    with pytest.raises(ValueError, match="result 1 needs a 'bbox'"):
+        g.loadRes([{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1], "score": 0.5},
+                   {"image_id": 1, "category_id": 1, "score": 0.5}])
     with pytest.raises(ValueError, match="list of objects"):
         g.loadRes({"image_id": 1})
 
@@ -422,3 +425,27 @@ def test_ann_to_mask_and_rle():
     m = c.annToMask(ann)
     assert m.shape == (480, 640) and m.dtype == np.uint8 and m.sum() > 0
     assert c.annToRLE(ann)["size"] == [480, 640]
+
+
+@requires_pycocotools
+def test_load_res_of_a_list_keeps_pycocotools_bookkeeping_lazily():
+    gt, dets = synthetic_coco(30, 4, seed=9)
+    g = COCO(copy.deepcopy(gt))
+    mine = copy.deepcopy(dets)
+    r = g.loadRes(mine)
+    assert "area" not in mine[0] and r._dataset is None  # columns only, the dicts untouched
+    e = COCOeval(g, r, "bbox")
+    e.evaluate()
+    e.accumulate()
+    quiet(e.summarize)
+    np.testing.assert_array_equal(e.stats, run_theirs(gt, dets).stats)
+    ann = r.dataset["annotations"][0]  # first use: pycocotools' loadRes bookkeeping
+    assert ann is mine[0] and ann["id"] == 1 and ann["iscrowd"] == 0
+    assert ann["area"] == ann["bbox"][2] * ann["bbox"][3] and len(ann["segmentation"][0]) == 8
+    for a in r.dataset["annotations"]:  # and edits to the dicts count from then on
+        a["area"] = 1.0
+    e2 = COCOeval(g, r, "bbox")
+    e2.evaluate()
+    e2.accumulate()
+    quiet(e2.summarize)
+    assert e2.stats[3] != e.stats[3]  # every detection is small now

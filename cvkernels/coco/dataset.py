@@ -201,7 +201,8 @@ class COCO:
     def loadRes(self, resFile):
         """Load detections (a JSON path, a list of dicts, or an (N, 7) array of
         [image_id, x, y, w, h, score, category_id]) as a COCO object, as pycocotools does:
-        bbox results get area w*h, id 1..N and iscrowd 0."""
+        bbox results get area w*h, id 1..N and iscrowd 0. The result dicts get those keys (and
+        a box polygon as 'segmentation') when res.dataset is first used, not at once."""
         if isinstance(resFile, (str, os.PathLike)):
             path = os.fspath(resFile)
             cols = _C.read_coco_json(path, True)
@@ -226,10 +227,16 @@ class COCO:
         if not all(type(a) is dict for a in anns):
             bad = next(i for i, a in enumerate(anns) if not isinstance(a, dict))
             raise ValueError(f"result {bad} is a {type(anns[bad]).__name__}, not an object")
-        self._check_result_images(set(_id_column(anns, "image_id", "result").tolist()))
+        img = _id_column(anns, "image_id", "result")
+        self._check_result_images(set(img.tolist()))
         res = COCO()
-        res.dataset = self._result_dataset(anns)
         res._is_result = True
+        if anns and "bbox" in anns[0] and anns[0]["bbox"] != []:
+            # Box results: the columns straight from the list; pycocotools' bookkeeping on the
+            # dicts (area, id, iscrowd, a box polygon) is done when res.dataset is first used.
+            res._set_native(_box_result_columns(anns, img), lambda: self._result_dataset(anns))
+            return res
+        res.dataset = self._result_dataset(anns)
         res.createIndex()
         return res
 
@@ -359,7 +366,7 @@ class COCO:
         """(N, 3K) float64 keypoints of every annotation (dataset order) and, for ground truth,
         the uint8 flag 'num_keypoints == 0' (pycocotools ignores those)."""
         side = "result" if is_result else "annotation"
-        if self._native is not None and self._dataset is None:  # read by the C++ reader
+        if self._native is not None and self._dataset is None and "kp_len" in self._native:  # the C++ reader's
             c = self._native
             lens = c["kp_len"]
             bad = np.flatnonzero(lens != 3 * K)
@@ -431,6 +438,28 @@ class COCO:
             raise ValueError(f"result {bad} has a NaN 'score'")
         ids = _id_column(anns, "id", side)
         return Columns(img, cat, boxes, area, crowd, score, ids, no_bbox)
+
+
+def _box_result_columns(anns, img):
+    """The columns loadRes' box rule gives a list of result dicts (area w*h, ids 1..N, no
+    crowds), without touching the dicts."""
+    n = len(anns)
+    boxes, no_bbox = _bbox_column(anns, "result")
+    if no_bbox >= 0:
+        raise ValueError(f"result {no_bbox} needs a 'bbox' [x, y, w, h] of numbers, got None")
+    try:
+        score = np.fromiter(map(itemgetter("score"), anns), dtype=np.float64, count=n)
+    except KeyError:
+        bad = next(i for i, a in enumerate(anns) if "score" not in a)
+        raise ValueError(f"result {bad} has no 'score'") from None
+    except (TypeError, ValueError, OverflowError):
+        bad = next(i for i, a in enumerate(anns) if not _is_number(a["score"]))
+        raise ValueError(f"result {bad}: 'score' must be a number, got {anns[bad]['score']!r:.80}") from None
+    if np.isnan(score).any():
+        raise ValueError(f"result {int(np.flatnonzero(np.isnan(score))[0])} has a NaN 'score'")
+    return {"img": img, "cat": _id_column(anns, "category_id", "result"), "box": boxes,
+            "area": boxes[:, 2] * boxes[:, 3], "crowd": np.zeros(n, np.uint8), "score": score,
+            "id": np.arange(1, n + 1, dtype=np.int64)}
 
 
 def _keypoint_row(kp, side, i):
