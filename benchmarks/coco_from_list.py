@@ -1,0 +1,67 @@
+"""COCO bbox evaluation of results held in memory as a list of dicts (what a validation loop
+has), each installed evaluator in one process, same data and threads: the ground truth is
+loaded once from JSON; each timed call is loadRes(list) + evaluate + accumulate + summarize on a
+fresh copy of the list (pycocotools-style evaluators add keys to the dicts). Median of repeats.
+
+    python benchmarks/coco_from_list.py [n_images] [threads]
+"""
+
+import contextlib
+import copy
+import io
+import json
+import statistics
+import sys
+import tempfile
+import time
+
+
+def evaluators():
+    from cvkernels.coco import COCO, COCOeval
+
+    out = [("cvkernels", COCO, COCOeval)]
+    for name, mod, ev in (("pycocotools", "pycocotools.coco", None), ("hotcoco", "hotcoco", "COCOeval"),
+                          ("ultrafast-pycocotools", "ultrafast_pycocotools", "COCOeval"),
+                          ("faster-coco-eval", "faster_coco_eval", "COCOeval_faster")):
+        try:
+            m = __import__(mod, fromlist=["COCO"])
+            if name == "pycocotools":
+                from pycocotools.cocoeval import COCOeval as E
+            else:
+                E = getattr(m, ev)
+            out.append((name, m.COCO, E))
+        except Exception:  # noqa: BLE001  (not installed)
+            continue
+    return out
+
+
+def main(n_images=5000, threads=2):
+    import cvkernels
+    from cvkernels.bench.coco_data import synthetic_coco
+
+    cvkernels.set_num_threads(threads)
+    gt, dets = synthetic_coco(n_images, 80, seed=0)
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(gt, f)
+    print(f"{n_images} images, {len(gt['annotations'])} ground truth, {len(dets)} results as a list of dicts, "
+          f"{threads} threads")
+    times = {}
+    for name, C, E in evaluators():
+        with contextlib.redirect_stdout(io.StringIO()):
+            g = C(f.name)
+            runs = []
+            for _ in range(3 if name != "pycocotools" else 1):
+                d = copy.deepcopy(dets)
+                t = time.perf_counter()
+                e = E(g, g.loadRes(d), "bbox")
+                e.evaluate()
+                e.accumulate()
+                e.summarize()
+                runs.append(time.perf_counter() - t)
+        times[name] = statistics.median(runs)
+    for name, t in times.items():
+        print(f"{name:24s} {t * 1000:9.1f} ms   {t / times['cvkernels']:6.2f}x cvkernels' time")
+
+
+if __name__ == "__main__":
+    main(*(int(a) for a in sys.argv[1:3]))
