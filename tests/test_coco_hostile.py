@@ -108,8 +108,9 @@ def _mutate_bytes(rng, data):
         name = rng.choice(["annotations", "images", "categories"])
         if not data.startswith(b"{") or f'"{name}"'.encode() not in data:
             return data
-        section = json.loads(data)[name]
-        dup = f'"{name}": {json.dumps(section[: len(section) // 2] if rng.random() < 0.5 else [])}'.encode()
+        section = json.loads(data).get(name)
+        half = section[: len(section) // 2] if isinstance(section, list) and rng.random() < 0.5 else []
+        dup = f'"{name}": {json.dumps(half)}'.encode()
         return b"{" + dup + b", " + data[1:] if rng.random() < 0.5 else data[:-1] + b", " + dup + b"}"
     if kind == 1:  # deep nesting
         depth = rng.choice([50, 1000, 100000])
