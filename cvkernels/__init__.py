@@ -31,9 +31,9 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name):
-    # cvkernels.nn needs torch, cvkernels.coco is large: import them (and cvkernels.mask,
-    # pycocotools.mask's interface) when asked for.
-    if name in ("nn", "coco", "mask"):
+    # cvkernels.nn and cvkernels.metrics need torch, cvkernels.coco is large: import them (and
+    # cvkernels.mask, pycocotools.mask's interface) when asked for.
+    if name in ("nn", "coco", "mask", "metrics"):
         import importlib
 
         return importlib.import_module("." + name, __name__)

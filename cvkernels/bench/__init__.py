@@ -92,15 +92,15 @@ def _cpu_name() -> str:
 
 
 def all_cases(quick: bool = False, only: Optional[List[str]] = None) -> List[Case]:
-    from . import boxes, coco, conv, masks, nms, pipelines, rle, roi
+    from . import boxes, coco, conv, masks, metrics, nms, pipelines, rle, roi
 
     # Build an area's inputs only when one of its cases may be asked for (--only matches case
     # names; these are the words the names of each area's cases contain).
     words = {boxes: ("box",), nms: ("nms",), roi: ("roi", "RoI"), coco: ("COCO", "coco", "keypoints"),
              masks: ("dice", "iou", "mask"), rle: ("RLE", "segm"), conv: ("conv", "ASPP", "dilated"),
-             pipelines: ("pipeline",)}
+             pipelines: ("pipeline",), metrics: ("metrics", "MeanAveragePrecision")}
     cases = []
-    for area in (boxes, nms, roi, masks, coco, rle, conv, pipelines):
+    for area in (boxes, nms, roi, masks, coco, rle, conv, metrics, pipelines):
         if only and not any(w in o or o in w for o in only for w in words[area]):
             continue
         cases += area.cases(quick=quick)
