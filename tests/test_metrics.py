@@ -66,3 +66,59 @@ def test_bad_inputs():
         m.update([dict(good, scores=torch.rand(3))], [good])
     with pytest.raises(ValueError, match="box_format"):
         MeanAveragePrecision(box_format="yxyx")
+
+
+_DDP_CHILD = r"""
+import json, os, sys, torch, torch.distributed as dist
+sys.path.insert(0, os.environ["CVK_TESTS"])
+from test_coco_harnesses import _tm_inputs
+from cvkernels.metrics import MeanAveragePrecision
+
+def main(rank, world, port, shards, out):
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world)
+    preds, targets = _tm_inputs(seed=21, n_images=12, masks=False)
+    m = MeanAveragePrecision(class_metrics=True)
+    mine = shards[rank]
+    if mine:
+        m.update([preds[i] for i in mine], [targets[i] for i in mine])
+    result = m.compute()
+    if rank == 0:
+        json.dump({k: v.tolist() for k, v in result.items()}, open(out, "w"))
+    dist.destroy_process_group()
+
+if __name__ == "__main__":
+    shards, out, port = json.loads(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+    torch.multiprocessing.spawn(main, args=(len(shards), port, shards, out), nprocs=len(shards))
+"""
+
+
+@pytest.mark.parametrize("shards", [
+    [[0, 2, 4, 6, 8, 10], [1, 3, 5, 7, 9, 11]],  # DistributedSampler's interleaving
+    [[0, 2, 4, 6, 8, 10, 11], [1, 3, 5, 7, 9]],  # uneven
+    [list(range(12)), []],  # a process that saw no images
+])
+def test_two_processes_equal_one(tmp_path, shards):
+    import json
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    if not torch.distributed.is_available():
+        pytest.skip("torch.distributed is not available")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    script, out = tmp_path / "ddp.py", tmp_path / "out.json"
+    script.write_text(_DDP_CHILD)
+    env = dict(os.environ, CVK_TESTS=os.path.dirname(__file__), OMP_NUM_THREADS="1")
+    res = subprocess.run([sys.executable, str(script), json.dumps(shards), str(out), str(port)], capture_output=True,
+                         text=True, timeout=300, env=env)
+    assert res.returncode == 0, res.stderr[-3000:]
+    got = json.loads(out.read_text())
+    preds, targets = _tm_inputs(seed=21, n_images=12, masks=False)
+    order = [i for k in range(12) for shard in shards if k < len(shard) for i in [shard[k]]]
+    one = MeanAveragePrecision(class_metrics=True)
+    one.update([preds[i] for i in order], [targets[i] for i in order])
+    expected = {k: v.tolist() for k, v in one.compute().items()}
+    assert got == expected

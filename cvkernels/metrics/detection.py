@@ -142,6 +142,24 @@ class MeanAveragePrecision(_Base):
             masks = tuple((tuple(r["size"]), r["counts"]) for r in rles)
         return box, masks
 
+    # --- many processes (torchmetrics calls this in compute() under torch.distributed) -------
+
+    def _sync_dist(self, dist_sync_fn=None, process_group=None) -> None:
+        """Gather every process's stored images (uneven counts and processes without images
+        included) with torch.distributed's all_gather_object, interleaved image by image across
+        ranks (the order DistributedSampler deals them out, as torchmetrics does), so compute()
+        sees the whole data set in its original order."""
+        import torch.distributed as dist
+
+        state = {name: [t.detach().cpu() if isinstance(t, Tensor) else t for t in getattr(self, name)]
+                 for name in _STATES}
+        gathered = [None] * dist.get_world_size(process_group)
+        dist.all_gather_object(gathered, state, group=process_group)
+        for name in _STATES:
+            lists = [g[name] for g in gathered]
+            longest = max((len(v) for v in lists), default=0)
+            setattr(self, name, [v[i] for i in range(longest) for v in lists if i < len(v)])
+
     # --- compute -----------------------------------------------------------------------------
 
     def compute(self) -> dict:
