@@ -134,9 +134,9 @@ class MeanAveragePrecision(_Base):
 
     def _item(self, item):
         box = masks = None
-        if "bbox" in self.iou_type:
-            box = item["boxes"]
-            box = box.reshape(0, 4) if box.numel() == 0 else box_convert(box, self.box_format, "xywh")
+        if "bbox" in self.iou_type:  # stored as given: converted to xywh in one call at compute()
+            box = item["boxes"].detach()
+            box = box.reshape(0, 4) if box.numel() == 0 else box
         if "segm" in self.iou_type:
             rles = mask_utils.encode(item["masks"].detach().cpu().numpy().transpose(1, 2, 0)) if len(item["masks"]) else []
             masks = tuple((tuple(r["size"]), r["counts"]) for r in rles)
@@ -223,18 +223,29 @@ class MeanAveragePrecision(_Base):
         if "segm" in self.iou_type:  # masks: pycocotools-style dicts around the RLEs
             return self._coco_dicts(iou_type, average, classes, swap_area)
         cats = classes if average != "micro" else [0]
-        gt = _columns_coco(self.groundtruth_labels, self.groundtruth_box, average, cats, n,
+        gt = _columns_coco(self.groundtruth_labels, self._xywh(self.groundtruth_box), average, cats, n,
                            crowds=self.groundtruth_crowds, area=self.groundtruth_area)
-        dt = _columns_coco(self.detection_labels, self.detection_box, average, cats, n, scores=self.detection_scores)
+        dt = _columns_coco(self.detection_labels, self._xywh(self.detection_box), average, cats, n,
+                           scores=self.detection_scores)
         return gt, dt
+
+    def _xywh(self, boxes: List[Tensor]) -> List[Tensor]:
+        """The stored boxes in xywh, converted in one call (the same values as per image)."""
+        if not boxes:
+            return boxes
+        flat = torch.cat([b.cpu().reshape(-1, 4) for b in boxes])
+        if flat.numel():
+            flat = box_convert(flat, self.box_format, "xywh")
+        return list(flat.split([len(b) for b in boxes]))
 
     def _coco_dicts(self, iou_type, average, classes, swap_area):
         both = len(self.iou_type) > 1
         sides = []
+        gt_boxes, dt_boxes = self._xywh(self.groundtruth_box), self._xywh(self.detection_box)
         for labels, boxes, masks, scores, crowds, area in (
-                (self.groundtruth_labels, self.groundtruth_box, self.groundtruth_mask, None, self.groundtruth_crowds,
+                (self.groundtruth_labels, gt_boxes, self.groundtruth_mask, None, self.groundtruth_crowds,
                  self.groundtruth_area),
-                (self.detection_labels, self.detection_box, self.detection_mask, self.detection_scores, None, None)):
+                (self.detection_labels, dt_boxes, self.detection_mask, self.detection_scores, None, None)):
             images, anns = [], []
             for i, lab in enumerate(labels):
                 m = masks[i]
@@ -244,7 +255,7 @@ class MeanAveragePrecision(_Base):
                 if len(m):
                     images[-1]["height"], images[-1]["width"] = m[0][0]
                 lab = [0] * len(lab) if average == "micro" else lab.cpu().tolist()
-                bx = boxes[i].cpu().tolist() if boxes else None
+                bx = boxes[i].tolist() if boxes else None
                 given = area[i].cpu().tolist() if area is not None else None
                 for k, c in enumerate(lab):
                     rle = {"size": list(m[k][0]), "counts": m[k][1]}
