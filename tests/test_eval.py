@@ -145,6 +145,29 @@ def test_numpy_results():
     e.accumulate()
     quiet(e.summarize)
     np.testing.assert_allclose(e.stats, run_theirs(gt, dets).stats, atol=1e-12)
+    # the same results as columns (numpy, and torch when installed): identical stats, and
+    # pycocotools' result dicts when the dataset is asked for
+    cols = {"image_id": arr[:, 0].astype(np.int64), "category_id": arr[:, 6].astype(np.int64), "bbox": arr[:, 1:5],
+            "score": arr[:, 5]}
+    variants = [cols]
+    try:
+        import torch
+
+        variants.append({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in cols.items()})
+    except ImportError:
+        pass
+    for c in variants:
+        r = g.loadRes(c)
+        e2 = COCOeval(g, r, "bbox")
+        e2.evaluate()
+        e2.accumulate()
+        quiet(e2.summarize)
+        np.testing.assert_array_equal(e2.stats, e.stats)
+        assert r.dataset["annotations"][3]["area"] == dets[3]["bbox"][2] * dets[3]["bbox"][3]
+    with pytest.raises(ValueError, match="missing \\['score'\\]"):
+        g.loadRes({k: v for k, v in cols.items() if k != "score"})
+    with pytest.raises(ValueError, match="'bbox' must be finite"):
+        g.loadRes(dict(cols, bbox=np.full((len(arr), 4), np.nan)))
 
 
 def test_per_class_and_pr_curve(tmp_path):
@@ -192,8 +215,10 @@ def test_bad_input(tmp_path):
     with pytest.raises(ValueError, match="result 1 needs a 'bbox'"):
         g.loadRes([{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1], "score": 0.5},
                    {"image_id": 1, "category_id": 1, "score": 0.5}])
+    with pytest.raises(ValueError, match="column results need 'image_id', 'category_id', 'bbox' and 'score'"):
+        g.loadRes({"image_id": 1})  # a dict is read as columns
     with pytest.raises(ValueError, match="list of objects"):
-        g.loadRes({"image_id": 1})
+        g.loadRes("not a path".encode())
 
     def evaluate(gt_, dets_):
         gg = COCO(copy.deepcopy(gt_))

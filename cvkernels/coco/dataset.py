@@ -199,8 +199,10 @@ class COCO:
     # --- results ---------------------------------------------------------------------------
 
     def loadRes(self, resFile):
-        """Load detections (a JSON path, a list of dicts, or an (N, 7) array of
-        [image_id, x, y, w, h, score, category_id]) as a COCO object, as pycocotools does:
+        """Load detections (a JSON path, a list of dicts, an (N, 7) array of
+        [image_id, x, y, w, h, score, category_id], or columns: a dict of arrays or tensors
+        "image_id", "category_id", "bbox" (N, 4) as [x, y, w, h] and "score") as a COCO object,
+        as pycocotools does:
         bbox results get area w*h, id 1..N and iscrowd 0. The result dicts get those keys (and
         a box polygon as 'segmentation') when res.dataset is first used, not at once."""
         if isinstance(resFile, (str, os.PathLike)):
@@ -218,8 +220,15 @@ class COCO:
                 res._set_native(cols, load)
                 return res
             anns = _load_json(path)
-        elif isinstance(resFile, np.ndarray):
-            anns = self.loadNumpyAnnotations(resFile)
+        elif isinstance(resFile, np.ndarray) or isinstance(resFile, dict):
+            # an (N, 7) array, or columns {"image_id", "category_id", "bbox" (N, 4) xywh, "score"}
+            # (numpy arrays or tensors): straight to the evaluator's columns, no dicts
+            cols = _array_result_columns(resFile)
+            self._check_result_images(np.unique(cols["img"]).tolist())
+            res = COCO()
+            res._is_result = True
+            res._set_native(cols, lambda: self._result_dataset(_result_dicts(cols)))
+            return res
         else:
             anns = resFile
         if not isinstance(anns, list):
@@ -438,6 +447,52 @@ class COCO:
             raise ValueError(f"result {bad} has a NaN 'score'")
         ids = _id_column(anns, "id", side)
         return Columns(img, cat, boxes, area, crowd, score, ids, no_bbox)
+
+
+def _array_result_columns(res):
+    """Evaluator columns of results given as an (N, 7) array [image_id, x, y, w, h, score,
+    category_id] (ids truncated to integers, as pycocotools' int()) or as a dict of columns."""
+    def arr(name, x):
+        if hasattr(x, "detach"):  # a torch tensor
+            x = x.detach().cpu().numpy()
+        a = np.asarray(x)
+        if a.dtype.kind not in "fiub":
+            raise ValueError(f"results {name!r} must be numbers, got dtype {a.dtype}")
+        return a
+
+    if isinstance(res, dict):
+        missing = [k for k in ("image_id", "category_id", "bbox", "score") if k not in res]
+        if missing:
+            raise ValueError(f"column results need 'image_id', 'category_id', 'bbox' and 'score'; missing {missing}")
+        img, cat = arr("image_id", res["image_id"]).reshape(-1), arr("category_id", res["category_id"]).reshape(-1)
+        box, score = arr("bbox", res["bbox"]).astype(np.float64), arr("score", res["score"]).astype(np.float64).reshape(-1)
+        if box.ndim != 2 or box.shape[1] != 4:
+            raise ValueError(f"results 'bbox' must have shape (N, 4) as [x, y, w, h], got {box.shape}")
+    else:
+        data = arr("array", res)
+        if data.ndim != 2 or data.shape[1] != 7:
+            raise ValueError(f"numpy results must have shape (N, 7), got {data.shape}")
+        img, box, score, cat = data[:, 0], data[:, 1:5].astype(np.float64), data[:, 5].astype(np.float64), data[:, 6]
+    n = len(box)
+    if not (len(img) == len(cat) == len(score) == n):
+        raise ValueError(f"result columns differ in length: {len(img)}, {len(cat)}, {n}, {len(score)}")
+    for name, ids in (("image_id", img), ("category_id", cat)):
+        if ids.dtype.kind == "f" and not np.isfinite(ids).all():
+            raise ValueError(f"result {int(np.flatnonzero(~np.isfinite(ids))[0])}: {name!r} is not finite")
+    if n and (not np.isfinite(box).all() or (box[:, 2:] < 0).any()):
+        bad = int(np.flatnonzero(~np.isfinite(box).all(1) | (box[:, 2:] < 0).any(1))[0])
+        raise ValueError(f"result {bad}: 'bbox' must be finite with w, h >= 0, got {box[bad].tolist()}")
+    if np.isnan(score).any():
+        raise ValueError(f"result {int(np.flatnonzero(np.isnan(score))[0])} has a NaN 'score'")
+    box = np.ascontiguousarray(box)
+    return {"img": img.astype(np.int64), "cat": cat.astype(np.int64), "box": box, "area": box[:, 2] * box[:, 3],
+            "crowd": np.zeros(n, np.uint8), "score": score, "id": np.arange(1, n + 1, dtype=np.int64)}
+
+
+def _result_dicts(cols):
+    """Result dicts of columns (what pycocotools' loadNumpyAnnotations would have made)."""
+    return [{"image_id": int(i), "bbox": b.tolist(), "score": float(s), "category_id": int(c)}
+            for i, b, s, c in zip(cols["img"], cols["box"], cols["score"], cols["cat"])]
 
 
 def _box_result_columns(anns, img):
