@@ -122,3 +122,35 @@ def test_two_processes_equal_one(tmp_path, shards):
     one.update([preds[i] for i in order], [targets[i] for i in order])
     expected = {k: v.tolist() for k, v in one.compute().items()}
     assert got == expected
+
+
+@pytest.mark.parametrize("average", ["micro", "macro", "weighted", "none"])
+@pytest.mark.parametrize("level", ["samplewise", "global"])
+@pytest.mark.parametrize("fmt", ["index", "one-hot", "mixed"])
+@pytest.mark.parametrize("include_background", [True, False])
+@pytest.mark.filterwarnings("ignore:DiceScore metric currently defaults:UserWarning")
+def test_dice_score_equals_torchmetrics(average, level, fmt, include_background):
+    from torchmetrics.segmentation import DiceScore as TMDice
+
+    from cvkernels.metrics import DiceScore
+
+    g = torch.Generator().manual_seed(3)
+    C = 4
+    kwargs = dict(num_classes=C, include_background=include_background, average=average, aggregation_level=level,
+                  input_format=fmt)
+    ours, theirs = DiceScore(**kwargs), TMDice(**kwargs)
+    for batch in range(3):
+        p = torch.randint(0, C, (2, 9, 7), generator=g)
+        t = torch.where(torch.rand(2, 9, 7, generator=g) < 0.6, p, torch.randint(0, C, (2, 9, 7), generator=g))
+        t[:, :, 0] = 3 if batch == 1 else t[:, :, 0]
+        p[0] = 0 if batch == 2 else p[0]  # classes absent from a sample
+        one_hot = lambda x: torch.nn.functional.one_hot(x, C).movedim(-1, 1)  # noqa: E731
+        if fmt == "one-hot":
+            args = (one_hot(p), one_hot(t))
+        elif fmt == "mixed":
+            args = (torch.randn(2, C, 9, 7, generator=g), t)  # scores: argmax over C
+        else:
+            args = (p, t)
+        ours.update(*args)
+        theirs.update(*args)
+    torch.testing.assert_close(ours.compute(), theirs.compute(), rtol=0, atol=0, equal_nan=True)
