@@ -154,3 +154,30 @@ def test_dice_score_equals_torchmetrics(average, level, fmt, include_background)
         ours.update(*args)
         theirs.update(*args)
     torch.testing.assert_close(ours.compute(), theirs.compute(), rtol=0, atol=0, equal_nan=True)
+
+
+@pytest.mark.parametrize("per_class", [False, True])
+@pytest.mark.parametrize("fmt", ["index", "one-hot", "mixed"])
+@pytest.mark.parametrize("include_background", [True, False])
+@pytest.mark.parametrize("given", [True, False])
+def test_mean_iou_equals_torchmetrics(per_class, fmt, include_background, given):
+    from torchmetrics.segmentation import MeanIoU as TMIoU
+
+    from cvkernels.metrics import MeanIoU
+
+    if fmt == "index" and not given:
+        pytest.skip("index input needs num_classes")
+    g = torch.Generator().manual_seed(4)
+    C = 5
+    kwargs = dict(num_classes=C if given else None, include_background=include_background, per_class=per_class,
+                  input_format=fmt)
+    ours, theirs = MeanIoU(**kwargs), TMIoU(**kwargs)
+    one_hot = lambda x: torch.nn.functional.one_hot(x, C).movedim(-1, 1)  # noqa: E731
+    for batch in range(3):
+        p = torch.randint(0, C - 1, (3, 8, 6), generator=g)  # class 4 never predicted
+        t = torch.where(torch.rand(3, 8, 6, generator=g) < 0.5, p, torch.randint(0, C - 1, (3, 8, 6), generator=g))
+        args = {"one-hot": (one_hot(p), one_hot(t)), "mixed": (torch.randn(3, C, 8, 6, generator=g), t),
+                "index": (p, t)}[fmt]
+        ours.update(*args)
+        theirs.update(*args)
+    torch.testing.assert_close(ours.compute(), theirs.compute().to(ours.compute().dtype), rtol=0, atol=0)

@@ -83,3 +83,71 @@ class DiceScore(_Base):
             dice[undefined] = torch.nan
             return dice.nanmean(dim=0)
         return dice.nanmean(dim=0)
+
+
+class MeanIoU(_Base):
+    """torchmetrics.segmentation.MeanIoU: same arguments (``num_classes``, ``include_background``,
+    ``per_class``, ``input_format``) and values: each update adds, per class present (union > 0),
+    the per-sample IoU and a count; compute() divides (per class, -1 where a class never
+    appeared; else their mean). Intersections and unions come from cvkernels' mask kernel.
+
+    Example:
+        >>> import torch
+        >>> from cvkernels.metrics import MeanIoU
+        >>> m = MeanIoU(num_classes=3, input_format="index")
+        >>> m.update(torch.tensor([[[0, 1], [2, 2]]]), torch.tensor([[[0, 1], [1, 2]]]))
+        >>> round(float(m.compute()), 4)
+        0.6667
+    """
+
+    is_differentiable = False
+    higher_is_better = True
+    full_state_update = False
+
+    def __init__(self, num_classes=None, include_background: bool = True, per_class: bool = False,
+                 input_format: str = "one-hot", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if num_classes is not None and (not isinstance(num_classes, int) or num_classes < 1):
+            raise ValueError(f"Expected argument `num_classes` to be a positive integer, got {num_classes}")
+        if input_format not in ("one-hot", "index", "mixed"):
+            raise ValueError(f"Expected argument `input_format` to be one-hot, index or mixed, got {input_format}")
+        if input_format == "index" and num_classes is None:
+            raise ValueError("Argument `num_classes` must be provided when `input_format` is 'index'.")
+        self.num_classes, self.include_background = num_classes, include_background
+        self.per_class, self.input_format = per_class, input_format
+        self._initialized = False
+        if num_classes is not None:
+            self._init_states(num_classes)
+
+    def _init_states(self, num_classes):
+        out = num_classes - (0 if self.include_background else 1)
+        self.add_state("score", default=torch.zeros(out if self.per_class else 1), dist_reduce_fx="sum")
+        self.add_state("num_batches", default=torch.zeros(out), dist_reduce_fx="sum")
+        self._initialized = True
+
+    def update(self, preds: Tensor, target: Tensor) -> None:
+        """Add one batch ((N, C, ...) one-hot or score maps, or label maps)."""
+        if not self._initialized:  # as torchmetrics: the classes from the one-hot side
+            self.num_classes = preds.shape[1] if preds.dim() >= target.dim() else target.shape[1]
+            self._init_states(self.num_classes)
+        if self.input_format != "one-hot":  # torchmetrics reads a 1-D / 2-D label map as one sample
+            preds = preds.reshape(1, 1, -1) if preds.dim() == 1 else preds.unsqueeze(0) if preds.dim() == 2 else preds
+            target = target.reshape(1, 1, -1) if target.dim() == 1 else target.unsqueeze(0) if target.dim() == 2 \
+                else target
+        inter, psum, tsum = torch.ops.cvkernels.mask_counts(preds, target, self.num_classes, self.input_format,
+                                                            NO_IGNORE)
+        if not self.include_background:
+            inter, psum, tsum = inter[:, 1:], psum[:, 1:], tsum[:, 1:]
+        union = psum + tsum - inter
+        score = torch.where(union != 0, inter.float() / union.float(), torch.tensor(0.0))
+        valid = union > 0
+        if self.per_class:
+            self.score += (score * valid).sum(dim=0)
+            self.num_batches += valid.sum(dim=0)
+        else:
+            self.score += (score * valid).sum()
+            self.num_batches += valid.sum()
+
+    def compute(self) -> Tensor:
+        out = self.score / self.num_batches
+        return out.nan_to_num(-1.0) if self.per_class else out.nanmean()
