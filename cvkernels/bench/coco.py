@@ -56,10 +56,56 @@ def cases(quick: bool = False):
     n_images = 500 if quick else 5000
     gt, dets = synthetic_coco(n_images, 80, seed=0)
     note = f"{n_images} images, 80 classes, {len(gt['annotations'])} gt, {len(dets)} dets"
-    out = _cases("bbox", gt, dets, note)
+    out = _cases("bbox", gt, dets, note) + _e2e_cases(gt, dets, note)
     gt, dets = synthetic_keypoints(n_images, persons_per_image=12, dets_per_image=20, seed=0)
     note = f"{n_images} images, {len(gt['annotations'])} persons, {len(dets)} keypoint results"
     return out + _cases("keypoints", gt, dets, note)
+
+
+def _e2e_cases(gt, dets, note):
+    """coco-e2e: results held in memory (a list of dicts, an (N, 7) array, columns) to stats, the
+    ground truth loaded once. Each call gets a shallow copy of every result dict (pycocotools-
+    style evaluators add keys to them), for every evaluator alike."""
+    import numpy as np
+
+    from cvkernels.coco import COCO, COCOeval
+
+    tmp = tempfile.mkdtemp(prefix="cvk-coco-")
+    gt_path = os.path.join(tmp, "gt.json")
+    with open(gt_path, "w") as f:
+        json.dump(gt, f)
+    arr = np.array([[d["image_id"], *d["bbox"], d["score"], d["category_id"]] for d in dets])
+    cols = {"image_id": arr[:, 0].astype(np.int64), "category_id": arr[:, 6].astype(np.int64), "bbox": arr[:, 1:5],
+            "score": arr[:, 5]}
+
+    def run(coco_cls, ev_cls, results):
+        with contextlib.redirect_stdout(io.StringIO()):
+            g = coco_cls(gt_path)
+
+        def go():
+            e = ev_cls(g, g.loadRes(results()), "bbox")
+            e.evaluate()
+            e.accumulate()
+            e.summarize()
+            return e.stats
+
+        return _quiet(go)
+
+    def as_list():
+        return [dict(d) for d in dets]
+
+    impls = {OURS: run(COCO, COCOeval, as_list)}
+    for label, coco_cls, ev_cls in _peers():
+        impls[label] = run(coco_cls, ev_cls, as_list)
+    out = [Case("coco-e2e bbox from a list of dicts", impls, note=note + "; the copy of the list is in every time")]
+    arr_impls = {OURS: run(COCO, COCOeval, lambda: arr)}
+    for label, coco_cls, ev_cls in _peers():
+        if label == "pycocotools":
+            arr_impls[label] = run(coco_cls, ev_cls, lambda: arr)
+    out.append(Case("coco-e2e bbox from an (N, 7) array", arr_impls, note=note))
+    out.append(Case("coco-e2e bbox from columns (cvkernels only)", {OURS: run(COCO, COCOeval, lambda: cols)},
+                    note=note))
+    return out
 
 
 def _cases(iou_type, gt, dets, note):
