@@ -30,28 +30,24 @@ def _check_boxes(boxes):
     """torchvision's two formats: a (K, 5) tensor / array, or a list of (L, 4) ones."""
     if isinstance(boxes, (list, tuple)):
         for i, b in enumerate(boxes):
-            shape = tuple(getattr(b, "shape", np.shape(b)))
+            shape = tuple(np.shape(b))  # a tensor's or array's .shape, a nested list's shape
             if len(shape) != 2 or shape[1] != 4:
                 raise BoxesShapeError(f"boxes[{i}] must have shape (L, 4), got {shape}")
         return
-    shape = tuple(getattr(boxes, "shape", np.shape(boxes)))
+    shape = tuple(np.shape(boxes))
     if len(shape) != 2 or shape[1] != 5:
         raise BoxesShapeError(f"boxes must be a (K, 5) array of RoIs or a list of (L, 4) arrays, got shape {shape}")
 
 
 def _np_rois(boxes, dt):
+    """(K, 5) RoIs of boxes in either format (shapes checked by _check_boxes)."""
     if isinstance(boxes, (list, tuple)):
         parts = []
         for i, b in enumerate(boxes):
             b = as_numpy(f"boxes[{i}]", b)
-            if b.ndim != 2 or b.shape[1] != 4:
-                raise ValueError(f"boxes[{i}] must have shape (L, 4), got {b.shape}")
             parts.append(np.concatenate([np.full((len(b), 1), i, dtype=dt), b.astype(dt)], axis=1))
         return np.concatenate(parts, axis=0) if parts else np.zeros((0, 5), dt)
-    r = as_numpy("boxes", boxes)
-    if r.ndim != 2 or r.shape[1] != 5:
-        raise ValueError(f"boxes must be a (K, 5) array of RoIs or a list of (L, 4) arrays, got shape {r.shape}")
-    return np.ascontiguousarray(r, dtype=dt)
+    return np.ascontiguousarray(as_numpy("boxes", boxes), dtype=dt)
 
 
 def _np_input(input):
@@ -67,10 +63,8 @@ def _torch_boxes(boxes, input):
     torch = fe.torch_module()
     if isinstance(boxes, (list, tuple)):
         parts = []
-        for i, b in enumerate(boxes):
+        for i, b in enumerate(boxes):  # shapes checked by _check_boxes
             b = torch.as_tensor(b, device=input.device)
-            if b.dim() != 2 or b.shape[1] != 4:
-                raise ValueError(f"boxes[{i}] must have shape (L, 4), got {tuple(b.shape)}")
             parts.append(torch.cat([torch.full_like(b[:, :1], i), b], dim=1))
         if not parts:
             return input.new_zeros((0, 5))

@@ -411,12 +411,13 @@ def test_json_reader_falls_back_for_unusual_files(tmp_path):
 
 # --- segmentation ----------------------------------------------------------------------------
 
-def run_segm(C, E, gt, dets, setup=None):
+def run_segm(C, E, gt, dets, setup=None, iou_type="segm"):
+    """gt assigned to C().dataset, createIndex(), loadRes(dets), then a full evaluation."""
     def go():
         g = C()
         g.dataset = copy.deepcopy(gt)
         g.createIndex()
-        e = E(g, g.loadRes(copy.deepcopy(dets)), "segm")
+        e = E(g, g.loadRes(copy.deepcopy(dets)), iou_type)
         if setup:
             setup(e.params)
         e.evaluate()

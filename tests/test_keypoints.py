@@ -18,6 +18,7 @@ import cvkernels
 from cvkernels import reference
 from cvkernels.bench.coco_data import synthetic_keypoints
 from cvkernels.coco import COCO, COCOeval
+from test_eval import run_segm
 
 try:
     from pycocotools.coco import COCO as PyCOCO
@@ -71,20 +72,7 @@ def test_keypoint_oks_values_and_bad_input():
 
 
 def _run(C, E, gt, dets, setup=None):
-    def go():
-        g = C()
-        g.dataset = copy.deepcopy(gt)
-        g.createIndex()
-        e = E(g, g.loadRes(copy.deepcopy(dets)), "keypoints")
-        if setup:
-            setup(e.params)
-        e.evaluate()
-        e.accumulate()
-        e.summarize()
-        return e
-
-    with contextlib.redirect_stdout(io.StringIO()):
-        return go()
+    return run_segm(C, E, gt, dets, setup, iou_type="keypoints")
 
 
 def _assert_same(ours, theirs):

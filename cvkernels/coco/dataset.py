@@ -424,29 +424,37 @@ class COCO:
             bad = next(i for i, a in enumerate(anns) if not isinstance(a, dict))
             raise ValueError(f"{side} {bad} is a {type(anns[bad]).__name__}, not an object")
 
-        def column(key, dtype, default=None):
-            try:
-                if default is None:
-                    return np.fromiter(map(itemgetter(key), anns), dtype=dtype, count=n)
-                return np.fromiter((a.get(key, default) for a in anns), dtype=dtype, count=n)
-            except KeyError:
-                bad = next(i for i, a in enumerate(anns) if key not in a)
-                raise ValueError(f"{side} {bad} has no {key!r}") from None
-            except (TypeError, ValueError, OverflowError):
-                bad = next(i for i, a in enumerate(anns) if not _is_number(a.get(key, default)))
-                raise ValueError(f"{side} {bad}: {key!r} must be a number, got {anns[bad][key]!r}") from None
-
         img = _id_column(anns, "image_id", side)
         cat = _id_column(anns, "category_id", side)
         boxes, no_bbox = _bbox_column(anns, side)
-        area = column("area", np.float64)
-        crowd = (column("iscrowd", np.float64, default=0) != 0).view(np.uint8)  # truthy, as pycocotools
-        score = column("score", np.float64) if is_result else np.zeros(n)
-        if is_result and n and np.isnan(score).any():
-            bad = int(np.flatnonzero(np.isnan(score))[0])
-            raise ValueError(f"result {bad} has a NaN 'score'")
+        area = _number_column(anns, "area", side)
+        crowd = (_number_column(anns, "iscrowd", side, default=0) != 0).view(np.uint8)  # truthy, as pycocotools
+        score = _score_column(anns) if is_result else np.zeros(n)
         ids = _id_column(anns, "id", side)
         return Columns(img, cat, boxes, area, crowd, score, ids, no_bbox)
+
+
+def _number_column(anns, key, side, default=None):
+    """float64 values of one numeric field (default where absent, else required), checked."""
+    n = len(anns)
+    try:
+        if default is None:
+            return np.fromiter(map(itemgetter(key), anns), dtype=np.float64, count=n)
+        return np.fromiter((a.get(key, default) for a in anns), dtype=np.float64, count=n)
+    except KeyError:
+        bad = next(i for i, a in enumerate(anns) if key not in a)
+        raise ValueError(f"{side} {bad} has no {key!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        bad = next(i for i, a in enumerate(anns) if not _is_number(a.get(key, default)))
+        raise ValueError(f"{side} {bad}: {key!r} must be a number, got {anns[bad][key]!r:.80}") from None
+
+
+def _score_column(anns):
+    """The results' scores (required, not NaN)."""
+    score = _number_column(anns, "score", "result")
+    if np.isnan(score).any():
+        raise ValueError(f"result {int(np.flatnonzero(np.isnan(score))[0])} has a NaN 'score'")
+    return score
 
 
 def _array_result_columns(res):
@@ -502,16 +510,7 @@ def _box_result_columns(anns, img):
     boxes, no_bbox = _bbox_column(anns, "result")
     if no_bbox >= 0:
         raise ValueError(f"result {no_bbox} needs a 'bbox' [x, y, w, h] of numbers, got None")
-    try:
-        score = np.fromiter(map(itemgetter("score"), anns), dtype=np.float64, count=n)
-    except KeyError:
-        bad = next(i for i, a in enumerate(anns) if "score" not in a)
-        raise ValueError(f"result {bad} has no 'score'") from None
-    except (TypeError, ValueError, OverflowError):
-        bad = next(i for i, a in enumerate(anns) if not _is_number(a["score"]))
-        raise ValueError(f"result {bad}: 'score' must be a number, got {anns[bad]['score']!r:.80}") from None
-    if np.isnan(score).any():
-        raise ValueError(f"result {int(np.flatnonzero(np.isnan(score))[0])} has a NaN 'score'")
+    score = _score_column(anns)
     return {"img": img, "cat": _id_column(anns, "category_id", "result"), "box": boxes,
             "area": boxes[:, 2] * boxes[:, 3], "crowd": np.zeros(n, np.uint8), "score": score,
             "id": np.arange(1, n + 1, dtype=np.int64)}
