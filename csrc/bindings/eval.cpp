@@ -34,6 +34,91 @@ struct RleSet {
   explicit RleSet(const std::vector<RleObj>& objs) : rles(parse_rles(objs, "segmentation")) {}
 };
 
+// accumulate's outputs: precision, scores (T, R, K, A, M), recall (T, K, A, M), filled with -1.
+struct AccumulateOut {
+  py::array_t<double> precision, recall, scores;
+  double *p, *r, *s;
+  AccumulateOut(py::ssize_t T, py::ssize_t R, py::ssize_t K, py::ssize_t A, py::ssize_t M)
+      : precision({T, R, K, A, M}), recall({T, K, A, M}), scores({T, R, K, A, M}) {
+    p = precision.mutable_data();
+    r = recall.mutable_data();
+    s = scores.mutable_data();
+    std::fill(p, p + precision.size(), -1.0);
+    std::fill(r, r + recall.size(), -1.0);
+    std::fill(s, s + scores.size(), -1.0);
+  }
+  py::tuple tuple() const { return py::make_tuple(precision, recall, scores); }
+};
+
+// accumulate of match records (one process's or many processes' concatenated): the arrays
+// records() gives, K categories, recall thresholds and maxDets.
+py::tuple accumulate_records(Arr<int64_t> cat, Arr<int64_t> image, Arr<int64_t> rank,
+                             Arr<double> score, Arr<uint8_t> state, Arr<int64_t> npig, int64_t K,
+                             std::vector<double> rec_thrs, std::vector<int64_t> max_dets) {
+  const py::ssize_t n = cat.size();
+  if (image.size() != n || rank.size() != n || score.size() != n)
+    throw std::invalid_argument("records: cat, image, rank and score differ in length");
+  if (state.ndim() != 3 || state.shape(0) != n)
+    throw std::invalid_argument("records: state must have shape (n, areas, thresholds)");
+  const py::ssize_t A = state.shape(1), T = state.shape(2);
+  if (npig.ndim() != 2 || npig.shape(0) != K || npig.shape(1) != A)
+    throw std::invalid_argument("records: npig must have shape (categories, areas)");
+  eval::MatchRecords rec{n, cat.data(), image.data(), rank.data(), score.data(), state.data(), npig.data()};
+  AccumulateOut out(T, rec_thrs.size(), K, A, max_dets.size());
+  {
+    py::gil_scoped_release nogil;
+    eval::accumulate_records(rec, K, A, T, rec_thrs, max_dets, out.p, out.r, out.s);
+  }
+  return out.tuple();
+}
+
+// loadRes' fast path: a list of plain box results, each a dict with "image_id" and
+// "category_id" ints, "bbox" a list or tuple of 4 ints / floats and "score" an int or float
+// (other keys ignored), read straight into columns (image_id, category_id, bbox (N, 4), score)
+// without a Python object per result. None when any entry is anything else (a subclass, a
+// string id, a numpy scalar, a missing key): the Python reader then takes the list and says
+// what is wrong with it. Values are not checked here (NaN, negative sizes): the caller does.
+py::object box_results_from_list(const py::list& anns) {
+  const py::ssize_t n = static_cast<py::ssize_t>(PyList_GET_SIZE(anns.ptr()));
+  static const py::str k_img("image_id"), k_cat("category_id"), k_box("bbox"), k_score("score");
+  py::array_t<int64_t> img(n), cat(n);
+  py::array_t<double> box({n, py::ssize_t(4)}), score(n);
+  int64_t* ip = img.mutable_data();
+  int64_t* cp = cat.mutable_data();
+  double* bp = box.mutable_data();
+  double* sp = score.mutable_data();
+  auto get = [](PyObject* d, const py::str& key) { return PyDict_GetItemWithError(d, key.ptr()); };
+  auto as_int = [](PyObject* v, int64_t& out) {
+    if (v == nullptr || !PyLong_CheckExact(v)) return false;
+    int overflow = 0;
+    out = PyLong_AsLongLongAndOverflow(v, &overflow);
+    return overflow == 0 && !(out == -1 && PyErr_Occurred());
+  };
+  auto as_double = [](PyObject* v, double& out) {
+    if (v == nullptr) return false;
+    if (PyFloat_CheckExact(v)) {
+      out = PyFloat_AS_DOUBLE(v);
+      return true;
+    }
+    if (!PyLong_CheckExact(v)) return false;
+    out = PyLong_AsDouble(v);
+    return !(out == -1.0 && PyErr_Occurred());
+  };
+  for (py::ssize_t i = 0; i < n; ++i) {
+    PyObject* a = PyList_GET_ITEM(anns.ptr(), i);
+    bool ok = PyDict_CheckExact(a) && as_int(get(a, k_img), ip[i]) && as_int(get(a, k_cat), cp[i]) &&
+              as_double(get(a, k_score), sp[i]);
+    PyObject* b = ok ? get(a, k_box) : nullptr;
+    ok = ok && b != nullptr && (PyList_CheckExact(b) || PyTuple_CheckExact(b)) && PySequence_Fast_GET_SIZE(b) == 4;
+    for (int c = 0; ok && c < 4; ++c) ok = as_double(PySequence_Fast_GET_ITEM(b, c), bp[4 * i + c]);
+    if (!ok) {
+      PyErr_Clear();  // an int too large for a float, say: the Python reader reports it
+      return py::none();
+    }
+  }
+  return py::make_tuple(img, cat, box, score);
+}
+
 class PyCocoEval {
  public:
   PyCocoEval(std::vector<double> iou_thrs, std::vector<double> rec_thrs, Arr<double> area_rng,
@@ -122,21 +207,32 @@ class PyCocoEval {
 
   py::tuple accumulate(const std::vector<int64_t>& cats, const std::vector<int64_t>& areas,
                        const std::vector<int64_t>& max_dets, const std::vector<int64_t>& images) {
-    const py::ssize_t K = cats.size(), A = areas.size(), M = max_dets.size();
-    py::array_t<double> precision({py::ssize_t(T_), py::ssize_t(R_), K, A, M});
-    py::array_t<double> recall({py::ssize_t(T_), K, A, M});
-    py::array_t<double> scores({py::ssize_t(T_), py::ssize_t(R_), K, A, M});
-    std::fill(precision.mutable_data(), precision.mutable_data() + precision.size(), -1.0);
-    std::fill(recall.mutable_data(), recall.mutable_data() + recall.size(), -1.0);
-    std::fill(scores.mutable_data(), scores.mutable_data() + scores.size(), -1.0);
-    double* pp = precision.mutable_data();
-    double* rp = recall.mutable_data();
-    double* sp = scores.mutable_data();
+    AccumulateOut out(T_, R_, cats.size(), areas.size(), max_dets.size());
     {
       py::gil_scoped_release nogil;
-      ev_->accumulate(cats, areas, max_dets, images, pp, rp, sp);
+      ev_->accumulate(cats, areas, max_dets, images, out.p, out.r, out.s);
     }
-    return py::make_tuple(precision, recall, scores);
+    return out.tuple();
+  }
+
+  // The match records (eval::MatchRecords) of the categories, area ranges and images listed,
+  // detections of rank < cap: a dict of numpy arrays.
+  py::dict records(const std::vector<int64_t>& cats, const std::vector<int64_t>& areas,
+                   const std::vector<int64_t>& images, int64_t cap) const {
+    eval::OwnedRecords r;
+    {
+      py::gil_scoped_release nogil;
+      r = ev_->records(cats, areas, images, cap);
+    }
+    py::dict out;
+    const py::ssize_t n = static_cast<py::ssize_t>(r.cat.size());
+    out["cat"] = to_numpy(r.cat);
+    out["image"] = to_numpy(r.image);
+    out["rank"] = to_numpy(r.rank);
+    out["score"] = to_numpy(r.score);
+    out["state"] = to_numpy(r.state).reshape({n, py::ssize_t(areas.size()), py::ssize_t(T_)});
+    out["npig"] = to_numpy(r.npig).reshape({py::ssize_t(cats.size()), py::ssize_t(areas.size())});
+    return out;
   }
 
   // (dt indices, gt indices, match (T, D) int32 gt position or -1, dt ignore (T, D), gt ignore)
@@ -179,7 +275,12 @@ void register_eval(py::module_& m) {
       .def("set_masks", &PyCocoEval::set_masks)
       .def("set_keypoints", &PyCocoEval::set_keypoints)
       .def("accumulate", &PyCocoEval::accumulate)
+      .def("records", &PyCocoEval::records)
       .def("group", &PyCocoEval::group);
+  m.def("box_results_from_list", &box_results_from_list, py::arg("results"));
+  m.def("accumulate_records", &accumulate_records, py::arg("cat"), py::arg("image"), py::arg("rank"),
+        py::arg("score"), py::arg("state"), py::arg("npig"), py::arg("num_cats"), py::arg("rec_thrs"),
+        py::arg("max_dets"));
   m.def(
       "read_coco_json",
       [](const std::string& path, bool results) -> py::object {

@@ -36,6 +36,38 @@ struct Annotations {
   const double* score = nullptr;    // detections only
 };
 
+// What accumulate needs of evaluate, one record per detection kept (each image's detections of
+// a category cut to the largest maxDet): all that travels between processes when evaluation is
+// sharded by image. Arrays of n, except state (n, A, T) and npig (K, A).
+struct MatchRecords {
+  int64_t n = 0;
+  const int64_t* cat = nullptr;    // category position, 0..K-1
+  const int64_t* image = nullptr;  // image position: equal scores are taken in image order
+  const int64_t* rank = nullptr;   // rank by score inside its (category, image)
+  const double* score = nullptr;
+  const uint8_t* state = nullptr;  // kMatched | kIgnored per (area range, IoU threshold)
+  const int64_t* npig = nullptr;   // non-ignored ground truth per (category, area range)
+};
+constexpr uint8_t kMatched = 1, kIgnored = 2;
+
+// The records of every requested category, area range and image, owned.
+struct OwnedRecords {
+  std::vector<int64_t> cat, image, rank;
+  std::vector<double> score;
+  std::vector<uint8_t> state;
+  std::vector<int64_t> npig;
+  MatchRecords view() const {
+    return {static_cast<int64_t>(cat.size()), cat.data(), image.data(), rank.data(),
+            score.data(), state.data(), npig.data()};
+  }
+};
+
+// pycocotools' accumulate on records: precision, scores (T, R, K, A, M) and recall (T, K, A, M),
+// C order, prefilled by the caller with -1; M = max_dets.size().
+void accumulate_records(const MatchRecords& rec, int64_t K, int64_t A, int64_t T,
+                        const std::vector<double>& rec_thrs, const std::vector<int64_t>& max_dets,
+                        double* precision, double* recall, double* scores);
+
 // Per-image matching (evaluateImg for every image, category and area range) and the
 // accumulation into precision / recall / scores.
 class CocoEval {
@@ -70,6 +102,12 @@ class CocoEval {
                   const std::vector<int64_t>& max_dets, const std::vector<int64_t>& images,
                   double* precision, double* recall, double* scores) const;
 
+  // The match records of the categories, area ranges and images listed (positions in the
+  // evaluated lists; the output's cat / image are positions in these lists), detections of
+  // rank < cap.
+  OwnedRecords records(const std::vector<int64_t>& cats, const std::vector<int64_t>& areas,
+                       const std::vector<int64_t>& images, int64_t cap) const;
+
   // For evalImgs: the group of (cat, img) (-1 when it has neither ground truth nor
   // detections), its detections (indices into dt, score order, truncated to the largest
   // maxDet), its ground truth (indices into gt, group order), and for area a the matched
@@ -90,19 +128,20 @@ class CocoEval {
     std::vector<double> dbox, gbox, iou;
     std::vector<uint8_t> crowd, ignore;
   };
-  static constexpr uint8_t kMatched = 1, kIgnored = 2;
-
   bool ignored(int64_t i) const { return gt_.crowd[i] || (gt_.ignore != nullptr && gt_.ignore[i]); }
 
   void evaluate_group(int64_t g);
+  // records(); with where given, the state is left out and where gets, per record, the offset
+  // of its states in state_.
+  void fill_records(const std::vector<int64_t>& cats, const std::vector<int64_t>& areas,
+                    const std::vector<int64_t>& images, int64_t cap, OwnedRecords& r,
+                    std::vector<int64_t>* where) const;
   void load_group(int64_t g, GroupScratch& sc) const;
   // Matches group g for area range a into match / dig (T x D); returns the non-ignored count.
   int64_t match_area(int64_t g, int64_t a, GroupScratch& sc, int32_t* match, uint8_t* dig) const;
   int64_t num_dets(int64_t g) const { return dt_keep_[g]; }
-  // Offset of (area a, threshold t, detection 0) of group g in state_.
-  int64_t result_at(int64_t g, int64_t a, int64_t t) const {
-    return res_off_[g] * A_ * T_ + (a * T_ + t) * num_dets(g);
-  }
+  // The (area, threshold) states of detection d of group g in state_.
+  int64_t result_at(int64_t g, int64_t d) const { return (res_off_[g] + d) * A_ * T_; }
 
   CocoParams p_;
   int64_t I_, K_, T_, A_;
@@ -112,10 +151,11 @@ class CocoEval {
   // dt_idx_[dt_start_[g] ..) sorted by score by evaluate(), of which the first dt_keep_[g].
   std::vector<int64_t> gt_start_, gt_idx_, dt_start_, dt_idx_, dt_keep_;
   std::vector<int64_t> res_off_;  // prefix sums of dt_keep_
-  // (group, area, threshold, detection): kMatched | kIgnored bits. The matched ground truth
+  // (group, detection, area, threshold): kMatched | kIgnored bits (a match record's state). The matched ground truth
   // itself is recomputed for evalImgs, so the common path stores one byte, not five.
   std::vector<uint8_t> state_;
   std::vector<int64_t> npig_;  // (group, area): non-ignored ground truth
+  std::vector<double> dt_score_;  // (group, detection): the kept detections' scores, in order
   std::vector<const rle::Rle*> gt_rle_, dt_rle_;  // empty: boxes
   const double* gt_kpts_ = nullptr;               // null: not keypoints
   const double* dt_kpts_ = nullptr;

@@ -6,8 +6,10 @@
 // truth is reordered with ignored ones last and, for each IoU threshold, every detection in
 // score order takes the best still-free ground truth with IoU >= threshold (match.h's COCO
 // rule). Unmatched detections outside the area range are ignored.
-// accumulate(): for each category the detections of all images are merged by score once
-// (stable: ties by image order); for each maxDet, area range and IoU threshold, cumulative
+// accumulate(): evaluate's outcome as one match record per detection (score, category, image,
+// rank in its image, matched / ignored per area range and threshold; records from many
+// processes can be concatenated). For each category the records are merged by score once
+// (ties by image order, then rank); for each maxDet, area range and IoU threshold, cumulative
 // true / false positives give recall and precision, and the precision envelope is sampled at
 // the recall thresholds, as numpy does it in pycocotools (same divisions, same values).
 // Cost: O(sum over groups of T * D * G) for matching, O(D log D + A*T*M*D) to accumulate.
@@ -132,6 +134,7 @@ std::vector<uint8_t> CocoEval::group_gt_ignore(int64_t g, int64_t a) const {
 
 void CocoEval::evaluate() {
   state_.assign(static_cast<size_t>(res_off_.back() * A_ * T_), 0);
+  dt_score_.resize(static_cast<size_t>(res_off_.back()));
   const int64_t G = static_cast<int64_t>(dt_keep_.size());
   parallel_for(0, G, 64, [&](int64_t g0, int64_t g1) {
     for (int64_t g = g0; g < g1; ++g) evaluate_group(g);
@@ -208,13 +211,14 @@ void CocoEval::evaluate_group(int64_t g) {
     return dt_.score[a] > dt_.score[b] || (dt_.score[a] == dt_.score[b] && a < b);
   });
   const int64_t D = num_dets(g), G = gt_start_[g + 1] - gt_start_[g];
+  for (int64_t d = 0; d < D; ++d) dt_score_[res_off_[g] + d] = dt_.score[dets[d]];
   if (G == 0) {  // common: nothing to match; detections outside an area range are ignored
-    for (int64_t a = 0; a < A_; ++a) {
-      uint8_t* st = state_.data() + result_at(g, a, 0);
-      for (int64_t d = 0; d < D; ++d) {
-        const double ar = dt_.area[dets[d]];
+    for (int64_t d = 0; d < D; ++d) {
+      uint8_t* st = state_.data() + result_at(g, d);
+      const double ar = dt_.area[dets[d]];
+      for (int64_t a = 0; a < A_; ++a) {
         const uint8_t out = (ar < p_.area_lo[a] || ar > p_.area_hi[a]) ? kIgnored : 0;
-        for (int64_t t = 0; t < T_; ++t) st[t * D + d] = out;
+        for (int64_t t = 0; t < T_; ++t) st[a * T_ + t] = out;
       }
     }
     return;
@@ -227,83 +231,106 @@ void CocoEval::evaluate_group(int64_t g) {
   dig.resize(T_ * D);
   for (int64_t a = 0; a < A_; ++a) {
     npig_[g * A_ + a] = match_area(g, a, sc, match.data(), dig.data());
-    uint8_t* st = state_.data() + result_at(g, a, 0);
-    for (int64_t i = 0; i < T_ * D; ++i)
-      st[i] = static_cast<uint8_t>((match[i] >= 0 ? kMatched : 0) | (dig[i] ? kIgnored : 0));
+    for (int64_t d = 0; d < D; ++d) {
+      uint8_t* st = state_.data() + result_at(g, d) + a * T_;
+      for (int64_t t = 0; t < T_; ++t) {
+        const int64_t i = t * D + d;
+        st[t] = static_cast<uint8_t>((match[i] >= 0 ? kMatched : 0) | (dig[i] ? kIgnored : 0));
+      }
+    }
   }
 }
 
-void CocoEval::accumulate(const std::vector<int64_t>& cats, const std::vector<int64_t>& areas,
-                          const std::vector<int64_t>& max_dets, const std::vector<int64_t>& images,
-                          double* precision, double* recall, double* scores) const {
-  const int64_t T = static_cast<int64_t>(p_.iou_thrs.size());
-  const int64_t R = static_cast<int64_t>(p_.rec_thrs.size());
-  const int64_t K = static_cast<int64_t>(cats.size()), A = static_cast<int64_t>(areas.size());
+namespace {
+
+// accumulate on records; state_of(i, a) points to record i's states for area range a (T bytes).
+template <class StateOf>
+void accumulate_impl(const MatchRecords& rec, int64_t K, int64_t A, int64_t T,
+                     const std::vector<double>& rec_thrs, const std::vector<int64_t>& max_dets,
+                     double* precision, double* recall, double* scores, StateOf state_of) {
+  const int64_t R = static_cast<int64_t>(rec_thrs.size());
   const int64_t M = static_cast<int64_t>(max_dets.size());
   const double eps = std::numeric_limits<double>::epsilon();  // np.spacing(1)
-  const int64_t cap = max_dets.empty() ? 0 : *std::max_element(max_dets.begin(), max_dets.end());
-  parallel_for_each(K, [&](int64_t ki) {
-    const int64_t k = cats[ki];
-    std::vector<int64_t> groups;
-    for (int64_t i : images) {
-      const int64_t g = group_of(k, i);
-      if (g >= 0) groups.push_back(g);
-    }
-    // Every detection of the category (each image's cut to the largest maxDet), merged by
-    // score once: a stable sort, so ties keep image order, then score order inside an image.
-    // A smaller maxDet keeps the detections of rank < maxDet in their image, in this order.
-    struct Det {
-      double score;
-      int32_t g, d;
+  for (int64_t i = 0; i < rec.n; ++i)
+    if (rec.cat[i] < 0 || rec.cat[i] >= K || rec.rank[i] < 0)
+      throw std::invalid_argument("cvkernels: match record with a category out of range or a negative rank");
+  // The records of each category (counting sort, stable).
+  std::vector<int64_t> start(K + 1, 0), idx(rec.n);
+  for (int64_t i = 0; i < rec.n; ++i) ++start[rec.cat[i] + 1];
+  for (int64_t k = 0; k < K; ++k) start[k + 1] += start[k];
+  {
+    std::vector<int64_t> fill(start.begin(), start.end() - 1);
+    for (int64_t i = 0; i < rec.n; ++i) idx[fill[rec.cat[i]]++] = i;
+  }
+  parallel_for_each(K, [&](int64_t k) {
+    const int64_t nd_all = start[k + 1] - start[k];
+    // Every detection of the category merged by score once. pycocotools concatenates the
+    // images' detections (each in score order) and sorts stably: ties go by image order, then
+    // by rank inside the image. A smaller maxDet keeps those of rank < maxDet, in this order.
+    // Members in (image, rank) order (as one process's records already are), so that a sort
+    // by score with ties by that order gives pycocotools' merge.
+    int64_t* members = idx.data() + start[k];
+    auto before = [&](int64_t x, int64_t y) {
+      return rec.image[x] < rec.image[y] || (rec.image[x] == rec.image[y] && rec.rank[x] < rec.rank[y]);
     };
-    std::vector<Det> all;
-    for (int64_t g : groups) {
-      const int64_t n = std::min<int64_t>(cap, num_dets(g));
-      for (int64_t d = 0; d < n; ++d)
-        all.push_back({dt_.score[dt_idx_[dt_start_[g] + d]], static_cast<int32_t>(g),
-                       static_cast<int32_t>(d)});
-    }
-    // Ties: image order (group ids ascend with the image for a fixed category), then rank
-    // inside the image: what a stable sort of the concatenation gives.
-    std::sort(all.begin(), all.end(), [](const Det& x, const Det& y) {
-      return x.score > y.score ||
-             (x.score == y.score && (x.g < y.g || (x.g == y.g && x.d < y.d)));
+    if (!std::is_sorted(members, members + nd_all, before)) std::sort(members, members + nd_all, before);
+    struct Key {
+      double score;
+      int64_t u;  // the place in members
+    };
+    std::vector<Key> keys(nd_all);
+    for (int64_t u = 0; u < nd_all; ++u) keys[u] = {rec.score[members[u]], u};
+    std::sort(keys.begin(), keys.end(), [](const Key& x, const Key& y) {
+      return x.score > y.score || (x.score == y.score && x.u < y.u);
     });
-    std::vector<double> sc, tp_prec;
-    std::vector<int64_t> tp_pos, need(R), keep;
-    std::vector<uint8_t> state;  // per (area, threshold, detection): 0 ignored, 1 tp, 2 fp
-    // Per (area, threshold, detection) state, built once: 0 ignored, 1 tp, 2 fp.
-    const int64_t nd_all = static_cast<int64_t>(all.size());
-    state.assign(static_cast<size_t>(A * T * nd_all), 0);
-    for (int64_t j = 0; j < nd_all; ++j) {
-      const int64_t g = all[j].g, d = all[j].d;
-      const int64_t D = num_dets(g);
-      for (int64_t ai = 0; ai < A; ++ai) {
-        const uint8_t* st = state_.data() + result_at(g, areas[ai], 0);
-        for (int64_t t = 0; t < T; ++t) {
-          const uint8_t v = st[t * D + d];
-          state[(ai * T + t) * nd_all + j] = (v & kIgnored) ? 0 : ((v & kMatched) ? 1 : 2);
-        }
+    // Per (area, threshold, detection) in merged order: 0 ignored, 1 true, 2 false positive.
+    // Read in input order (sequential for one process's records), written to the merged place.
+    std::vector<int64_t> place(nd_all);
+    std::vector<int64_t> rank_m(nd_all);  // rank in its image, in merged order
+    for (int64_t j = 0; j < nd_all; ++j) place[keys[j].u] = j;
+    for (int64_t u = 0; u < nd_all; ++u) rank_m[place[u]] = rec.rank[members[u]];
+    std::vector<uint8_t> state(static_cast<size_t>(A * T * nd_all));
+    static constexpr uint8_t kCode[4] = {2, 1, 0, 0};  // by kMatched | kIgnored bits
+    for (int64_t u = 0; u < nd_all; ++u) {
+      uint8_t* out = state.data() + place[u];
+      for (int64_t a = 0; a < A; ++a) {
+        const uint8_t* row = state_of(members[u], a);
+        for (int64_t t = 0; t < T; ++t) out[(a * T + t) * nd_all] = kCode[row[t] & 3];
       }
     }
+    std::vector<double> sc, tp_prec(nd_all + 1);
+    std::vector<int64_t> tp_pos(nd_all + 1), tp_nfp(nd_all + 1), need(R), keep;
+    std::vector<uint8_t> kept;
+    int64_t prev_nd = -1;
     for (int64_t mi = 0; mi < M; ++mi) {
       // The detections kept by this maxDet (rank < maxDet in their image), in merged order.
       keep.clear();
       for (int64_t j = 0; j < nd_all; ++j)
-        if (all[j].d < max_dets[mi]) keep.push_back(j);
+        if (rank_m[j] < max_dets[mi]) keep.push_back(j);
       const int64_t nd = static_cast<int64_t>(keep.size());
-      tp_pos.resize(nd);
-      tp_prec.resize(nd);
+      if (mi > 0 && nd == prev_nd) {  // the same detections as the smaller maxDet: same values
+        for (int64_t t = 0; t < T; ++t)
+          for (int64_t ai = 0; ai < A; ++ai) {
+            const int64_t o = ((t * K + k) * A + ai) * M + mi;
+            recall[o] = recall[o - 1];
+            for (int64_t r = 0; r < R; ++r) {
+              const int64_t po = (((t * R + r) * K + k) * A + ai) * M + mi;
+              precision[po] = precision[po - 1];
+              scores[po] = scores[po - 1];
+            }
+          }
+        continue;
+      }
+      prev_nd = nd;
       sc.resize(nd);
-      for (int64_t j = 0; j < nd; ++j) sc[j] = all[keep[j]].score;
+      for (int64_t j = 0; j < nd; ++j) sc[j] = keys[keep[j]].score;
       for (int64_t ai = 0; ai < A; ++ai) {
-        int64_t npig = 0;
-        for (int64_t g : groups) npig += npig_[g * A_ + areas[ai]];
+        const int64_t npig = rec.npig[k * A + ai];
         if (npig == 0) continue;
         // need[r]: the fewest true positives whose recall tp / npig reaches rec_thrs[r],
         // computed with the same division numpy does.
         for (int64_t r = 0; r < R; ++r) {
-          const double thr = p_.rec_thrs[r];
+          const double thr = rec_thrs[r];
           int64_t c = static_cast<int64_t>(std::ceil(thr * static_cast<double>(npig)));
           c = std::max<int64_t>(c, 0);
           while (c > 0 && static_cast<double>(c - 1) / static_cast<double>(npig) >= thr) --c;
@@ -312,34 +339,35 @@ void CocoEval::accumulate(const std::vector<int64_t>& cats, const std::vector<in
         }
         for (int64_t t = 0; t < T; ++t) {
           const uint8_t* st = state.data() + (ai * T + t) * nd_all;
-          // Precision only changes upwards at a true positive, so the envelope (the running
-          // maximum from the right) is the suffix maximum over true positives: compute the
-          // precision there only. tp_pos[i] is where the (i+1)-th true positive is.
-          // Integer counts; the division is numpy's: float(tp) / (float(fp) + float(tp) + eps).
-          int64_t ntp = 0, nfp = 0;
-          auto visit = [&](int64_t j, uint8_t v) {
-            if (v == 1) {
-              tp_pos[ntp] = j;
-              ++ntp;
-              tp_prec[ntp - 1] = static_cast<double>(ntp) /
-                                 (static_cast<double>(nfp) + static_cast<double>(ntp) + eps);
-            } else if (v == 2) {
-              ++nfp;
-            }
-          };
-          if (nd == nd_all) {  // every detection is kept: no indirection
-            for (int64_t j = 0; j < nd; ++j) visit(j, st[j]);
-          } else {
-            for (int64_t j = 0; j < nd; ++j) visit(j, st[keep[j]]);
+          if (nd != nd_all) {  // a smaller maxDet: the kept ones, contiguous
+            kept.resize(nd);
+            for (int64_t j = 0; j < nd; ++j) kept[j] = st[keep[j]];
+            st = kept.data();
           }
+          // Precision only changes upwards at a true positive, so the envelope (the running
+          // maximum from the right) is the suffix maximum over true positives: record where
+          // each true positive is and how many false positives precede it, without branches
+          // (the slot is overwritten until a true positive claims it).
+          int64_t ntp = 0, nfp = 0;
+          for (int64_t j = 0; j < nd; ++j) {
+            const uint8_t v = st[j];
+            tp_pos[ntp] = j;
+            tp_nfp[ntp] = nfp;
+            ntp += v & 1;
+            nfp += v >> 1;
+          }
+          // numpy's division: float(tp) / (float(fp) + float(tp) + eps)
+          for (int64_t i = 0; i < ntp; ++i)
+            tp_prec[i] = static_cast<double>(i + 1) /
+                         (static_cast<double>(tp_nfp[i]) + static_cast<double>(i + 1) + eps);
           const double tp = static_cast<double>(ntp);
           for (int64_t i = ntp - 1; i > 0; --i)
             if (tp_prec[i] > tp_prec[i - 1]) tp_prec[i - 1] = tp_prec[i];
-          recall[((t * K + ki) * A + ai) * M + mi] =  // (T, K, A, M)
+          recall[((t * K + k) * A + ai) * M + mi] =  // (T, K, A, M)
               nd ? tp / static_cast<double>(npig) : 0.0;
           bool reached = true;
           for (int64_t r = 0; r < R; ++r) {
-            const int64_t out = (((t * R + r) * K + ki) * A + ai) * M + mi;  // (T, R, K, A, M)
+            const int64_t out = (((t * R + r) * K + k) * A + ai) * M + mi;  // (T, R, K, A, M)
             const int64_t c = need[r];
             // A recall never reached stops pycocotools' loop (an IndexError it catches): this
             // threshold and every later one stay 0, even lower ones if the list is unsorted.
@@ -359,6 +387,83 @@ void CocoEval::accumulate(const std::vector<int64_t>& cats, const std::vector<in
       }
     }
   });
+}
+
+}  // namespace
+
+OwnedRecords CocoEval::records(const std::vector<int64_t>& cats, const std::vector<int64_t>& areas,
+                               const std::vector<int64_t>& images, int64_t cap) const {
+  OwnedRecords r;
+  fill_records(cats, areas, images, cap, r, nullptr);
+  return r;
+}
+
+void CocoEval::fill_records(const std::vector<int64_t>& cats, const std::vector<int64_t>& areas,
+                            const std::vector<int64_t>& images, int64_t cap, OwnedRecords& r,
+                            std::vector<int64_t>* where) const {
+  const int64_t K = static_cast<int64_t>(cats.size()), A = static_cast<int64_t>(areas.size());
+  const int64_t I = static_cast<int64_t>(images.size());
+  // Each category's records go to their own range (sizes first), filled in parallel.
+  std::vector<int64_t> off(K + 1, 0);
+  parallel_for_each(K, [&](int64_t ki) {
+    for (int64_t ii = 0; ii < I; ++ii) {
+      const int64_t g = group_of(cats[ki], images[ii]);
+      if (g >= 0) off[ki + 1] += std::min(cap, num_dets(g));
+    }
+  });
+  for (int64_t ki = 0; ki < K; ++ki) off[ki + 1] += off[ki];
+  const int64_t n = off[K];
+  r.cat.resize(n);
+  r.image.resize(n);
+  r.rank.resize(n);
+  r.score.resize(n);
+  if (where != nullptr)
+    where->resize(n);
+  else
+    r.state.resize(n * A * T_);
+  r.npig.assign(K * A, 0);
+  parallel_for_each(K, [&](int64_t ki) {
+    int64_t o = off[ki];
+    for (int64_t ii = 0; ii < I; ++ii) {
+      const int64_t g = group_of(cats[ki], images[ii]);
+      if (g < 0) continue;
+      for (int64_t ai = 0; ai < A; ++ai) r.npig[ki * A + ai] += npig_[g * A_ + areas[ai]];
+      const int64_t nd = std::min(cap, num_dets(g));
+      for (int64_t d = 0; d < nd; ++d, ++o) {
+        r.cat[o] = ki;
+        r.image[o] = ii;
+        r.rank[o] = d;
+        r.score[o] = dt_score_[res_off_[g] + d];
+        const uint8_t* st = state_.data() + result_at(g, d);
+        if (where != nullptr) {  // where the record's state is in state_
+          (*where)[o] = result_at(g, d);
+          continue;
+        }
+        uint8_t* out = r.state.data() + o * A * T_;
+        for (int64_t ai = 0; ai < A; ++ai) std::copy(st + areas[ai] * T_, st + (areas[ai] + 1) * T_, out + ai * T_);
+      }
+    }
+  });
+}
+
+void CocoEval::accumulate(const std::vector<int64_t>& cats, const std::vector<int64_t>& areas,
+                          const std::vector<int64_t>& max_dets, const std::vector<int64_t>& images,
+                          double* precision, double* recall, double* scores) const {
+  // The records without their state, which is read from state_ where evaluate() put it.
+  const int64_t cap = max_dets.empty() ? 0 : *std::max_element(max_dets.begin(), max_dets.end());
+  OwnedRecords r;
+  std::vector<int64_t> where;
+  fill_records(cats, areas, images, cap, r, &where);
+  accumulate_impl(r.view(), static_cast<int64_t>(cats.size()), static_cast<int64_t>(areas.size()),
+                  T_, p_.rec_thrs, max_dets, precision, recall, scores,
+                  [&](int64_t i, int64_t a) { return state_.data() + where[i] + areas[a] * T_; });
+}
+
+void accumulate_records(const MatchRecords& rec, int64_t K, int64_t A, int64_t T,
+                        const std::vector<double>& rec_thrs, const std::vector<int64_t>& max_dets,
+                        double* precision, double* recall, double* scores) {
+  accumulate_impl(rec, K, A, T, rec_thrs, max_dets, precision, recall, scores,
+                  [&](int64_t i, int64_t a) { return rec.state + (i * A + a) * T; });
 }
 
 }  // namespace eval

@@ -233,6 +233,15 @@ class COCO:
             anns = resFile
         if not isinstance(anns, list):
             raise ValueError(f"results must be a list of objects, got {type(anns).__name__}")
+        fast = _C.box_results_from_list(anns)  # plain box results: read in C++, no per-result objects
+        if fast is not None and anns:
+            img, cat, boxes, score = fast
+            _check_box_values(boxes, anns, "result")
+            self._check_result_images(np.unique(img).tolist())
+            res = COCO()
+            res._is_result = True
+            res._set_native(_box_columns(img, cat, boxes, _checked_scores(score)), lambda: self._result_dataset(anns))
+            return res
         if not all(type(a) is dict for a in anns):
             bad = next(i for i, a in enumerate(anns) if not isinstance(a, dict))
             raise ValueError(f"result {bad} is a {type(anns[bad]).__name__}, not an object")
@@ -451,7 +460,10 @@ def _number_column(anns, key, side, default=None):
 
 def _score_column(anns):
     """The results' scores (required, not NaN)."""
-    score = _number_column(anns, "score", "result")
+    return _checked_scores(_number_column(anns, "score", "result"))
+
+
+def _checked_scores(score):
     if np.isnan(score).any():
         raise ValueError(f"result {int(np.flatnonzero(np.isnan(score))[0])} has a NaN 'score'")
     return score
@@ -506,14 +518,16 @@ def _result_dicts(cols):
 def _box_result_columns(anns, img):
     """The columns loadRes' box rule gives a list of result dicts (area w*h, ids 1..N, no
     crowds), without touching the dicts."""
-    n = len(anns)
     boxes, no_bbox = _bbox_column(anns, "result")
     if no_bbox >= 0:
         raise ValueError(f"result {no_bbox} needs a 'bbox' [x, y, w, h] of numbers, got None")
-    score = _score_column(anns)
-    return {"img": img, "cat": _id_column(anns, "category_id", "result"), "box": boxes,
-            "area": boxes[:, 2] * boxes[:, 3], "crowd": np.zeros(n, np.uint8), "score": score,
-            "id": np.arange(1, n + 1, dtype=np.int64)}
+    return _box_columns(img, _id_column(anns, "category_id", "result"), boxes, _score_column(anns))
+
+
+def _box_columns(img, cat, boxes, score):
+    n = len(img)
+    return {"img": img, "cat": cat, "box": boxes, "area": boxes[:, 2] * boxes[:, 3],
+            "crowd": np.zeros(n, np.uint8), "score": score, "id": np.arange(1, n + 1, dtype=np.int64)}
 
 
 def _keypoint_row(kp, side, i):
@@ -543,6 +557,12 @@ def _bbox_column(anns, side):
         bad = next(i for i, a in enumerate(anns) if "bbox" in a and not _is_box(a["bbox"]))
         raise ValueError(f"{side} {bad}: 'bbox' must be [x, y, w, h] numbers, got {anns[bad]['bbox']!r}")
     boxes = boxes.reshape(n, 4)
+    _check_box_values(boxes, anns, side)
+    return boxes, no_bbox
+
+
+def _check_box_values(boxes, anns, side):
+    """No negative width or height, no infinite or NaN coordinate (where a box is given)."""
     with np.errstate(invalid="ignore"):
         neg = (boxes[:, 2] < 0) | (boxes[:, 3] < 0)
     if neg.any():
@@ -553,7 +573,6 @@ def _bbox_column(anns, side):
         bad = next((int(i) for i in np.flatnonzero(~finite) if "bbox" in anns[i]), None)
         if bad is not None:
             raise ValueError(f"{side} {bad}: 'bbox' is not finite: {anns[bad]['bbox']!r}")
-    return boxes, no_bbox
 
 
 def _is_number(v):
