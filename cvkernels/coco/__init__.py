@@ -14,7 +14,10 @@ Differences from pycocotools, each a bug fix (documented in README.md):
     maxDets lacks 100) and works with fewer than three maxDets;
   * a ground truth without "iscrowd" counts as not crowd (pycocotools raises KeyError).
 evaluate() and accumulate() print nothing; summarize() prints pycocotools' twelve lines.
-iouType "bbox" and "segm" are implemented ("keypoints" raises NotImplementedError).
+iouType "bbox", "segm" and "keypoints".
+
+Evaluation sharded by image across processes (evaluate_sharded, merge_match_records,
+COCOeval.match_records): see cvkernels.coco.sharded.
 """
 
 from __future__ import annotations
@@ -22,5 +25,6 @@ from __future__ import annotations
 from .dataset import COCO
 from .evaluator import COCOeval
 from .params import Params
+from .sharded import MatchRecords, evaluate_sharded, merge_match_records
 
-__all__ = ["COCO", "COCOeval", "Params"]
+__all__ = ["COCO", "COCOeval", "MatchRecords", "Params", "evaluate_sharded", "merge_match_records"]

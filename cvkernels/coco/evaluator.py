@@ -10,6 +10,7 @@ import numpy as np
 from .. import _C, _threads
 from .params import Params, copy_params
 from .reports import Reports
+from .sharded import MatchRecords
 
 
 class COCOeval(Reports):
@@ -130,6 +131,10 @@ class COCOeval(Reports):
             full_r[:, :k_n, :a_n, :m_n] = recall
             full_s[:, :, :k_n, :a_n, :m_n] = scores
             precision, recall, scores = full_p, full_r, full_s
+        self._set_eval(p, precision, recall, scores)
+
+    def _set_eval(self, p, precision, recall, scores):
+        T, R, K, A, M = precision.shape
         self.eval = {
             "params": p,
             "counts": [T, R, K, A, M],
@@ -138,6 +143,20 @@ class COCOeval(Reports):
             "recall": recall,
             "scores": scores,
         }
+
+    def match_records(self):
+        """evaluate()'s outcome as per-detection match records (`cvkernels.coco.sharded`):
+        what accumulate needs, and all that processes evaluating disjoint shards of the images
+        send to the one that merges them (`merge_match_records`, `evaluate_sharded`)."""
+        if self._ev is None:
+            raise RuntimeError("call evaluate() before match_records()")
+        pe = self._paramsEval
+        K = len(pe.catIds) if pe.useCats else 1
+        cap = max(pe.maxDets) if pe.maxDets else 0
+        r = self._ev.records(list(range(K)), list(range(len(pe.areaRng))), list(range(len(pe.imgIds))), int(cap))
+        small = np.int32 if len(pe.imgIds) < 2**31 else np.int64
+        return MatchRecords(copy_params(pe), r["cat"].astype(np.int32), r["image"].astype(small),
+                            r["rank"].astype(np.int32), r["score"], r["state"], r["npig"])
 
     # --- summarize -------------------------------------------------------------------------
 

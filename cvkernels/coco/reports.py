@@ -33,7 +33,8 @@ class Reports:
     def per_class_table(self, iouThr=None, areaRng="all", maxDets=None):
         """A text table of AP per class (names from the ground truth categories)."""
         ap = self.ap_per_class(iouThr, areaRng, maxDets)
-        names = {c["id"]: c.get("name", str(c["id"])) for c in self.cocoGt.dataset.get("categories", [])}
+        cats = self.cocoGt.dataset.get("categories", []) if self.cocoGt is not None else []  # merged shards: ids
+        names = {c["id"]: c.get("name", str(c["id"])) for c in cats}
         width = max([len("category")] + [len(str(names.get(c, c))) for c in ap])
         lines = [f"{'category':<{width}}  {'AP':>6}", "-" * (width + 8)]
         for cat, v in ap.items():
