@@ -475,3 +475,76 @@ def test_load_res_of_a_list_keeps_pycocotools_bookkeeping_lazily():
     e2.accumulate()
     quiet(e2.summarize)
     assert e2.stats[3] != e.stats[3]  # every detection is small now
+
+
+# Result lists read by the C++ list readers (plain dicts) and by the Python reader (anything
+# else): the same numbers, the same errors.
+def _odd(kind, dets):
+    """A copy of the results that the fast readers must hand to the Python reader."""
+    dets = copy.deepcopy(dets)
+    d = dets[len(dets) // 2]
+    if kind == "numpy_score":
+        d["score"] = np.float32(d["score"])
+    elif kind == "bool_category":  # pycocotools takes True as category 1
+        d["category_id"] = True
+    elif kind == "tuple_box" and "bbox" in d:
+        d["bbox"] = tuple(d["bbox"])
+    elif kind == "dict_subclass":
+        dets[len(dets) // 2] = type("Ann", (dict,), {})(d)
+    elif kind == "bytes_counts" and "segmentation" in d:
+        d["segmentation"]["counts"] = d["segmentation"]["counts"].encode()
+    return dets
+
+
+@requires_pycocotools
+@pytest.mark.parametrize("kind", ["plain", "numpy_score", "bool_category", "tuple_box", "dict_subclass"])
+def test_box_result_lists_fast_and_python_readers_agree(kind):
+    gt, dets = synthetic_coco(40, 5, seed=4, score_decimals=2)
+    odd = _odd(kind, dets)
+    ours = run_ours(gt, odd)
+    # pycocotools' bbox IoU rejects tuple boxes: the same values as lists are its reference
+    assert_same(ours, run_theirs(gt, dets if kind == "tuple_box" else odd))
+
+
+@requires_pycocotools
+@pytest.mark.parametrize("kind", ["plain", "bytes_counts", "numpy_score", "dict_subclass"])
+def test_segm_result_lists_fast_and_python_readers_agree(kind):
+    from cvkernels.bench.coco_data import with_segmentations
+
+    gt, dets = with_segmentations(*synthetic_coco(30, 4, seed=5, score_decimals=2))
+    odd = _odd(kind, dets)
+    ours = run_segm(COCO, COCOeval, gt, odd)
+    assert_same(ours, run_segm(PyCOCO, PyCOCOeval, gt, _odd(kind, dets)))
+    if kind == "plain":  # the dicts get pycocotools' keys on first use of res.dataset, not before
+        g = COCO(copy.deepcopy(gt))
+        mine = copy.deepcopy(dets)
+        r = g.loadRes(mine)
+        assert r._dataset is None and "area" not in mine[0]
+        ann = r.dataset["annotations"][0]
+        assert ann is mine[0] and ann["id"] == 1 and ann["iscrowd"] == 0 and len(ann["bbox"]) == 4
+
+
+def test_result_lists_bad_values_name_the_result():
+    from cvkernels.bench.coco_data import with_segmentations
+
+    gt, dets = synthetic_coco(10, 3, seed=6)
+    g = COCO(copy.deepcopy(gt))
+    for key, value, match in [("score", float("nan"), "result 3 has a NaN 'score'"),
+                              ("bbox", [0, 0, -1, 2], "result 3: 'bbox' has a negative width"),
+                              ("bbox", [0, float("inf"), 1, 2], "result 3: 'bbox' is not finite"),
+                              ("image_id", 10**6, "not in the ground truth, e.g. image_id 1000000"),
+                              ("score", "high", "result 3: 'score' must be a number")]:
+        bad = copy.deepcopy(dets)
+        bad[3][key] = value
+        with pytest.raises(ValueError, match=match):
+            g.loadRes(bad)
+    gt, segm = with_segmentations(gt, dets)
+    g = COCO(copy.deepcopy(gt))
+    bad = copy.deepcopy(segm)
+    bad[2]["segmentation"]["counts"] = "\x7f\x7f"
+    with pytest.raises(ValueError, match="result 2: malformed RLE"):
+        g.loadRes(bad)
+    bad = copy.deepcopy(segm)
+    bad[2]["image_id"] = -5
+    with pytest.raises(ValueError, match="image_id -5"):
+        g.loadRes(bad)

@@ -32,9 +32,39 @@ py::array_t<T> to_numpy(const std::vector<T>& v) {
 struct RleSet {
   std::vector<rle::Rle> rles;
   explicit RleSet(const std::vector<RleObj>& objs) : rles(parse_rles(objs, "segmentation")) {}
+  explicit RleSet(std::vector<rle::Rle> parsed) : rles(std::move(parsed)) {}
 };
 
-// accumulate's outputs: precision, scores (T, R, K, A, M), recall (T, K, A, M), filled with -1.
+// The "segmentation" of every annotation of a list when each is a plain compressed RLE dict
+// (compressed_rle_of), copied out of Python: false at the first that is not.
+bool compressed_rles_of(const py::list& anns, std::vector<int64_t>& hs, std::vector<int64_t>& ws,
+                        std::vector<std::string>& strs) {
+  static const py::str k_segm("segmentation");
+  const py::ssize_t n = static_cast<py::ssize_t>(PyList_GET_SIZE(anns.ptr()));
+  hs.resize(n);
+  ws.resize(n);
+  strs.resize(n);
+  for (py::ssize_t i = 0; i < n; ++i) {
+    PyObject* a = PyList_GET_ITEM(anns.ptr(), i);
+    if (!PyDict_CheckExact(a) || !compressed_rle_of(PyDict_GetItemWithError(a, k_segm.ptr()), hs[i], ws[i], strs[i])) {
+      PyErr_Clear();
+      return false;
+    }
+  }
+  return true;
+}
+
+// The parsed segmentations of a list of annotations that are all compressed RLEs, or None
+// (the Python path converts polygons and run lists).
+py::object rle_set_from_list(const py::list& anns) {
+  std::vector<int64_t> hs, ws;
+  std::vector<std::string> strs;
+  if (!compressed_rles_of(anns, hs, ws, strs)) return py::none();
+  return py::cast(RleSet(parse_rle_strings(hs, ws, strs, "segmentation")));
+}
+
+// accumulate's outputs: precision, scores (T, R, K, A, M), recall (T, K, A, M) (accumulate
+// writes every entry).
 struct AccumulateOut {
   py::array_t<double> precision, recall, scores;
   double *p, *r, *s;
@@ -43,9 +73,6 @@ struct AccumulateOut {
     p = precision.mutable_data();
     r = recall.mutable_data();
     s = scores.mutable_data();
-    std::fill(p, p + precision.size(), -1.0);
-    std::fill(r, r + recall.size(), -1.0);
-    std::fill(s, s + scores.size(), -1.0);
   }
   py::tuple tuple() const { return py::make_tuple(precision, recall, scores); }
 };
@@ -72,6 +99,26 @@ py::tuple accumulate_records(Arr<int64_t> cat, Arr<int64_t> image, Arr<int64_t> 
   return out.tuple();
 }
 
+// A result's id (an exact int that fits int64) or number (an exact float or int a double
+// holds); false for anything else (nullptr: the key is absent).
+bool result_int(PyObject* v, int64_t& out) {
+  if (v == nullptr || !PyLong_CheckExact(v)) return false;
+  int overflow = 0;
+  out = PyLong_AsLongLongAndOverflow(v, &overflow);
+  return overflow == 0 && !(out == -1 && PyErr_Occurred());
+}
+
+bool result_double(PyObject* v, double& out) {
+  if (v == nullptr) return false;
+  if (PyFloat_CheckExact(v)) {
+    out = PyFloat_AS_DOUBLE(v);
+    return true;
+  }
+  if (!PyLong_CheckExact(v)) return false;
+  out = PyLong_AsDouble(v);
+  return !(out == -1.0 && PyErr_Occurred());
+}
+
 // loadRes' fast path: a list of plain box results, each a dict with "image_id" and
 // "category_id" ints, "bbox" a list or tuple of 4 ints / floats and "score" an int or float
 // (other keys ignored), read straight into columns (image_id, category_id, bbox (N, 4), score)
@@ -88,22 +135,8 @@ py::object box_results_from_list(const py::list& anns) {
   double* bp = box.mutable_data();
   double* sp = score.mutable_data();
   auto get = [](PyObject* d, const py::str& key) { return PyDict_GetItemWithError(d, key.ptr()); };
-  auto as_int = [](PyObject* v, int64_t& out) {
-    if (v == nullptr || !PyLong_CheckExact(v)) return false;
-    int overflow = 0;
-    out = PyLong_AsLongLongAndOverflow(v, &overflow);
-    return overflow == 0 && !(out == -1 && PyErr_Occurred());
-  };
-  auto as_double = [](PyObject* v, double& out) {
-    if (v == nullptr) return false;
-    if (PyFloat_CheckExact(v)) {
-      out = PyFloat_AS_DOUBLE(v);
-      return true;
-    }
-    if (!PyLong_CheckExact(v)) return false;
-    out = PyLong_AsDouble(v);
-    return !(out == -1.0 && PyErr_Occurred());
-  };
+  auto as_int = result_int;
+  auto as_double = result_double;
   for (py::ssize_t i = 0; i < n; ++i) {
     PyObject* a = PyList_GET_ITEM(anns.ptr(), i);
     bool ok = PyDict_CheckExact(a) && as_int(get(a, k_img), ip[i]) && as_int(get(a, k_cat), cp[i]) &&
@@ -117,6 +150,45 @@ py::object box_results_from_list(const py::list& anns) {
     }
   }
   return py::make_tuple(img, cat, box, score);
+}
+
+// loadRes' fast path for segmentation results: dicts with "image_id" and "category_id" ints,
+// "score" an int or float, "segmentation" a compressed RLE and no "bbox" (pycocotools keeps a
+// given box; those lists take the Python path). Gives (image_id, category_id, score, area and
+// bbox of each mask, the parsed masks as an RleSet), or None for any other list.
+py::object segm_results_from_list(const py::list& anns) {
+  const py::ssize_t n = static_cast<py::ssize_t>(PyList_GET_SIZE(anns.ptr()));
+  static const py::str k_img("image_id"), k_cat("category_id"), k_box("bbox"), k_score("score");
+  std::vector<int64_t> hs, ws;
+  std::vector<std::string> strs;
+  if (!compressed_rles_of(anns, hs, ws, strs)) return py::none();
+  py::array_t<int64_t> img(n), cat(n);
+  py::array_t<double> score(n), area(n), box({n, py::ssize_t(4)});
+  int64_t* ip = img.mutable_data();
+  int64_t* cp = cat.mutable_data();
+  double* sp = score.mutable_data();
+  for (py::ssize_t i = 0; i < n; ++i) {
+    PyObject* a = PyList_GET_ITEM(anns.ptr(), i);
+    if (PyDict_GetItemWithError(a, k_box.ptr()) != nullptr || !result_int(PyDict_GetItemWithError(a, k_img.ptr()), ip[i]) ||
+        !result_int(PyDict_GetItemWithError(a, k_cat.ptr()), cp[i]) ||
+        !result_double(PyDict_GetItemWithError(a, k_score.ptr()), sp[i])) {
+      PyErr_Clear();
+      return py::none();
+    }
+  }
+  RleSet set(parse_rle_strings(hs, ws, strs, "result"));
+  double* ap = area.mutable_data();
+  double* bp = box.mutable_data();
+  {
+    py::gil_scoped_release nogil;
+    parallel_for(0, n, 64, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) {
+        ap[i] = static_cast<double>(static_cast<uint32_t>(rle::area(set.rles[i])));  // pycocotools' uint32
+        rle::to_bbox(set.rles[i], bp + 4 * i);
+      }
+    });
+  }
+  return py::make_tuple(img, cat, score, area, box, py::cast(std::move(set)));
 }
 
 class PyCocoEval {
@@ -278,6 +350,8 @@ void register_eval(py::module_& m) {
       .def("records", &PyCocoEval::records)
       .def("group", &PyCocoEval::group);
   m.def("box_results_from_list", &box_results_from_list, py::arg("results"));
+  m.def("segm_results_from_list", &segm_results_from_list, py::arg("results"));
+  m.def("rle_set_from_list", &rle_set_from_list, py::arg("annotations"));
   m.def("accumulate_records", &accumulate_records, py::arg("cat"), py::arg("image"), py::arg("rank"),
         py::arg("score"), py::arg("state"), py::arg("npig"), py::arg("num_cats"), py::arg("rec_thrs"),
         py::arg("max_dets"));

@@ -48,8 +48,14 @@ std::vector<rle::Rle> parse_rles(const std::vector<RleObj>& objs, const char* la
     hs[i] = std::get<0>(objs[i]);
     ws[i] = std::get<1>(objs[i]);
     strs[i] = std::get<2>(objs[i]);  // copy out while holding the GIL
-    check_size(hs[i], ws[i], std::string(label) + " " + std::to_string(i));
   }
+  return parse_rle_strings(hs, ws, strs, label);
+}
+
+std::vector<rle::Rle> parse_rle_strings(const std::vector<int64_t>& hs, const std::vector<int64_t>& ws,
+                                        const std::vector<std::string>& strs, const char* label) {
+  const int64_t n = static_cast<int64_t>(strs.size());
+  for (int64_t i = 0; i < n; ++i) check_size(hs[i], ws[i], std::string(label) + " " + std::to_string(i));
   std::vector<rle::Rle> out(n);
   std::vector<std::string> why(n);
   std::vector<uint8_t> ok(n, 1);
@@ -63,6 +69,34 @@ std::vector<rle::Rle> parse_rles(const std::vector<RleObj>& objs, const char* la
   for (int64_t i = 0; i < n; ++i)
     if (!ok[i]) throw std::invalid_argument(std::string(label) + " " + std::to_string(i) + ": malformed RLE: " + why[i]);
   return out;
+}
+
+bool compressed_rle_of(PyObject* segm, int64_t& h, int64_t& w, std::string& counts) {
+  if (segm == nullptr || !PyDict_CheckExact(segm)) return false;
+  PyObject* size = PyDict_GetItemString(segm, "size");
+  PyObject* c = PyDict_GetItemString(segm, "counts");
+  if (size == nullptr || c == nullptr) return false;
+  if (!(PyList_CheckExact(size) || PyTuple_CheckExact(size)) || PySequence_Fast_GET_SIZE(size) != 2) return false;
+  int64_t hw[2];
+  for (int k = 0; k < 2; ++k) {
+    PyObject* v = PySequence_Fast_GET_ITEM(size, k);
+    if (!PyLong_CheckExact(v)) return false;
+    int overflow = 0;
+    hw[k] = PyLong_AsLongLongAndOverflow(v, &overflow);
+    if (overflow || hw[k] < 0 || hw[k] > kMaxSide) return false;
+  }
+  h = hw[0];
+  w = hw[1];
+  if (PyBytes_CheckExact(c)) {
+    counts.assign(PyBytes_AS_STRING(c), static_cast<size_t>(PyBytes_GET_SIZE(c)));
+    return true;
+  }
+  if (!PyUnicode_CheckExact(c) || !PyUnicode_IS_ASCII(c)) return false;
+  Py_ssize_t len = 0;
+  const char* text = PyUnicode_AsUTF8AndSize(c, &len);
+  if (text == nullptr) return false;
+  counts.assign(text, static_cast<size_t>(len));
+  return true;
 }
 
 namespace {

@@ -63,7 +63,8 @@ struct OwnedRecords {
 };
 
 // pycocotools' accumulate on records: precision, scores (T, R, K, A, M) and recall (T, K, A, M),
-// C order, prefilled by the caller with -1; M = max_dets.size().
+// C order, every entry written (-1 where a category has no ground truth in an area range);
+// M = max_dets.size().
 void accumulate_records(const MatchRecords& rec, int64_t K, int64_t A, int64_t T,
                         const std::vector<double>& rec_thrs, const std::vector<int64_t>& max_dets,
                         double* precision, double* recall, double* scores);
@@ -96,8 +97,8 @@ class CocoEval {
   // Matches every (category, image) group for every area range and IoU threshold.
   void evaluate();
 
-  // precision, scores: (T, R, K', A', M'), recall: (T, K', A', M'), C order, prefilled by the
-  // caller with -1, for the category / area / maxDet / image index lists given.
+  // precision, scores: (T, R, K', A', M'), recall: (T, K', A', M'), C order, every entry
+  // written, for the category / area / maxDet / image index lists given.
   void accumulate(const std::vector<int64_t>& cats, const std::vector<int64_t>& areas,
                   const std::vector<int64_t>& max_dets, const std::vector<int64_t>& images,
                   double* precision, double* recall, double* scores) const;

@@ -301,6 +301,10 @@ void accumulate_impl(const MatchRecords& rec, int64_t K, int64_t A, int64_t T,
     std::vector<double> sc, tp_prec(nd_all + 1);
     std::vector<int64_t> tp_pos(nd_all + 1), tp_nfp(nd_all + 1), need(R), keep;
     std::vector<uint8_t> kept;
+    // This category's outputs, (T, R, A, M) and (T, A, M), copied into the (T, R, K, A, M) and
+    // (T, K, A, M) arrays at the end in contiguous (A, M) rows.
+    std::vector<double> prec_k(T * R * A * M, -1.0), scores_k(T * R * A * M, -1.0), recall_k(T * A * M, -1.0);
+    auto at = [&](int64_t t, int64_t r, int64_t ai, int64_t mi) { return ((t * R + r) * A + ai) * M + mi; };
     int64_t prev_nd = -1;
     for (int64_t mi = 0; mi < M; ++mi) {
       // The detections kept by this maxDet (rank < maxDet in their image), in merged order.
@@ -311,12 +315,10 @@ void accumulate_impl(const MatchRecords& rec, int64_t K, int64_t A, int64_t T,
       if (mi > 0 && nd == prev_nd) {  // the same detections as the smaller maxDet: same values
         for (int64_t t = 0; t < T; ++t)
           for (int64_t ai = 0; ai < A; ++ai) {
-            const int64_t o = ((t * K + k) * A + ai) * M + mi;
-            recall[o] = recall[o - 1];
+            recall_k[(t * A + ai) * M + mi] = recall_k[(t * A + ai) * M + mi - 1];
             for (int64_t r = 0; r < R; ++r) {
-              const int64_t po = (((t * R + r) * K + k) * A + ai) * M + mi;
-              precision[po] = precision[po - 1];
-              scores[po] = scores[po - 1];
+              prec_k[at(t, r, ai, mi)] = prec_k[at(t, r, ai, mi - 1)];
+              scores_k[at(t, r, ai, mi)] = scores_k[at(t, r, ai, mi - 1)];
             }
           }
         continue;
@@ -363,27 +365,36 @@ void accumulate_impl(const MatchRecords& rec, int64_t K, int64_t A, int64_t T,
           const double tp = static_cast<double>(ntp);
           for (int64_t i = ntp - 1; i > 0; --i)
             if (tp_prec[i] > tp_prec[i - 1]) tp_prec[i - 1] = tp_prec[i];
-          recall[((t * K + k) * A + ai) * M + mi] =  // (T, K, A, M)
-              nd ? tp / static_cast<double>(npig) : 0.0;
+          recall_k[(t * A + ai) * M + mi] = nd ? tp / static_cast<double>(npig) : 0.0;
           bool reached = true;
+          double* precision_r = prec_k.data() + at(t, 0, ai, mi);
+          double* scores_r = scores_k.data() + at(t, 0, ai, mi);
           for (int64_t r = 0; r < R; ++r) {
-            const int64_t out = (((t * R + r) * K + k) * A + ai) * M + mi;  // (T, R, K, A, M)
+            const int64_t out = r * A * M;
             const int64_t c = need[r];
             // A recall never reached stops pycocotools' loop (an IndexError it catches): this
             // threshold and every later one stay 0, even lower ones if the list is unsorted.
             reached = reached && nd > 0 && c <= ntp;
             if (!reached) {
-              precision[out] = 0.0;
-              scores[out] = 0.0;
+              precision_r[out] = 0.0;
+              scores_r[out] = 0.0;
             } else if (c == 0) {  // the first detection: the envelope over all of them
-              precision[out] = ntp ? tp_prec[0] : 0.0;
-              scores[out] = sc[0];
+              precision_r[out] = ntp ? tp_prec[0] : 0.0;
+              scores_r[out] = sc[0];
             } else {
-              precision[out] = tp_prec[c - 1];
-              scores[out] = sc[tp_pos[c - 1]];
+              precision_r[out] = tp_prec[c - 1];
+              scores_r[out] = sc[tp_pos[c - 1]];
             }
           }
         }
+      }
+    }
+    const int64_t AM = A * M;
+    for (int64_t t = 0; t < T; ++t) {
+      std::copy_n(&recall_k[t * AM], AM, recall + (t * K + k) * AM);
+      for (int64_t r = 0; r < R; ++r) {
+        std::copy_n(&prec_k[at(t, r, 0, 0)], AM, precision + ((t * R + r) * K + k) * AM);
+        std::copy_n(&scores_k[at(t, r, 0, 0)], AM, scores + ((t * R + r) * K + k) * AM);
       }
     }
   });

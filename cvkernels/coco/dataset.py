@@ -41,6 +41,7 @@ class COCO:
         self._dataset = {}
         self._dataset_loader = None  # loads self._dataset on first access (fast-read files)
         self._native = None  # columns from the fast JSON reader
+        self._native_rle_set = None  # segmentations parsed by loadRes' list reader
         self._index = None
         self._columns_cache = None
         self._is_result = False
@@ -64,6 +65,7 @@ class COCO:
 
     def _set_native(self, cols, loader):
         self._native = cols
+        self._native_rle_set = None
         self._dataset = None
         self._dataset_loader = loader
         self._index = None
@@ -209,7 +211,7 @@ class COCO:
             path = os.fspath(resFile)
             cols = _C.read_coco_json(path, True)
             if isinstance(cols, dict):
-                self._check_result_images(np.unique(cols["img"]).tolist())
+                self._check_result_images(cols["img"])
                 res = COCO()
                 res._is_result = True
 
@@ -224,7 +226,7 @@ class COCO:
             # an (N, 7) array, or columns {"image_id", "category_id", "bbox" (N, 4) xywh, "score"}
             # (numpy arrays or tensors): straight to the evaluator's columns, no dicts
             cols = _array_result_columns(resFile)
-            self._check_result_images(np.unique(cols["img"]).tolist())
+            self._check_result_images(cols["img"])
             res = COCO()
             res._is_result = True
             res._set_native(cols, lambda: self._result_dataset(_result_dicts(cols)))
@@ -237,16 +239,28 @@ class COCO:
         if fast is not None and anns:
             img, cat, boxes, score = fast
             _check_box_values(boxes, anns, "result")
-            self._check_result_images(np.unique(img).tolist())
+            self._check_result_images(img)
             res = COCO()
             res._is_result = True
             res._set_native(_box_columns(img, cat, boxes, _checked_scores(score)), lambda: self._result_dataset(anns))
             return res
-        if not all(type(a) is dict for a in anns):
+        if anns and type(anns[0]) is dict and "bbox" not in anns[0]:
+            fast = _C.segm_results_from_list(anns)  # compressed-RLE results: parsed in C++ once
+            if fast is not None:
+                img, cat, score, area, boxes, rle_set = fast
+                self._check_result_images(img)
+                res = COCO()
+                res._is_result = True
+                cols = _box_columns(img, cat, boxes, _checked_scores(score))
+                cols["area"] = area
+                res._set_native(cols, lambda: self._result_dataset(anns))
+                res._native_rle_set = rle_set
+                return res
+        if not all(isinstance(a, dict) for a in anns):
             bad = next(i for i, a in enumerate(anns) if not isinstance(a, dict))
             raise ValueError(f"result {bad} is a {type(anns[bad]).__name__}, not an object")
         img = _id_column(anns, "image_id", "result")
-        self._check_result_images(set(img.tolist()))
+        self._check_result_images(img)
         res = COCO()
         res._is_result = True
         if anns and "bbox" in anns[0] and anns[0]["bbox"] != []:
@@ -258,9 +272,20 @@ class COCO:
         res.createIndex()
         return res
 
-    def _check_result_images(self, res_imgs):
-        img_ids = set(self.getImgIds())
-        unknown = set(res_imgs) - img_ids
+    def _check_result_images(self, img):
+        """Every result's image_id (a column) is an image of this ground truth."""
+        from .evaluator import _positions
+
+        ids = self.getImgIds()
+        try:
+            ids = sorted(ids)
+        except TypeError:  # mixed id types: no sorted lookup
+            pass
+        else:
+            pos = _positions(img, ids)
+            if (pos >= 0).all():
+                return
+        unknown = set(img.tolist()) - set(ids)
         if unknown:
             raise ValueError(f"results refer to images not in the ground truth, e.g. image_id {sorted(unknown, key=str)[0]!r}")
 
@@ -372,10 +397,16 @@ class COCO:
 
     def _rle_set(self):
         """The segmentations parsed in C++ (once per COCO object, like pycocotools' own
-        conversion of segmentations at evaluation), for the evaluator."""
-        rles = self._rles()
-        if getattr(self, "_rle_set_cache", None) is None:
-            self._rle_set_cache = _C.RleSet(rles)
+        conversion of segmentations at evaluation), for the evaluator. Compressed RLEs are read
+        straight from the dicts; polygons and run lists are converted (annToRLE) first."""
+        if self._dataset is None and self._native_rle_set is not None:  # parsed by loadRes already
+            return self._native_rle_set
+        anns = self.dataset.get("annotations", [])
+        key = (id(anns), len(anns))
+        if getattr(self, "_rle_set_cache", None) is None or self._rle_set_key != key:
+            fast = _C.rle_set_from_list(anns) if type(anns) is list else None
+            self._rle_set_cache = fast if fast is not None else _C.RleSet(self._rles())
+            self._rle_set_key = key
         return self._rle_set_cache
 
     # --- columnar view for the evaluator ---------------------------------------------------
@@ -429,7 +460,7 @@ class COCO:
             raise ValueError(f"dataset['annotations'] must be a list, got {type(anns).__name__}")
         n = len(anns)
         side = "result" if is_result else "annotation"
-        if n and not all(type(a) is dict for a in anns):
+        if n and not all(isinstance(a, dict) for a in anns):
             bad = next(i for i, a in enumerate(anns) if not isinstance(a, dict))
             raise ValueError(f"{side} {bad} is a {type(anns[bad]).__name__}, not an object")
 

@@ -316,6 +316,12 @@ def _positions(col, ids):
     """Index of each value of col in the sorted unique list ids, -1 when absent."""
     ids_arr = np.asarray(ids)
     if col.dtype == np.int64 and ids_arr.dtype.kind in "iu" and len(ids_arr):
+        hi = int(ids_arr[-1])
+        if ids_arr[0] >= 0 and hi <= 4 * (len(col) + len(ids_arr)) + 4096:  # small ids: a table
+            table = np.full(hi + 1, -1, dtype=np.int64)
+            table[ids_arr] = np.arange(len(ids_arr))
+            inside = (col >= 0) & (col <= hi)
+            return np.where(inside, table[np.where(inside, col, 0)], -1)
         pos = np.searchsorted(ids_arr, col)
         pos_c = np.minimum(pos, len(ids_arr) - 1)
         return np.where(ids_arr[pos_c] == col, pos_c, -1).astype(np.int64)
