@@ -548,3 +548,44 @@ def test_result_lists_bad_values_name_the_result():
     bad[2]["image_id"] = -5
     with pytest.raises(ValueError, match="image_id -5"):
         g.loadRes(bad)
+
+
+@requires_pycocotools
+@pytest.mark.parametrize("form", ["masks_numpy", "masks_torch", "rles", "rles_and_boxes"])
+def test_load_res_of_mask_columns_equals_the_list(form):
+    from cvkernels import mask as mask_utils
+    from cvkernels.bench.coco_data import with_segmentations
+
+    gt, dets = with_segmentations(*synthetic_coco(25, 4, seed=8, score_decimals=2))
+    if form == "rles_and_boxes":  # pycocotools' box rule: area w*h, the given boxes
+        for d in dets:
+            d["bbox"] = [float(v) for v in mask_utils.toBbox(d["segmentation"])]
+    cols = {"image_id": np.array([d["image_id"] for d in dets]), "category_id": np.array([d["category_id"] for d in dets]),
+            "score": np.array([d["score"] for d in dets])}
+    if form.startswith("rles"):
+        cols["segmentation"] = [d["segmentation"] for d in dets]
+        if form == "rles_and_boxes":
+            cols["bbox"] = np.array([d["bbox"] for d in dets])
+    else:
+        masks = mask_utils.from_rle([d["segmentation"] for d in dets])
+        if form == "masks_torch":
+            torch = pytest.importorskip("torch")
+            masks = torch.from_numpy(masks).bool()
+        cols["masks"] = masks
+    theirs = run_segm(PyCOCO, PyCOCOeval, gt, dets)
+    g = COCO(copy.deepcopy(gt))
+    r = g.loadRes(cols)
+    e = COCOeval(g, r, "segm")
+    e.evaluate()
+    e.accumulate()
+    quiet(e.summarize)
+    assert_same(e, theirs)
+    assert r._dataset is None  # no dicts were made
+    ann = r.dataset["annotations"][0]
+    assert ann["area"] == theirs.cocoDt.anns[1]["area"] and list(ann["bbox"]) == list(theirs.cocoDt.anns[1]["bbox"])
+    bad = {k: v for k, v in cols.items() if k != "segmentation"}
+    bad["masks"] = np.zeros((2, 3, 3))
+    with pytest.raises(ValueError, match="'masks' must have shape"):
+        g.loadRes(bad)
+    with pytest.raises(ValueError, match="'masks' or 'segmentation', not both"):
+        g.loadRes(dict(bad, segmentation=[]))

@@ -203,10 +203,12 @@ class COCO:
     def loadRes(self, resFile):
         """Load detections (a JSON path, a list of dicts, an (N, 7) array of
         [image_id, x, y, w, h, score, category_id], or columns: a dict of arrays or tensors
-        "image_id", "category_id", "bbox" (N, 4) as [x, y, w, h] and "score") as a COCO object,
-        as pycocotools does:
-        bbox results get area w*h, id 1..N and iscrowd 0. The result dicts get those keys (and
-        a box polygon as 'segmentation') when res.dataset is first used, not at once."""
+        "image_id", "category_id", "score", and "bbox" (N, 4) as [x, y, w, h] and / or masks:
+        "masks" (N, H, W) (bool, uint8, ...: nonzero is foreground) or "segmentation" (a list of
+        N compressed RLEs)) as a COCO object, as pycocotools does: bbox results get area w*h,
+        id 1..N and iscrowd 0; mask results without "bbox" get the mask's area and box. The
+        result dicts get those keys (and a box polygon as 'segmentation') when res.dataset is
+        first used, not at once."""
         if isinstance(resFile, (str, os.PathLike)):
             path = os.fspath(resFile)
             cols = _C.read_coco_json(path, True)
@@ -226,10 +228,14 @@ class COCO:
             # an (N, 7) array, or columns {"image_id", "category_id", "bbox" (N, 4) xywh, "score"}
             # (numpy arrays or tensors): straight to the evaluator's columns, no dicts
             cols = _array_result_columns(resFile)
+            rle_set, rles = None, None
+            if isinstance(resFile, dict) and ("masks" in resFile or "segmentation" in resFile):
+                rle_set, rles = _mask_columns(resFile, cols)
             self._check_result_images(cols["img"])
             res = COCO()
             res._is_result = True
-            res._set_native(cols, lambda: self._result_dataset(_result_dicts(cols)))
+            res._set_native(cols, lambda: self._result_dataset(_result_dicts(cols, rles)))
+            res._native_rle_set = rle_set
             return res
         else:
             anns = resFile
@@ -512,11 +518,17 @@ def _array_result_columns(res):
         return a
 
     if isinstance(res, dict):
-        missing = [k for k in ("image_id", "category_id", "bbox", "score") if k not in res]
-        if missing:
-            raise ValueError(f"column results need 'image_id', 'category_id', 'bbox' and 'score'; missing {missing}")
+        missing = [k for k in ("image_id", "category_id", "score") if k not in res]
+        has_masks = "masks" in res or "segmentation" in res
+        if missing or not ("bbox" in res or has_masks):
+            raise ValueError("column results need 'image_id', 'category_id', 'score' and 'bbox' or masks ('masks' or "
+                             f"'segmentation'); missing {missing or ['bbox']}")
+        if "masks" in res and "segmentation" in res:
+            raise ValueError("column results take 'masks' or 'segmentation', not both")
         img, cat = arr("image_id", res["image_id"]).reshape(-1), arr("category_id", res["category_id"]).reshape(-1)
-        box, score = arr("bbox", res["bbox"]).astype(np.float64), arr("score", res["score"]).astype(np.float64).reshape(-1)
+        score = arr("score", res["score"]).astype(np.float64).reshape(-1)
+        # masks without boxes: a placeholder the masks' boxes replace (_mask_columns)
+        box = arr("bbox", res["bbox"]).astype(np.float64) if "bbox" in res else np.zeros((len(score), 4))
         if box.ndim != 2 or box.shape[1] != 4:
             raise ValueError(f"results 'bbox' must have shape (N, 4) as [x, y, w, h], got {box.shape}")
     else:
@@ -540,10 +552,47 @@ def _array_result_columns(res):
             "crowd": np.zeros(n, np.uint8), "score": score, "id": np.arange(1, n + 1, dtype=np.int64)}
 
 
-def _result_dicts(cols):
-    """Result dicts of columns (what pycocotools' loadNumpyAnnotations would have made)."""
-    return [{"image_id": int(i), "bbox": b.tolist(), "score": float(s), "category_id": int(c)}
-            for i, b, s, c in zip(cols["img"], cols["box"], cols["score"], cols["cat"])]
+def _result_dicts(cols, rles=None):
+    """Result dicts of columns (what pycocotools' loadNumpyAnnotations would have made); with
+    masks, their RLEs as "segmentation" (and "bbox" only where the columns had boxes)."""
+    if rles is None:
+        return [{"image_id": int(i), "bbox": b.tolist(), "score": float(s), "category_id": int(c)}
+                for i, b, s, c in zip(cols["img"], cols["box"], cols["score"], cols["cat"])]
+    rle_dicts, boxes_given = rles
+    out = []
+    for k, (i, b, s, c) in enumerate(zip(cols["img"], cols["box"], cols["score"], cols["cat"])):
+        d = {"image_id": int(i), "segmentation": rle_dicts[k], "score": float(s), "category_id": int(c)}
+        if boxes_given:
+            d["bbox"] = b.tolist()
+        out.append(d)
+    return out
+
+
+def _mask_columns(res, cols):
+    """Masks of column results ("masks" (N, H, W) or "segmentation", N compressed RLEs) parsed
+    once; without "bbox", the area and box of each result are its mask's (pycocotools' rule for
+    segmentation results). Returns the parsed set and (RLE dicts, whether boxes were given)."""
+    from .. import mask as mask_utils
+
+    n = len(cols["score"])
+    if "masks" in res:
+        m = res["masks"]
+        if hasattr(m, "detach"):
+            m = m.detach().cpu().numpy()
+        m = np.asarray(m)
+        if m.ndim != 3 or len(m) != n:
+            raise ValueError(f"results 'masks' must have shape (N, H, W) with N = {n}, got {m.shape}")
+        rles = mask_utils.to_rle(m) if n else []
+    else:
+        rles = list(res["segmentation"])
+        if len(rles) != n:
+            raise ValueError(f"results 'segmentation' has {len(rles)} RLEs for {n} results")
+    objs = mask_utils._objs(rles)
+    rle_set = _C.RleSet(objs)
+    if "bbox" not in res and n:
+        cols["box"] = np.ascontiguousarray(_C.rle_to_bbox(objs))
+        cols["area"] = _C.rle_area(objs).astype(np.float64)
+    return rle_set, (rles, "bbox" in res)
 
 
 def _box_result_columns(anns, img):
