@@ -589,3 +589,23 @@ def test_load_res_of_mask_columns_equals_the_list(form):
         g.loadRes(bad)
     with pytest.raises(ValueError, match="'masks' or 'segmentation', not both"):
         g.loadRes(dict(bad, segmentation=[]))
+
+
+@pytest.mark.parametrize("iou_type", ["bbox", "segm"])
+def test_bench_e2e_cases_give_every_evaluator_the_same_stats(iou_type):
+    """The `cvkernels bench` coco-e2e cases run, and each form of the results (list, array,
+    columns) gives cvkernels the stats that pycocotools gives (where installed)."""
+    from cvkernels.bench import OURS
+    from cvkernels.bench import coco as bench_coco
+    from cvkernels.bench.coco_data import with_segmentations
+
+    gt, dets = synthetic_coco(30, 6, seed=2)
+    if iou_type == "segm":
+        gt, dets = with_segmentations(gt, dets)
+    cases = bench_coco._e2e_cases(gt, dets, "test", iou_type)
+    assert len(cases) == (3 if iou_type == "bbox" else 2)
+    ours = cases[0].impls[OURS]()
+    for case in cases:
+        np.testing.assert_array_equal(case.impls[OURS](), ours, err_msg=case.name)
+        if "pycocotools" in case.impls:
+            np.testing.assert_array_equal(case.impls["pycocotools"](), ours, err_msg=case.name)

@@ -14,7 +14,7 @@ import os
 import tempfile
 
 from . import OURS, Case
-from .coco_data import synthetic_coco, synthetic_keypoints
+from .coco_data import synthetic_coco, synthetic_keypoints, with_segmentations
 
 
 def _quiet(fn):
@@ -57,15 +57,20 @@ def cases(quick: bool = False):
     gt, dets = synthetic_coco(n_images, 80, seed=0)
     note = f"{n_images} images, 80 classes, {len(gt['annotations'])} gt, {len(dets)} dets"
     out = _cases("bbox", gt, dets, note) + _e2e_cases(gt, dets, note)
+    images = 60 if quick else 300
+    gt, dets = with_segmentations(*synthetic_coco(images, 80, seed=1, gt_per_image=7.2, dets_per_image=42))
+    out += _e2e_cases(gt, dets, f"{images} images, 80 classes, {len(gt['annotations'])} gt, {len(dets)} RLE results",
+                      "segm")
     gt, dets = synthetic_keypoints(n_images, persons_per_image=12, dets_per_image=20, seed=0)
     note = f"{n_images} images, {len(gt['annotations'])} persons, {len(dets)} keypoint results"
     return out + _cases("keypoints", gt, dets, note)
 
 
-def _e2e_cases(gt, dets, note):
+def _e2e_cases(gt, dets, note, iou_type="bbox"):
     """coco-e2e: results held in memory (a list of dicts, an (N, 7) array, columns) to stats, the
     ground truth loaded once. Each call gets a shallow copy of every result dict (pycocotools-
-    style evaluators add keys to them), for every evaluator alike."""
+    style evaluators add keys to them), for every evaluator alike. segm: a list of dicts with
+    compressed RLEs, and columns with the same RLEs."""
     import numpy as np
 
     from cvkernels.coco import COCO, COCOeval
@@ -74,16 +79,12 @@ def _e2e_cases(gt, dets, note):
     gt_path = os.path.join(tmp, "gt.json")
     with open(gt_path, "w") as f:
         json.dump(gt, f)
-    arr = np.array([[d["image_id"], *d["bbox"], d["score"], d["category_id"]] for d in dets])
-    cols = {"image_id": arr[:, 0].astype(np.int64), "category_id": arr[:, 6].astype(np.int64), "bbox": arr[:, 1:5],
-            "score": arr[:, 5]}
-
     def run(coco_cls, ev_cls, results):
         with contextlib.redirect_stdout(io.StringIO()):
             g = coco_cls(gt_path)
 
         def go():
-            e = ev_cls(g, g.loadRes(results()), "bbox")
+            e = ev_cls(g, g.loadRes(results()), iou_type)
             e.evaluate()
             e.accumulate()
             e.summarize()
@@ -96,8 +97,18 @@ def _e2e_cases(gt, dets, note):
 
     impls = {OURS: run(COCO, COCOeval, as_list)}
     for label, coco_cls, ev_cls in _peers():
-        impls[label] = run(coco_cls, ev_cls, as_list)
+        if label != "vernier" or iou_type == "bbox":  # vernier cannot take pycocotools' segm results
+            impls[label] = run(coco_cls, ev_cls, as_list)
+    cols = {"image_id": np.array([d["image_id"] for d in dets]), "category_id": np.array([d["category_id"] for d in dets]),
+            "score": np.array([d["score"] for d in dets])}
+    if iou_type == "segm":
+        cols["segmentation"] = [d["segmentation"] for d in dets]
+        return [Case("coco-e2e segm from a list of RLE dicts", impls, note=note + "; the copy of the list is in every time"),
+                Case("coco-e2e segm from columns with RLEs (cvkernels only)", {OURS: run(COCO, COCOeval, lambda: cols)},
+                     note=note)]
     out = [Case("coco-e2e bbox from a list of dicts", impls, note=note + "; the copy of the list is in every time")]
+    arr = np.array([[d["image_id"], *d["bbox"], d["score"], d["category_id"]] for d in dets])
+    cols["bbox"] = arr[:, 1:5]
     arr_impls = {OURS: run(COCO, COCOeval, lambda: arr)}
     for label, coco_cls, ev_cls in _peers():
         if label == "pycocotools":
