@@ -40,6 +40,8 @@ CASES = {
         (1, 2, 3, 4, 5),
     ),
     "box_area": (lambda: [boxes(3), np.empty(3, f32)], (0, 1)),
+    "sigmoid_focal_loss": (lambda: [np.zeros((2, 3), f32), np.ones((2, 3), f32), 0.25, 2.0, np.empty((2, 3), f32),
+                                    np.empty((2, 3), f32)], (0, 1, 4, 5)),
     "box_convert": (lambda: [boxes(3), np.empty((3, 4), f32), 0, 2], (0, 1)),
     "nms": (lambda: [boxes(5), np.linspace(0, 1, 5).astype(f32), 0.5, np.empty(5, i64)], (0, 1, 3)),
     "batched_nms": (
@@ -144,7 +146,8 @@ def test_every_array_entry_is_covered():
                    "RleSet", "read_coco_json"}
     # these take pybind11-converted arrays (copied into the right dtype) or lists; tested below
     converted = {"bbox_iou_xywh", "keypoint_oks", "match_detections", "rle_area", "rle_to_bbox", "rle_merge", "rle_iou",
-                 "rle_from_polygons", "rle_from_bboxes", "rle_from_counts"}
+                 "rle_from_polygons", "rle_from_bboxes", "rle_from_counts", "accumulate_records", "linear_sum_assignment",
+                 "detr_match", "box_results_from_list", "segm_results_from_list", "rle_set_from_list"}
     assert entries - scalar_only - converted == set(CASES)
 
 
@@ -277,3 +280,38 @@ def test_sampling_ratio_bound():
         cvkernels.roi_align(x, rois(1, 1), 2, sampling_ratio=2**40)
     with pytest.raises(ValueError, match="sampling_ratio"):
         _C.roi_align_forward(x, False, rois(1, 1), np.empty((1, 1, 2, 2), f32), 1.0, 2**40, False)
+
+
+def test_list_readers_and_converted_entries_refuse_garbage():
+    """The C++ readers of Python lists give None (the Python reader takes over) for anything that
+    is not a plain list of plain dicts; the converted-array entries check shapes."""
+    for junk in ([1, 2], [{"image_id": 1}], [{"image_id": "a", "category_id": 1, "bbox": [0, 0, 1, 1], "score": 1}],
+                 [{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1], "score": 1.0}],
+                 [{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1, "x"], "score": 1.0}],
+                 [{"image_id": 2**70, "category_id": 1, "bbox": [0, 0, 1, 1], "score": 1.0}],
+                 [{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1], "score": None}]):
+        assert _C.box_results_from_list(junk) is None
+    ok = [{"image_id": 1, "category_id": 2, "bbox": (0, 0, 1.5, 2), "score": 1}]
+    img, cat, box, score = _C.box_results_from_list(ok)
+    assert img.tolist() == [1] and cat.tolist() == [2] and box.tolist() == [[0, 0, 1.5, 2]] and score.tolist() == [1.0]
+    rle = {"size": [4, 4], "counts": "01400000"}  # the 4 x 4 identity
+    for junk in ([{"segmentation": [[0, 0, 1, 1, 2, 2]]}], [{"segmentation": {"size": [4], "counts": "01400000"}}],
+                 [{"segmentation": {"size": [4, -4], "counts": "01400000"}}], [{"segmentation": {"size": [4, 4], "counts": 5}}],
+                 [{"segmentation": {"size": [4, 4], "counts": "\u00e9"}}], [rle]):
+        assert _C.rle_set_from_list(junk) is None
+        assert _C.segm_results_from_list(junk) is None
+    assert len(_C.rle_set_from_list([{"segmentation": rle}])) == 1
+    with pytest.raises(ValueError, match="malformed RLE"):
+        _C.rle_set_from_list([{"segmentation": {"size": [4, 4], "counts": "\x7f"}}])
+    with pytest.raises(TypeError):
+        _C.box_results_from_list("not a list")
+    with pytest.raises(ValueError, match="2-D"):
+        _C.linear_sum_assignment([np.zeros((2, 2, 2))])
+    with pytest.raises(ValueError, match="state must have shape"):
+        _C.accumulate_records(np.zeros(2, i64), np.zeros(2, i64), np.zeros(2, i64), np.zeros(2), np.zeros((2, 4), u8),
+                              np.zeros((1, 4), i64), 1, [0.0, 1.0], [1])
+    with pytest.raises(ValueError, match="category out of range"):
+        _C.accumulate_records(np.full(1, 5, i64), np.zeros(1, i64), np.zeros(1, i64), np.zeros(1), np.zeros((1, 1, 1), u8),
+                              np.zeros((1, 1), i64), 1, [0.0, 1.0], [1])
+    with pytest.raises(ValueError, match="one entry per image"):
+        _C.detr_match(np.zeros((2, 3, 4), f32), np.zeros((2, 3, 4), f32), [], [], 1.0, 1.0, 1.0)

@@ -215,7 +215,7 @@ def test_bad_input(tmp_path):
     with pytest.raises(ValueError, match="result 1 needs a 'bbox'"):
         g.loadRes([{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1], "score": 0.5},
                    {"image_id": 1, "category_id": 1, "score": 0.5}])
-    with pytest.raises(ValueError, match="column results need 'image_id', 'category_id', 'bbox' and 'score'"):
+    with pytest.raises(ValueError, match="column results need 'image_id', 'category_id', 'score' and 'bbox' or masks"):
         g.loadRes({"image_id": 1})  # a dict is read as columns
     with pytest.raises(ValueError, match="list of objects"):
         g.loadRes("not a path".encode())

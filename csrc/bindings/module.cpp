@@ -15,4 +15,6 @@ PYBIND11_MODULE(_C, m) {
   cvk::bindings::register_masks(m);
   cvk::bindings::register_rle(m);
   cvk::bindings::register_conv<cvk::bindings::Cpu>(m);
+  cvk::bindings::register_assignment(m);
+  cvk::bindings::register_losses(m);
 }

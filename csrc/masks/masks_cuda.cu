@@ -1,6 +1,6 @@
 // CUDA mask kernels: the counts behind dice_score / iou_score, the soft-Dice statistics and
 // their gradient, and pairwise IoU / Dice of bit-packed masks. The per-pixel arithmetic
-// (mask_math.h, fast_exp.h) is the CPU kernels'.
+// (mask_math.h, common/fast_math.h) is the CPU kernels'.
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -10,7 +10,7 @@
 #include <type_traits>
 
 #include "common/cuda_launch.cuh"
-#include "masks/fast_exp.h"
+#include "common/fast_math.h"
 #include "masks/mask_math.h"
 #include "masks/masks_cuda.h"
 

@@ -9,7 +9,7 @@
 #endif
 #include <vector>
 
-#include "masks/fast_exp.h"
+#include "common/fast_math.h"
 #include "masks/mask_math.h"
 #include "masks/masks_cpu.h"
 

@@ -60,6 +60,10 @@ class NumpyArrays:
         return NumpyArrays.empty(shape, dtype, fill=np.zeros)
 
     @staticmethod
+    def full(shape, value, dtype, like=None):
+        return np.full(shape, value, dtype=dtype)
+
+    @staticmethod
     def flatnonzero(mask):
         """int64 positions of the true entries."""
         return np.flatnonzero(mask).astype(np.int64, copy=False)
@@ -204,6 +208,9 @@ class TorchArrays:
         out = self.empty(shape, dtype, like)
         out.zero_()
         return out
+
+    def full(self, shape, value, dtype, like):
+        return self.torch.full(shape, value, dtype=dtype, device=like.device)
 
     def kernels(self, like):
         """cvkernels._C for CPU tensors, cvkernels._C_cuda for CUDA tensors."""

@@ -222,10 +222,16 @@ def pairwise_mask_dice(masks1: Tensor, masks2: Tensor) -> Tensor:
     return ops.pairwise_masks(masks1, masks2, True)
 
 
+def sigmoid_focal_loss(inputs: Tensor, targets: Tensor, alpha: float = 0.25, gamma: float = 2.0,
+                       reduction: str = "none") -> Tensor:
+    with_grad = inputs.requires_grad and torch.is_grad_enabled()
+    return ops.sigmoid_focal_loss(inputs, targets, alpha, gamma, reduction, with_grad)[0]
+
+
 SCRIPTED = ("box_iou", "generalized_box_iou", "distance_box_iou", "complete_box_iou", "generalized_box_iou_loss",
             "distance_box_iou_loss", "complete_box_iou_loss", "box_area", "box_convert", "nms", "batched_nms",
             "soft_nms", "batched_soft_nms", "multiclass_nms", "roi_align", "roi_pool", "dilated_conv2d",
-            "pairwise_mask_iou", "pairwise_mask_dice")
+            "pairwise_mask_iou", "pairwise_mask_dice", "sigmoid_focal_loss")
 
 
 FAILED: List[str] = []  # twins TorchScript could not compile (tests require none)

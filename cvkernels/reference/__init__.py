@@ -10,13 +10,15 @@ from .boxes import (
     distance_box_iou,
     generalized_box_iou,
 )
-from . import masks
+from . import assignment, masks
+from .losses import sigmoid_focal_loss
 from .conv import dilated_conv2d
 from .keypoints import keypoint_oks
 from .nms import batched_nms, multiclass_nms, nms, soft_nms
 from .roi import roi_align, roi_pool
 
 __all__ = [
+    "assignment",
     "box_area",
     "box_convert",
     "box_iou",
@@ -33,4 +35,5 @@ __all__ = [
     "multiclass_nms",
     "roi_align",
     "roi_pool",
+    "sigmoid_focal_loss",
 ]

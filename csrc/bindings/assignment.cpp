@@ -1,0 +1,155 @@
+// Bindings of the linear sum assignment: a batch of cost matrices (float64 copies, taken with
+// the GIL), solved in parallel without it, one matrix per task.
+#include <pybind11/numpy.h>
+#include <pybind11/stl.h>
+
+#include <string>
+#include <vector>
+
+#include "assignment/detr_cost.h"
+#include "assignment/lsa.h"
+#include "bindings/bindings.h"
+#include "common/thread_pool.h"
+
+namespace py = pybind11;
+
+namespace cvk {
+namespace bindings {
+
+namespace {
+
+void throw_status(int status, int64_t b, bool maximize) {
+  if (status == assignment::kLsaInvalid)
+    throw py::value_error("cost matrix " + std::to_string(b) + " contains invalid numeric entries (NaN, or " +
+                          (maximize ? "+inf when maximizing)" : "-inf)"));
+  if (status == assignment::kLsaInfeasible)
+    throw py::value_error("cost matrix " + std::to_string(b) +
+                          " is infeasible: its allowed (finite) entries admit no full assignment");
+}
+
+template <class T>
+using CArr = py::array_t<T, py::array::c_style>;
+
+// DETR's matcher for a batch: probs (B, Q, C) class probabilities, boxes (B, Q, 4) cxcywh, and
+// per image the ground truth's labels (n_b,) and boxes (n_b, 4) cxcywh. Per image (in
+// parallel): the (Q, n_b) cost of detr_cost.h, in T, then its assignment in double.
+template <class T>
+py::list detr_match(CArr<T> probs, CArr<T> boxes, const std::vector<CArr<int64_t>>& labels,
+                    const std::vector<CArr<T>>& gt_boxes, double w_class, double w_bbox, double w_giou) {
+  if (probs.ndim() != 3 || boxes.ndim() != 3 || boxes.shape(2) != 4 || boxes.shape(0) != probs.shape(0) ||
+      boxes.shape(1) != probs.shape(1))
+    throw py::value_error("pred_logits must be (B, Q, C) and pred_boxes (B, Q, 4) with the same B and Q");
+  const int64_t B = probs.shape(0), Q = probs.shape(1), C = probs.shape(2);
+  if (static_cast<int64_t>(labels.size()) != B || static_cast<int64_t>(gt_boxes.size()) != B)
+    throw py::value_error("targets must hold one entry per image: " + std::to_string(B));
+  std::vector<int64_t> n(B);
+  for (int64_t b = 0; b < B; ++b) {
+    n[b] = labels[b].size();
+    if (labels[b].ndim() != 1 || gt_boxes[b].ndim() != 2 || gt_boxes[b].shape(0) != n[b] || gt_boxes[b].shape(1) != 4)
+      throw py::value_error("targets[" + std::to_string(b) + "]: labels must be (n,) and boxes (n, 4)");
+    for (int64_t k = 0; k < n[b]; ++k)
+      if (labels[b].data()[k] < 0 || labels[b].data()[k] >= C)
+        throw py::value_error("targets[" + std::to_string(b) + "]: label " + std::to_string(labels[b].data()[k]) +
+                              " is outside [0, " + std::to_string(C) + ")");
+  }
+  std::vector<py::array_t<int64_t>> ri, ci;
+  std::vector<int64_t*> rp(B), cp(B);
+  std::vector<const T*> lp_box(B);
+  std::vector<const int64_t*> lp_lab(B);
+  for (int64_t b = 0; b < B; ++b) {
+    const py::ssize_t k = std::min(Q, n[b]);
+    ri.emplace_back(k);
+    ci.emplace_back(k);
+    rp[b] = ri[b].mutable_data();
+    cp[b] = ci[b].mutable_data();
+    lp_box[b] = gt_boxes[b].data();
+    lp_lab[b] = labels[b].data();
+  }
+  const T* pp = probs.data();
+  const T* bp = boxes.data();
+  std::vector<int> status(B, assignment::kLsaOk);
+  {
+    py::gil_scoped_release nogil;
+    parallel_for_each(B, [&](int64_t b) {
+      const int64_t G = n[b];
+      std::vector<double> cost(static_cast<size_t>(Q * G));
+      std::vector<boxes::BoxInfo<T>> gi(G);
+      for (int64_t k = 0; k < G; ++k) {
+        T xyxy[4];
+        boxes::to_xyxy(boxes::BoxFmt::CXCYWH, lp_box[b] + 4 * k, xyxy);
+        gi[k] = boxes::iou_box(xyxy);
+      }
+      for (int64_t q = 0; q < Q; ++q) {
+        const T* pred = bp + (b * Q + q) * 4;
+        const T* prob = pp + (b * Q + q) * C;
+        T xyxy[4];
+        boxes::to_xyxy(boxes::BoxFmt::CXCYWH, pred, xyxy);
+        const boxes::BoxInfo<T> pi = boxes::iou_box(xyxy);
+        for (int64_t k = 0; k < G; ++k)
+          cost[q * G + k] = assignment::detr_cost<T>(prob[lp_lab[b][k]], pred, pi, lp_box[b] + 4 * k, gi[k],
+                                                     static_cast<T>(w_class), static_cast<T>(w_bbox),
+                                                     static_cast<T>(w_giou));
+      }
+      status[b] = assignment::linear_sum_assignment(cost.data(), Q, G, false, rp[b], cp[b]);
+    });
+  }
+  py::list out;
+  for (int64_t b = 0; b < B; ++b) {
+    throw_status(status[b], b, false);
+    out.append(py::make_tuple(ri[b], ci[b]));
+  }
+  return out;
+}
+
+}  // namespace
+
+void register_assignment(py::module_& m) {
+  // costs: 2-D arrays (any real dtype, converted to float64 as scipy does) -> a list of
+  // (row_ind, col_ind) int64 pairs. Raises ValueError naming the first matrix that is not 2-D,
+  // holds NaN (or -inf; +inf when maximizing) or allows no full assignment.
+  m.def(
+      "linear_sum_assignment",
+      [](const std::vector<py::array_t<double, py::array::c_style | py::array::forcecast>>& costs, bool maximize) {
+        const int64_t B = static_cast<int64_t>(costs.size());
+        std::vector<const double*> ptr(B);
+        std::vector<int64_t> rows(B), cols(B);
+        std::vector<py::array_t<int64_t>> ri, ci;
+        for (int64_t b = 0; b < B; ++b) {
+          if (costs[b].ndim() != 2)
+            throw py::value_error("cost matrix " + std::to_string(b) + " must be 2-D, got " +
+                                  std::to_string(costs[b].ndim()) + " dimensions");
+          rows[b] = costs[b].shape(0);
+          cols[b] = costs[b].shape(1);
+          ptr[b] = costs[b].data();
+          const py::ssize_t k = std::min(rows[b], cols[b]);
+          ri.emplace_back(k);
+          ci.emplace_back(k);
+        }
+        std::vector<int64_t*> rp(B), cp(B);
+        for (int64_t b = 0; b < B; ++b) {
+          rp[b] = ri[b].mutable_data();
+          cp[b] = ci[b].mutable_data();
+        }
+        std::vector<int> status(B, assignment::kLsaOk);
+        {
+          py::gil_scoped_release nogil;
+          parallel_for_each(B, [&](int64_t b) {
+            status[b] = assignment::linear_sum_assignment(ptr[b], rows[b], cols[b], maximize, rp[b], cp[b]);
+          });
+        }
+        py::list out;
+        for (int64_t b = 0; b < B; ++b) {
+          throw_status(status[b], b, maximize);
+          out.append(py::make_tuple(ri[b], ci[b]));
+        }
+        return out;
+      },
+      py::arg("costs"), py::arg("maximize") = false);
+  m.def("detr_match", &detr_match<float>, py::arg("probs"), py::arg("boxes"), py::arg("labels"), py::arg("gt_boxes"),
+        py::arg("w_class"), py::arg("w_bbox"), py::arg("w_giou"));
+  m.def("detr_match", &detr_match<double>, py::arg("probs"), py::arg("boxes"), py::arg("labels"), py::arg("gt_boxes"),
+        py::arg("w_class"), py::arg("w_bbox"), py::arg("w_giou"));
+}
+
+}  // namespace bindings
+}  // namespace cvk
