@@ -147,7 +147,7 @@ def test_every_array_entry_is_covered():
     # these take pybind11-converted arrays (copied into the right dtype) or lists; tested below
     converted = {"bbox_iou_xywh", "keypoint_oks", "match_detections", "rle_area", "rle_to_bbox", "rle_merge", "rle_iou",
                  "rle_from_polygons", "rle_from_bboxes", "rle_from_counts", "accumulate_records", "linear_sum_assignment",
-                 "detr_match", "box_results_from_list", "segm_results_from_list", "rle_set_from_list"}
+                 "detr_match", "box_results_from_list", "segm_results_from_list", "rle_set_from_list", "rle_columns"}
     assert entries - scalar_only - converted == set(CASES)
 
 
@@ -301,6 +301,9 @@ def test_list_readers_and_converted_entries_refuse_garbage():
         assert _C.rle_set_from_list(junk) is None
         assert _C.segm_results_from_list(junk) is None
     assert len(_C.rle_set_from_list([{"segmentation": rle}])) == 1
+    assert _C.rle_columns([rle, [0, 1]]) is None
+    rle_set, area, box = _C.rle_columns([rle])
+    assert len(rle_set) == 1 and area.tolist() == [4.0] and box.tolist() == [[0, 0, 4, 4]]
     with pytest.raises(ValueError, match="malformed RLE"):
         _C.rle_set_from_list([{"segmentation": {"size": [4, 4], "counts": "\x7f"}}])
     with pytest.raises(TypeError):

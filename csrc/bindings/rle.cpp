@@ -73,8 +73,9 @@ std::vector<rle::Rle> parse_rle_strings(const std::vector<int64_t>& hs, const st
 
 bool compressed_rle_of(PyObject* segm, int64_t& h, int64_t& w, std::string& counts) {
   if (segm == nullptr || !PyDict_CheckExact(segm)) return false;
-  PyObject* size = PyDict_GetItemString(segm, "size");
-  PyObject* c = PyDict_GetItemString(segm, "counts");
+  static const py::str k_size("size"), k_counts("counts");  // hashed once
+  PyObject* size = PyDict_GetItemWithError(segm, k_size.ptr());
+  PyObject* c = PyDict_GetItemWithError(segm, k_counts.ptr());
   if (size == nullptr || c == nullptr) return false;
   if (!(PyList_CheckExact(size) || PyTuple_CheckExact(size)) || PySequence_Fast_GET_SIZE(size) != 2) return false;
   int64_t hw[2];

@@ -95,6 +95,7 @@ bool from_string(const char* s, size_t n, int64_t h, int64_t w, Rle& out, std::s
   out.h = h;
   out.w = w;
   out.cnts.clear();
+  out.cnts.reserve(n);  // at most one run per character
   size_t p = 0;
   uint64_t total = 0;
   while (p < n) {

@@ -587,11 +587,15 @@ def _mask_columns(res, cols):
         rles = list(res["segmentation"])
         if len(rles) != n:
             raise ValueError(f"results 'segmentation' has {len(rles)} RLEs for {n} results")
-    objs = mask_utils._objs(rles)
-    rle_set = _C.RleSet(objs)
+    fast = _C.rle_columns(rles)  # plain compressed RLE dicts: parsed once, area and box from them
+    if fast is not None:
+        rle_set, area, box = fast
+    else:
+        objs = mask_utils._objs(rles)
+        rle_set, area, box = _C.RleSet(objs), _C.rle_area(objs).astype(np.float64), _C.rle_to_bbox(objs)
     if "bbox" not in res and n:
-        cols["box"] = np.ascontiguousarray(_C.rle_to_bbox(objs))
-        cols["area"] = _C.rle_area(objs).astype(np.float64)
+        cols["box"] = np.ascontiguousarray(box)
+        cols["area"] = area
     return rle_set, (rles, "bbox" in res)
 
 
