@@ -9,7 +9,7 @@ import typing
 # An array argument: a numpy array, or a DLPack capsule of a torch tensor (torch.utils.dlpack.to_dlpack).
 # C++ checks its dtype, shape, contiguity and device.
 Buffer: typing.TypeAlias = typing.Any
-__all__: list[str] = ['BOX_FORMATS', 'BOX_KINDS', 'CocoEval', 'DICE_ACTIVATIONS', 'RleSet', 'SOFT_NMS_METHODS', 'accumulate_records', 'batched_nms', 'bbox_iou_xywh', 'box_area', 'box_convert', 'box_loss', 'box_loss_backward', 'box_pairwise', 'box_pairwise_backward', 'box_results_from_list', 'conv2d_backward', 'conv2d_forward', 'cpu_has_avx2', 'detr_match', 'dice_stats', 'dice_stats_backward', 'get_num_threads', 'keypoint_oks', 'linear_sum_assignment', 'mask_argmax', 'mask_binary_counts', 'mask_label_counts', 'mask_mixed_counts', 'match_detections', 'max_threads', 'multiclass_nms', 'nms', 'pairwise_masks', 'read_coco_json', 'release_workspace', 'rle_area', 'rle_decode', 'rle_encode', 'rle_from_bboxes', 'rle_from_counts', 'rle_from_polygons', 'rle_iou', 'rle_merge', 'rle_set_from_list', 'rle_to_bbox', 'roi_align_backward', 'roi_align_forward', 'roi_pool_backward', 'roi_pool_forward', 'segm_results_from_list', 'set_avx512_enabled', 'set_conv_winograd_enabled', 'set_num_threads', 'set_simd_enabled', 'sigmoid_focal_loss', 'simd_level', 'soft_nms', 'threads_backend']
+__all__: list[str] = ['BOX_FORMATS', 'BOX_KINDS', 'CocoEval', 'DICE_ACTIVATIONS', 'RleSet', 'SOFT_NMS_METHODS', 'accumulate_records', 'batched_nms', 'bbox_iou_xywh', 'box_area', 'box_convert', 'box_loss', 'box_loss_backward', 'box_pairwise', 'box_pairwise_backward', 'box_results_from_list', 'conv2d_backward', 'conv2d_forward', 'cpu_has_avx2', 'detr_match', 'dice_stats', 'dice_stats_backward', 'get_num_threads', 'heatmap_peaks', 'keypoint_oks', 'linear_sum_assignment', 'mask_argmax', 'mask_binary_counts', 'mask_label_counts', 'mask_mixed_counts', 'match_detections', 'max_threads', 'multiclass_nms', 'nms', 'pairwise_masks', 'read_coco_json', 'release_workspace', 'rle_area', 'rle_columns', 'rle_decode', 'rle_encode', 'rle_from_bboxes', 'rle_from_counts', 'rle_from_polygons', 'rle_iou', 'rle_merge', 'rle_set_from_list', 'rle_to_bbox', 'roi_align_backward', 'roi_align_forward', 'roi_pool_backward', 'roi_pool_forward', 'segm_results_from_list', 'set_avx512_enabled', 'set_conv_winograd_enabled', 'set_num_threads', 'set_simd_enabled', 'sigmoid_focal_loss', 'simd_level', 'soft_nms', 'threads_backend']
 class RleSet:
     def __init__(self, arg0: collections.abc.Sequence[tuple[typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex, bytes]]) -> None:
         ...
@@ -68,6 +68,8 @@ def dice_stats_backward(input: Buffer, labels: Buffer, dense: Buffer, activation
     ...
 def get_num_threads() -> int:
     ...
+def heatmap_peaks(heat: Buffer, wh: Buffer, reg: Buffer, K: typing.SupportsInt | typing.SupportsIndex, kernel: typing.SupportsInt | typing.SupportsIndex, boxes: Buffer, scores: Buffer, classes: Buffer, inds: Buffer, stream: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
+    ...
 def keypoint_oks(arg0: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], arg1: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], arg2: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], arg3: typing.Annotated[numpy.typing.ArrayLike, numpy.float64], arg4: collections.abc.Sequence[typing.SupportsFloat | typing.SupportsIndex]) -> numpy.typing.NDArray[numpy.float64]:
     """
     OKS of every (detection, ground truth) pair: pycocotools' computeOks
@@ -103,6 +105,8 @@ def release_workspace() -> None:
     Free the cached scratch block some kernels reuse across calls
     """
 def rle_area(arg0: collections.abc.Sequence[tuple[typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex, bytes]]) -> numpy.typing.NDArray[numpy.uint32]:
+    ...
+def rle_columns(rles: list) -> typing.Any:
     ...
 def rle_decode(arg0: collections.abc.Sequence[tuple[typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex, bytes]], arg1: Buffer) -> None:
     ...

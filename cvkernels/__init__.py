@@ -13,6 +13,7 @@ from ._threads import get_num_threads, set_num_threads
 from .ap import average_precision, keypoint_oks, match_detections
 from .assignment import hungarian_match, linear_sum_assignment
 from .losses import sigmoid_focal_loss
+from .decode import heatmap_peaks
 from .mask_metrics import dice_loss, dice_score, iou_score, pairwise_mask_dice, pairwise_mask_iou
 from .nms import batched_nms, batched_soft_nms, multiclass_nms, nms, soft_nms
 from .roi import roi_align, roi_pool
@@ -79,6 +80,7 @@ __all__ = [
     "generalized_box_iou",
     "generalized_box_iou_loss",
     "get_num_threads",
+    "heatmap_peaks",
     "hungarian_match",
     "iou_score",
     "keypoint_oks",

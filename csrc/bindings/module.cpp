@@ -17,4 +17,5 @@ PYBIND11_MODULE(_C, m) {
   cvk::bindings::register_conv<cvk::bindings::Cpu>(m);
   cvk::bindings::register_assignment(m);
   cvk::bindings::register_losses(m);
+  cvk::bindings::register_decode(m);
 }

@@ -14,7 +14,7 @@ def ensure_registered() -> None:
     global _registered
     if _registered:
         return
-    from . import boxes, conv, losses, masks, nms, roi  # noqa: F401  (define the ops at import)
+    from . import boxes, conv, decode, losses, masks, nms, roi  # noqa: F401  (define the ops at import)
     from . import script
 
     script.attach()  # torch.jit.script of a public function compiles its TorchScript version

@@ -228,10 +228,20 @@ def sigmoid_focal_loss(inputs: Tensor, targets: Tensor, alpha: float = 0.25, gam
     return ops.sigmoid_focal_loss(inputs, targets, alpha, gamma, reduction, with_grad)[0]
 
 
+def heatmap_peaks(heat: Tensor, wh: Tensor, reg: Optional[Tensor] = None, K: int = 100,
+                  kernel: int = 3) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+    if heat.is_cuda:  # no CUDA kernel yet: the CPU's, results moved back
+        r = reg.cpu() if reg is not None else None
+        boxes, scores, classes, inds = ops.heatmap_peaks(heat.cpu(), wh.cpu(), r, K, kernel)
+        return boxes.to(heat.device), scores.to(heat.device), classes.to(heat.device), inds.to(heat.device)
+    return ops.heatmap_peaks(heat, wh, reg, K, kernel)
+
+
 SCRIPTED = ("box_iou", "generalized_box_iou", "distance_box_iou", "complete_box_iou", "generalized_box_iou_loss",
             "distance_box_iou_loss", "complete_box_iou_loss", "box_area", "box_convert", "nms", "batched_nms",
             "soft_nms", "batched_soft_nms", "multiclass_nms", "roi_align", "roi_pool", "dilated_conv2d",
-            "pairwise_mask_iou", "pairwise_mask_dice", "sigmoid_focal_loss")
+            "pairwise_mask_iou", "pairwise_mask_dice", "sigmoid_focal_loss",
+            "heatmap_peaks")
 
 
 FAILED: List[str] = []  # twins TorchScript could not compile (tests require none)

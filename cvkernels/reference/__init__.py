@@ -10,7 +10,7 @@ from .boxes import (
     distance_box_iou,
     generalized_box_iou,
 )
-from . import assignment, masks
+from . import assignment, decode, masks
 from .losses import sigmoid_focal_loss
 from .conv import dilated_conv2d
 from .keypoints import keypoint_oks
@@ -20,6 +20,7 @@ from .roi import roi_align, roi_pool
 __all__ = [
     "assignment",
     "box_area",
+    "decode",
     "box_convert",
     "box_iou",
     "box_iou_loss",
