@@ -9,7 +9,7 @@ import typing
 # An array argument: a numpy array, or a DLPack capsule of a torch tensor (torch.utils.dlpack.to_dlpack).
 # C++ checks its dtype, shape, contiguity and device.
 Buffer: typing.TypeAlias = typing.Any
-__all__: list[str] = ['BOX_FORMATS', 'BOX_KINDS', 'CocoEval', 'DICE_ACTIVATIONS', 'RleSet', 'SOFT_NMS_METHODS', 'accumulate_records', 'batched_nms', 'bbox_iou_xywh', 'box_area', 'box_convert', 'box_loss', 'box_loss_backward', 'box_pairwise', 'box_pairwise_backward', 'box_results_from_list', 'conv2d_backward', 'conv2d_forward', 'cpu_has_avx2', 'detr_match', 'dice_stats', 'dice_stats_backward', 'get_num_threads', 'heatmap_peaks', 'keypoint_oks', 'linear_sum_assignment', 'mask_argmax', 'mask_binary_counts', 'mask_label_counts', 'mask_mixed_counts', 'match_detections', 'max_threads', 'multiclass_nms', 'nms', 'pairwise_masks', 'read_coco_json', 'release_workspace', 'rle_area', 'rle_columns', 'rle_decode', 'rle_encode', 'rle_from_bboxes', 'rle_from_counts', 'rle_from_polygons', 'rle_iou', 'rle_merge', 'rle_set_from_list', 'rle_to_bbox', 'roi_align_backward', 'roi_align_forward', 'roi_pool_backward', 'roi_pool_forward', 'segm_results_from_list', 'set_avx512_enabled', 'set_conv_winograd_enabled', 'set_num_threads', 'set_simd_enabled', 'sigmoid_focal_loss', 'simd_level', 'soft_nms', 'threads_backend']
+__all__: list[str] = ['BOX_FORMATS', 'BOX_KINDS', 'CocoEval', 'DICE_ACTIVATIONS', 'RleSet', 'SOFT_NMS_METHODS', 'accumulate_records', 'batched_nms', 'bbox_iou_xywh', 'box_area', 'box_convert', 'box_loss', 'box_loss_backward', 'box_pairwise', 'box_pairwise_backward', 'box_results_from_list', 'conv2d_backward', 'conv2d_forward', 'cpu_has_avx2', 'detr_match', 'dice_stats', 'dice_stats_backward', 'get_num_threads', 'heatmap_peaks', 'keypoint_oks', 'linear_sum_assignment', 'mask_argmax', 'mask_binary_counts', 'mask_label_counts', 'mask_mixed_counts', 'match_detections', 'max_threads', 'multiclass_nms', 'nms', 'pairwise_masks', 'read_coco_json', 'release_workspace', 'rle_area', 'rle_columns', 'rle_decode', 'rle_encode', 'rle_from_bboxes', 'rle_from_counts', 'rle_from_polygons', 'rle_iou', 'rle_merge', 'rle_set_from_list', 'rle_to_bbox', 'roi_align_backward', 'roi_align_forward', 'roi_pool_backward', 'roi_pool_forward', 'segm_results_from_list', 'set_avx512_enabled', 'set_conv_winograd_enabled', 'set_num_threads', 'set_simd_enabled', 'sigmoid_focal_loss', 'simd_level', 'soft_nms', 'softmax_focal_loss', 'threads_backend']
 class RleSet:
     def __init__(self, arg0: collections.abc.Sequence[tuple[typing.SupportsInt | typing.SupportsIndex, typing.SupportsInt | typing.SupportsIndex, bytes]]) -> None:
         ...
@@ -151,6 +151,8 @@ def sigmoid_focal_loss(inputs: Buffer, targets: Buffer, alpha: typing.SupportsFl
 def simd_level() -> str:
     ...
 def soft_nms(boxes: Buffer, scores: Buffer, idxs: Buffer, iou_threshold: typing.SupportsFloat | typing.SupportsIndex, sigma: typing.SupportsFloat | typing.SupportsIndex, score_threshold: typing.SupportsFloat | typing.SupportsIndex, method: typing.SupportsInt | typing.SupportsIndex, keep: Buffer, new_scores: Buffer) -> int:
+    ...
+def softmax_focal_loss(input: Buffer, target: Buffer, weight: Buffer, gamma: typing.SupportsFloat | typing.SupportsIndex, ignore_index: typing.SupportsInt | typing.SupportsIndex, loss: Buffer, grad: Buffer, stream: typing.SupportsInt | typing.SupportsIndex = 0) -> tuple[float, float]:
     ...
 def threads_backend() -> str:
     """

@@ -12,7 +12,7 @@ from ._frontend import InputError, InputTypeError
 from ._threads import get_num_threads, set_num_threads
 from .ap import average_precision, keypoint_oks, match_detections
 from .assignment import hungarian_match, linear_sum_assignment
-from .losses import sigmoid_focal_loss
+from .losses import dice_ce_loss, sigmoid_focal_loss, softmax_focal_loss
 from .decode import heatmap_peaks
 from .mask_metrics import dice_loss, dice_score, iou_score, pairwise_mask_dice, pairwise_mask_iou
 from .nms import batched_nms, batched_soft_nms, multiclass_nms, nms, soft_nms
@@ -73,6 +73,7 @@ __all__ = [
     "complete_box_iou",
     "complete_box_iou_loss",
     "distance_box_iou",
+    "dice_ce_loss",
     "dice_loss",
     "dilated_conv2d",
     "dice_score",
@@ -96,4 +97,5 @@ __all__ = [
     "set_num_threads",
     "sigmoid_focal_loss",
     "soft_nms",
+    "softmax_focal_loss",
 ]

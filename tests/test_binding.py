@@ -40,6 +40,8 @@ CASES = {
         (1, 2, 3, 4, 5),
     ),
     "box_area": (lambda: [boxes(3), np.empty(3, f32)], (0, 1)),
+    "softmax_focal_loss": (lambda: [np.zeros((2, 3, 4), f32), np.zeros((2, 4), i64), np.ones(3, f32), 2.0, -100,
+                                    np.empty((2, 4), f32), np.empty((2, 3, 4), f32)], (0, 1, 2, 5, 6)),
     "heatmap_peaks": (lambda: [np.random.default_rng(0).uniform(size=(1, 2, 4, 4)).astype(f32), np.ones((1, 2, 4, 4), f32),
                                None, 3, 3, np.empty((1, 3, 4), f32), np.empty((1, 3), f32), np.empty((1, 3), i64),
                                np.empty((1, 3), i64)], (0, 1, 5, 6, 7, 8)),

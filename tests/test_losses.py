@@ -137,3 +137,99 @@ def test_cuda_equals_cpu():
     want.backward()
     torch.testing.assert_close(loss.cpu(), want, rtol=1e-5, atol=1e-6)
     torch.testing.assert_close(xc.grad.cpu(), xr.grad, rtol=1e-5, atol=1e-6)
+
+
+# --- softmax focal loss and dice_ce_loss -------------------------------------------------------
+
+def _seg(shape=(2, 5, 6, 7), seed=0, dtype=torch.float64, ignore=True):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(shape, generator=g, dtype=dtype) * 3
+    t = torch.randint(0, shape[1], shape[:1] + shape[2:], generator=g)
+    if ignore:
+        t.view(-1)[::7] = -100
+    return x, t
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("shape", [(6, 4), (2, 5, 6, 7), (1, 3, 4, 2, 3)])
+@pytest.mark.parametrize("with_weight", [False, True])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_softmax_focal_gamma_0_is_cross_entropy(reduction, shape, with_weight, dtype):
+    x, t = _seg(shape, seed=len(shape), dtype=dtype)
+    w = torch.rand(shape[1], dtype=dtype) + 0.1 if with_weight else None
+    xa, xb = x.clone().requires_grad_(), x.clone().requires_grad_()
+    got = cvkernels.softmax_focal_loss(xa, t, 0.0, w, reduction=reduction)
+    want = torch.nn.functional.cross_entropy(xb, t, w, reduction=reduction)
+    tol = dict(rtol=1e-5, atol=1e-6) if dtype == torch.float32 else dict(rtol=1e-12, atol=1e-14)
+    torch.testing.assert_close(got, want, **tol)
+    go = torch.rand_like(want) + 0.5
+    got.backward(go)
+    want.backward(go)
+    torch.testing.assert_close(xa.grad, xb.grad, **tol)
+
+
+@pytest.mark.parametrize("gamma", [0.5, 1.0, 2.0, 3.5])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_softmax_focal_equals_the_reference_and_gradcheck(gamma, reduction):
+    x, t = _seg(seed=int(gamma * 10))
+    w = torch.rand(5, dtype=torch.float64) + 0.2
+    got = cvkernels.softmax_focal_loss(x, t, gamma, w, reduction=reduction)
+    want = reference.softmax_focal_loss(x.numpy(), t.numpy(), gamma, w.numpy(), -100, reduction)
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-12, atol=1e-14)
+    small_x, small_t = _seg((2, 3, 2, 3), seed=1)
+    assert torch.autograd.gradcheck(
+        lambda z: cvkernels.softmax_focal_loss(z, small_t, gamma, w[:3], reduction=reduction),
+        (small_x.clone().requires_grad_(),))
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning")  # torch.jit.script's deprecation notice
+def test_softmax_focal_numpy_opcheck_script_and_bad_input():
+    x, t = _seg((3, 4, 5), dtype=torch.float32)
+    np.testing.assert_allclose(cvkernels.softmax_focal_loss(x.numpy(), t.numpy(), reduction="none"),
+                               cvkernels.softmax_focal_loss(x, t, reduction="none").numpy())
+    for with_grad in (False, True):
+        for reduction in REDUCTIONS:
+            torch.library.opcheck(torch.ops.cvkernels.softmax_focal_loss,
+                                  (x.clone().requires_grad_(with_grad), t, torch.rand(4), 2.0, -100, reduction, with_grad))
+    scripted = torch.jit.script(cvkernels.softmax_focal_loss)
+    torch.testing.assert_close(scripted(x, t, 2.0, None, -100, "sum"), cvkernels.softmax_focal_loss(x, t, reduction="sum"))
+    all_ignored = torch.full((3, 5), -100)
+    assert torch.isnan(cvkernels.softmax_focal_loss(x, all_ignored))  # as cross_entropy
+    with pytest.raises(ValueError, match=r"label 4, outside \[0, 4\)"):
+        cvkernels.softmax_focal_loss(x, t.clamp(min=0) + 1)
+    with pytest.raises(ValueError, match="target must have the shape"):
+        cvkernels.softmax_focal_loss(x, t[:, :2])
+    with pytest.raises(ValueError, match=r"weight must have shape \(C,\)"):
+        cvkernels.softmax_focal_loss(x, t, weight=torch.ones(3))
+    with pytest.raises(TypeError, match="integer class labels"):
+        cvkernels.softmax_focal_loss(x, t.float())
+    with pytest.raises(ValueError, match="Invalid Value for arg 'reduction'"):
+        cvkernels.softmax_focal_loss(x, t, reduction="avg")
+
+
+@pytest.mark.parametrize("ignore_index", [None, 2])
+def test_dice_ce_loss_is_the_weighted_sum(ignore_index):
+    x, t = _seg((2, 4, 5, 6), seed=9, ignore=False)
+    w = torch.tensor([0.5, 1.0, 2.0, 1.5], dtype=torch.float64)
+    xa, xb = x.clone().requires_grad_(), x.clone().requires_grad_()
+    got = cvkernels.dice_ce_loss(xa, t, 0.7, 1.3, w, smooth=1e-5, ignore_index=ignore_index)
+    ce = torch.nn.functional.cross_entropy(xb, t, w, ignore_index=-100 if ignore_index is None else ignore_index)
+    dice = reference.masks.soft_dice_loss(xb.detach().numpy(), t.numpy(), "softmax", None, 1e-5, 1e-7, ignore_index)
+    np.testing.assert_allclose(float(got.detach()), 0.7 * float(ce.detach()) + 1.3 * float(dice), rtol=1e-12)
+    got.backward()
+    (0.7 * ce + 1.3 * cvkernels.dice_loss(xb, t, smooth=1e-5, ignore_index=ignore_index)).backward()
+    torch.testing.assert_close(xa.grad, xb.grad, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(cvkernels.dice_ce_loss(x.numpy(), t.numpy(), 0.7, 1.3, w.numpy(), ignore_index=ignore_index),
+                               float(got.detach()), rtol=1e-12)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_softmax_focal_on_cuda_tensors():
+    x, t = _seg((2, 3, 4, 4), dtype=torch.float32)
+    xc = x.cuda().requires_grad_()
+    loss = cvkernels.softmax_focal_loss(xc, t.cuda())
+    assert loss.is_cuda
+    loss.backward()
+    xr = x.clone().requires_grad_()
+    cvkernels.softmax_focal_loss(xr, t).backward()
+    torch.testing.assert_close(xc.grad.cpu(), xr.grad)

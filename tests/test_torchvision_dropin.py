@@ -52,6 +52,7 @@ ARGS = {
     "pairwise_mask_iou": lambda: (torch.rand(3, 8, 8) > 0.5, torch.rand(2, 8, 8) > 0.5),
     "pairwise_mask_dice": lambda: (torch.rand(3, 8, 8) > 0.5, torch.rand(2, 8, 8) > 0.5),
     "sigmoid_focal_loss": lambda: (torch.randn(4, 9), (torch.rand(4, 9) > 0.7).float(), 0.25, 2.0, "mean"),
+    "softmax_focal_loss": lambda: (torch.randn(3, 4, 5), torch.randint(0, 4, (3, 5)), 2.0, torch.rand(4), 1, "sum"),
     "heatmap_peaks": lambda: (torch.rand(2, 3, 6, 5), torch.rand(2, 2, 6, 5), torch.rand(2, 2, 6, 5), 8, 3),
 }
 

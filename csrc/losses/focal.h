@@ -6,9 +6,15 @@
 //   d loss / dx = a_t [(p - t) m^g - g ce m^(g-1) (2t - 1) p (1 - p)]
 // (the m^(g-1) term is 0 when g = 0, as torch's pow backward makes it). float uses the
 // polynomial exp / log of fast_math.h (no library call, so loops vectorize); double uses libm.
+//
+// The softmax focal loss of a pixel (losses_simd_impl.h): with log p = log_softmax(x)[t],
+// p = e^(log p) and class weight w,
+//   loss = -w (1 - p)^g log p                      (g = 0: weighted cross-entropy)
+//   d loss / d x_j = G (p_j - [j == t]),  G = w ((1 - p)^g - g (1 - p)^(g-1) p log p)
 #pragma once
 
 #include <cmath>
+#include <cstdint>
 
 #include "common/cvk.h"
 #include "common/fast_math.h"
@@ -20,6 +26,8 @@ CVK_HD inline float focal_exp(float v) { return fast_expf(v); }
 CVK_HD inline double focal_exp(double v) { return exp(v); }
 // log(1 + e) for e in [0, 1], accurate also for tiny e: log(u) * e / (u - 1) with u = 1 + e
 // rounded (Goldberg's correction; e itself where u rounds to 1).
+CVK_HD inline float focal_log(float v) { return fast_logf(v); }  // v >= 1 here (a softmax sum)
+CVK_HD inline double focal_log(double v) { return log(v); }
 CVK_HD inline float focal_log1p_unit(float e) {
   const float u = 1.0f + e;
   const float d = u - 1.0f;

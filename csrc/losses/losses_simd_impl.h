@@ -51,6 +51,89 @@ double focal_chunk_any(const T* x, const T* t, int64_t n, T alpha, T gamma, T* l
   return focal_chunk<-1>(x, t, n, alpha, gamma, loss, grad);
 }
 
+// Softmax focal loss of one block of len <= 256 pixels of one image: x points to the image's
+// (C, S) logits at pixel s0, t to its labels at s0, loss / grad likewise (or null). The loops
+// run over pixels (contiguous, vectorized) inside loops over classes. Returns the block's loss
+// sum; adds its kept weight to *wsum.
+template <int G, class T>
+double softmax_block(const T* __restrict__ x, const int64_t* __restrict__ t, const T* __restrict__ w, int64_t C,
+                     int64_t S, int64_t len, T gamma, int64_t ignore, T* __restrict__ loss, T* __restrict__ grad,
+                     double* wsum) {
+  constexpr int64_t kBlock = 256;
+  T mx[kBlock], sum[kBlock], lse[kBlock], lt[kBlock], wt[kBlock], gk[kBlock], l[kBlock];
+  for (int64_t i = 0; i < len; ++i) mx[i] = x[i];
+  for (int64_t c = 1; c < C; ++c) {
+    const T* xc = x + c * S;
+    for (int64_t i = 0; i < len; ++i) mx[i] = xc[i] > mx[i] ? xc[i] : mx[i];
+  }
+  for (int64_t i = 0; i < len; ++i) sum[i] = T(0);
+  for (int64_t c = 0; c < C; ++c) {
+    const T* xc = x + c * S;
+    for (int64_t i = 0; i < len; ++i) sum[i] += focal_exp(xc[i] - mx[i]);
+  }
+  for (int64_t i = 0; i < len; ++i) lse[i] = focal_log(sum[i]);
+  for (int64_t i = 0; i < len; ++i) {  // the target's logit: a gather, ignored pixels weigh 0
+    const bool kept = t[i] != ignore;
+    const int64_t c = kept ? t[i] : 0;
+    wt[i] = kept ? (w != nullptr ? w[c] : T(1)) : T(0);
+    lt[i] = kept ? (x[c * S + i] - mx[i]) - lse[i] : T(0);
+  }
+  for (int64_t i = 0; i < len; ++i) {
+    const T p = focal_exp(lt[i]);
+    const T m = T(1) - p;
+    const T mg = focal_pow<G>(m, gamma);
+    l[i] = -wt[i] * mg * lt[i];
+    // an ignored pixel (weight 0) has p = 1 here: keep g (1-p)^(g-1) (infinite for g < 1) out
+    gk[i] = wt[i] == T(0) ? T(0) : wt[i] * (mg - focal_dpow<G>(m, gamma) * p * lt[i]);
+  }
+  if (grad != nullptr)
+    for (int64_t c = 0; c < C; ++c) {
+      const T* xc = x + c * S;
+      T* gc = grad + c * S;
+      for (int64_t i = 0; i < len; ++i)
+        gc[i] = gk[i] * (focal_exp((xc[i] - mx[i]) - lse[i]) - (t[i] == c ? T(1) : T(0)));
+    }
+  if (loss != nullptr)
+    for (int64_t i = 0; i < len; ++i) loss[i] = l[i];
+  double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0}, wacc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 8 <= len; i += 8)
+    for (int k = 0; k < 8; ++k) {
+      acc[k] += static_cast<double>(l[i + k]);
+      wacc[k] += static_cast<double>(wt[i + k]);
+    }
+  for (; i < len; ++i) {
+    acc[0] += static_cast<double>(l[i]);
+    wacc[0] += static_cast<double>(wt[i]);
+  }
+  double total = 0, wtotal = 0;
+  for (int k = 0; k < 8; ++k) {
+    total += acc[k];
+    wtotal += wacc[k];
+  }
+  *wsum += wtotal;
+  return total;
+}
+
+template <class T>
+double softmax_block_any(const T* x, const int64_t* t, const T* w, int64_t C, int64_t S, int64_t len, T gamma,
+                         int64_t ignore, T* loss, T* grad, double* wsum) {
+  if (gamma == T(2)) return softmax_block<2>(x, t, w, C, S, len, gamma, ignore, loss, grad, wsum);
+  if (gamma == T(0)) return softmax_block<0>(x, t, w, C, S, len, gamma, ignore, loss, grad, wsum);
+  if (gamma == T(1)) return softmax_block<1>(x, t, w, C, S, len, gamma, ignore, loss, grad, wsum);
+  return softmax_block<-1>(x, t, w, C, S, len, gamma, ignore, loss, grad, wsum);
+}
+
+double softmax_block_f32(const float* x, const int64_t* t, const float* w, int64_t C, int64_t S, int64_t len,
+                         float gamma, int64_t ignore, float* loss, float* grad, double* wsum) {
+  return softmax_block_any(x, t, w, C, S, len, gamma, ignore, loss, grad, wsum);
+}
+
+double softmax_block_f64(const double* x, const int64_t* t, const double* w, int64_t C, int64_t S, int64_t len,
+                         double gamma, int64_t ignore, double* loss, double* grad, double* wsum) {
+  return softmax_block_any(x, t, w, C, S, len, gamma, ignore, loss, grad, wsum);
+}
+
 double focal_chunk_f32(const float* x, const float* t, int64_t n, float alpha, float gamma, float* loss, float* grad) {
   return focal_chunk_any(x, t, n, alpha, gamma, loss, grad);
 }

@@ -71,3 +71,46 @@ def _focal_backward(ctx, grad_loss, _grad_grad):
 
 
 torch.library.register_autograd("cvkernels::sigmoid_focal_loss", _focal_backward, setup_context=_focal_setup)
+
+
+lib.define("softmax_focal_loss(Tensor input, Tensor target, Tensor? weight, float gamma, int ignore_index, "
+           "str reduction, bool with_grad) -> (Tensor, Tensor, Tensor)")
+
+
+def _softmax_focal(input, target, weight, gamma, ignore_index, reduction, with_grad):
+    loss, grad, wsum = launch.softmax_focal_loss(TORCH, input, target, weight, gamma, ignore_index, reduction,
+                                                 with_grad)
+    return loss.to(input.dtype), grad, wsum
+
+
+lib.impl("softmax_focal_loss", _softmax_focal, "CPU")
+
+
+@torch.library.register_fake("cvkernels::softmax_focal_loss")
+def _(input, target, weight, gamma, ignore_index, reduction, with_grad):
+    _, cdt, shape = launch.softmax_focal_spec(TORCH, input, target, weight, reduction)
+    grad = input.new_empty(tuple(input.shape) if with_grad else (0,), dtype=cdt)
+    return input.new_empty(shape), grad, input.new_empty((), dtype=cdt)
+
+
+def _softmax_focal_setup(ctx, inputs, output):
+    x, _, _, _, _, reduction, with_grad = inputs
+    ctx.save_for_backward(output[1], output[2])
+    ctx.reduction, ctx.dtype, ctx.with_grad = reduction, x.dtype, with_grad
+    ctx.mark_non_differentiable(output[1], output[2])
+
+
+def _softmax_focal_backward(ctx, grad_loss, _grad_grad, _grad_wsum):
+    grad, wsum = ctx.saved_tensors
+    if not ctx.with_grad:
+        raise RuntimeError("cvkernels.softmax_focal_loss ran without its gradient (input did not require grad)")
+    g = grad_loss.to(grad.dtype)
+    if ctx.reduction == "none":
+        g = g.unsqueeze(1)  # (N, d1, ...) -> over the classes
+    elif ctx.reduction == "mean":
+        g = g / wsum
+    return (g * grad).to(ctx.dtype), None, None, None, None, None, None
+
+
+torch.library.register_autograd("cvkernels::softmax_focal_loss", _softmax_focal_backward,
+                                setup_context=_softmax_focal_setup)

@@ -228,6 +228,16 @@ def sigmoid_focal_loss(inputs: Tensor, targets: Tensor, alpha: float = 0.25, gam
     return ops.sigmoid_focal_loss(inputs, targets, alpha, gamma, reduction, with_grad)[0]
 
 
+def softmax_focal_loss(input: Tensor, target: Tensor, gamma: float = 2.0, weight: Optional[Tensor] = None,
+                       ignore_index: int = -100, reduction: str = "mean") -> Tensor:
+    device = input.device
+    if input.is_cuda:  # no CUDA kernel yet: the CPU's (.cpu() is differentiable)
+        input, target = input.cpu(), target.cpu()
+        weight = weight.cpu() if weight is not None else None
+    with_grad = input.requires_grad and torch.is_grad_enabled()
+    return ops.softmax_focal_loss(input, target, weight, gamma, ignore_index, reduction, with_grad)[0].to(device)
+
+
 def heatmap_peaks(heat: Tensor, wh: Tensor, reg: Optional[Tensor] = None, K: int = 100,
                   kernel: int = 3) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
     if heat.is_cuda:  # no CUDA kernel yet: the CPU's, results moved back
@@ -241,7 +251,7 @@ SCRIPTED = ("box_iou", "generalized_box_iou", "distance_box_iou", "complete_box_
             "distance_box_iou_loss", "complete_box_iou_loss", "box_area", "box_convert", "nms", "batched_nms",
             "soft_nms", "batched_soft_nms", "multiclass_nms", "roi_align", "roi_pool", "dilated_conv2d",
             "pairwise_mask_iou", "pairwise_mask_dice", "sigmoid_focal_loss",
-            "heatmap_peaks")
+            "heatmap_peaks", "softmax_focal_loss")
 
 
 FAILED: List[str] = []  # twins TorchScript could not compile (tests require none)

@@ -11,7 +11,7 @@ from .boxes import (
     generalized_box_iou,
 )
 from . import assignment, decode, masks
-from .losses import sigmoid_focal_loss
+from .losses import sigmoid_focal_loss, softmax_focal_loss
 from .conv import dilated_conv2d
 from .keypoints import keypoint_oks
 from .nms import batched_nms, multiclass_nms, nms, soft_nms
@@ -37,4 +37,5 @@ __all__ = [
     "roi_align",
     "roi_pool",
     "sigmoid_focal_loss",
+    "softmax_focal_loss",
 ]
