@@ -106,3 +106,121 @@ def test_script():
     scripted = torch.jit.script(cvkernels.heatmap_peaks)
     for a, b in zip(scripted(heat, wh, reg, 10, 3), cvkernels.heatmap_peaks(heat, wh, reg, K=10)):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+# --- box coding, decode_topk, anchor_grid: against torchvision ------------------------------------
+
+try:
+    import torchvision
+    from torchvision.models.detection import _utils as det_utils
+    from torchvision.models.detection.anchor_utils import AnchorGenerator
+except ImportError:  # pragma: no cover
+    torchvision = None
+requires_torchvision = pytest.mark.skipif(torchvision is None, reason="torchvision is not installed")
+
+
+def _boxes(n, seed, dtype=torch.float32):
+    g = torch.Generator().manual_seed(seed)
+    xy = torch.rand(n, 2, generator=g, dtype=dtype) * 500
+    wh = torch.rand(n, 2, generator=g, dtype=dtype) * 200 + 1
+    return torch.cat([xy, xy + wh], 1)
+
+
+@requires_torchvision
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("weights", [(1.0, 1.0, 1.0, 1.0), (10.0, 10.0, 5.0, 5.0)])
+def test_box_coding_equals_torchvision(dtype, weights):
+    coder = det_utils.BoxCoder(weights)
+    anchors, gt = _boxes(3000, 1, dtype), _boxes(3000, 2, dtype)
+    codes = torch.randn(3000, 4, generator=torch.Generator().manual_seed(3), dtype=dtype) * 2
+    codes[:5, 2:] = 10.0  # beyond bbox_xform_clip
+    tol = dict(rtol=2e-6, atol=1e-4) if dtype == torch.float32 else dict(rtol=1e-13, atol=1e-10)
+    torch.testing.assert_close(cvkernels.decode_boxes(codes, anchors, weights), coder.decode_single(codes, anchors), **tol)
+    codes_k = torch.cat([codes, codes.flip(0)], 1)  # K = 2 boxes per reference
+    torch.testing.assert_close(cvkernels.decode_boxes(codes_k, anchors, weights), coder.decode_single(codes_k, anchors),
+                               **tol)
+    torch.testing.assert_close(cvkernels.encode_boxes(gt, anchors, weights), coder.encode_single(gt, anchors), **tol)
+    np.testing.assert_allclose(cvkernels.encode_boxes(gt.numpy(), anchors.numpy(), weights),
+                               coder.encode_single(gt, anchors).numpy(), rtol=tol["rtol"], atol=tol["atol"])
+    # the gradient with respect to the codes, as torchvision's autograd gives it
+    ca, cb = codes.clone().requires_grad_(), codes.clone().requires_grad_()
+    go = torch.randn(3000, 4, dtype=dtype)
+    (cvkernels.decode_boxes(ca, anchors, weights) * go).sum().backward()
+    (coder.decode_single(cb, anchors) * go).sum().backward()
+    torch.testing.assert_close(ca.grad, cb.grad, **tol)
+
+
+def test_decode_gradcheck_and_opcheck():
+    anchors = _boxes(6, 4, torch.float64)
+    codes = torch.randn(6, 4, dtype=torch.float64, generator=torch.Generator().manual_seed(5))
+    assert torch.autograd.gradcheck(lambda c: cvkernels.decode_boxes(c, anchors, (2.0, 1.0, 3.0, 0.5)),
+                                    (codes.clone().requires_grad_(),))
+    torch.library.opcheck(torch.ops.cvkernels.decode_boxes, (codes.clone().requires_grad_(), anchors, [1.0] * 4, 4.1))
+    torch.library.opcheck(torch.ops.cvkernels.encode_boxes, (anchors.flip(0), anchors, [1.0, 2.0, 1.0, 2.0]))
+    logits = torch.randn(6, 3, dtype=torch.float64)
+    torch.library.opcheck(torch.ops.cvkernels.decode_topk, (logits, codes, anchors, 0.3, 4, [1.0] * 4, 4.1, [100.0, 90.0]))
+
+
+def _torchvision_level(logits, regression, anchors, score_thresh, topk, image_size):
+    """torchvision's RetinaNet.postprocess_detections, one level of one image."""
+    coder = det_utils.BoxCoder(weights=(1.0, 1.0, 1.0, 1.0))
+    num_classes = logits.shape[-1]
+    scores = torch.sigmoid(logits).flatten()
+    keep = scores > score_thresh
+    scores = scores[keep]
+    topk_idxs = torch.where(keep)[0]
+    num_topk = det_utils._topk_min(topk_idxs, topk, 0)
+    scores, idxs = scores.topk(num_topk)
+    topk_idxs = topk_idxs[idxs]
+    anchor_idxs = torch.div(topk_idxs, num_classes, rounding_mode="floor")
+    labels = topk_idxs % num_classes
+    boxes = coder.decode_single(regression[anchor_idxs], anchors[anchor_idxs])
+    boxes = torchvision.ops.clip_boxes_to_image(boxes, image_size)
+    return boxes, scores, labels, anchor_idxs
+
+
+@requires_torchvision
+@pytest.mark.parametrize("n,C,thresh,topk", [(5000, 91, 0.05, 1000), (300, 5, 0.5, 10000), (40, 3, 0.999, 7)])
+def test_decode_topk_equals_retinanet(n, C, thresh, topk):
+    g = torch.Generator().manual_seed(n)
+    logits = torch.randn(n, C, generator=g) * 2 - 3
+    regression = torch.randn(n, 4, generator=g)
+    anchors = _boxes(n, n + 1)
+    got = cvkernels.decode_topk(logits, regression, anchors, thresh, topk, image_size=(480, 640))
+    want = _torchvision_level(logits, regression, anchors, thresh, topk, (480, 640))
+    assert len(got[0]) == len(want[0])
+    torch.testing.assert_close(got[1], want[1], rtol=2e-7, atol=0)  # sigmoid: exp's last bit
+    for a, b in zip(got[2:], want[2:]):
+        assert torch.equal(a, b)
+    torch.testing.assert_close(got[0], want[0], rtol=2e-6, atol=1e-4)
+    for a, b in zip(cvkernels.decode_topk(logits.numpy(), regression.numpy(), anchors.numpy(), thresh, topk,
+                                          image_size=(480, 640)), got):
+        np.testing.assert_array_equal(a, b.numpy())
+    empty = cvkernels.decode_topk(logits[:0], regression[:0], anchors[:0], thresh, topk)
+    assert [tuple(e.shape) for e in empty] == [(0, 4), (0,), (0,), (0,)]
+
+
+@requires_torchvision
+@pytest.mark.parametrize("sizes,ratios", [(((32,), (64,), (128,)), ((0.5, 1.0, 2.0),) * 3),
+                                          (((16, 24, 40), (90,)), ((0.33, 1.7), (1.0,)))])
+def test_anchor_grid_equals_anchor_generator(sizes, ratios):
+    from torchvision.models.detection.image_list import ImageList
+
+    feats = [torch.zeros(1, 1, 25 // (2 ** i) + 1, 33 // (2 ** i) + 1) for i in range(len(sizes))]
+    images = ImageList(torch.zeros(1, 3, 200, 264), [(200, 264)])
+    want = AnchorGenerator(sizes, ratios)(images, feats)[0]
+    got = cvkernels.anchor_grid((200, 264), [tuple(f.shape[-2:]) for f in feats], sizes, ratios, device="cpu")
+    assert torch.equal(got, want)
+    with pytest.raises(ValueError, match="one entry per level"):
+        cvkernels.anchor_grid((200, 264), [(5, 5)], sizes, ratios)
+
+
+def test_box_coding_bad_input():
+    with pytest.raises(ValueError, match="weights must be 4 numbers"):
+        cvkernels.decode_boxes(np.zeros((2, 4)), np.zeros((2, 4)), (1.0, 1.0))
+    with pytest.raises(ValueError, match="must have the same N"):
+        cvkernels.encode_boxes(np.zeros((2, 4)), np.zeros((3, 4)))
+    with pytest.raises(ValueError, match=r"box_regression must have shape \(N, 4\)"):
+        cvkernels.decode_topk(np.zeros((2, 3)), np.zeros((3, 4)), np.zeros((2, 4)))
+    with pytest.raises(ValueError, match="topk must be >= 0"):
+        cvkernels.decode_topk(np.zeros((2, 3)), np.zeros((2, 4)), np.zeros((2, 4)), topk=-1)

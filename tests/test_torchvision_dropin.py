@@ -53,6 +53,10 @@ ARGS = {
     "pairwise_mask_dice": lambda: (torch.rand(3, 8, 8) > 0.5, torch.rand(2, 8, 8) > 0.5),
     "sigmoid_focal_loss": lambda: (torch.randn(4, 9), (torch.rand(4, 9) > 0.7).float(), 0.25, 2.0, "mean"),
     "softmax_focal_loss": lambda: (torch.randn(3, 4, 5), torch.randint(0, 4, (3, 5)), 2.0, torch.rand(4), 1, "sum"),
+    "decode_boxes": lambda: (torch.randn(5, 8), torch.tensor([[0.0, 0, 10, 20]]).repeat(5, 1), (1.0, 2.0, 1.0, 2.0), 4.0),
+    "encode_boxes": lambda: (torch.tensor([[1.0, 2, 11, 22]]).repeat(3, 1), torch.tensor([[0.0, 0, 10, 20]]).repeat(3, 1)),
+    "decode_topk": lambda: (torch.randn(6, 3), torch.randn(6, 4), torch.tensor([[0.0, 0, 10, 20]]).repeat(6, 1), 0.3, 4,
+                            (1.0, 1.0, 1.0, 1.0), 4.0, (50.0, 40.0)),
     "heatmap_peaks": lambda: (torch.rand(2, 3, 6, 5), torch.rand(2, 2, 6, 5), torch.rand(2, 2, 6, 5), 8, 3),
 }
 

@@ -33,3 +33,73 @@ def heatmap_peaks(xp, heat, wh, reg, K: int, kernel: int):
     xp.kernels(h).heatmap_peaks(xp.view(h), xp.view(w), None if r is None else xp.view(r), int(K), int(kernel),
                                 xp.view(boxes), xp.view(scores), xp.view(classes), xp.view(inds), xp.stream(h))
     return boxes, scores, classes, inds
+
+
+BBOX_XFORM_CLIP = 4.135166556742356  # math.log(1000.0 / 16), torchvision's default
+
+
+def _weights(weights):
+    w = [float(v) for v in weights]
+    if len(w) != 4:
+        raise ValueError(f"weights must be 4 numbers (wx, wy, ww, wh), got {weights!r}")
+    return w
+
+
+def coding_spec(xp, a, b, names):
+    """The compute dtype after checking two (N, 4) arrays on one device."""
+    xp.same_device(**{names[0]: a, names[1]: b})
+    for name, x in zip(names, (a, b)):
+        if len(x.shape) != 2 or int(x.shape[1]) != 4:
+            raise ValueError(f"{name} must have shape (N, 4), got {tuple(x.shape)}")
+    if int(a.shape[0]) != int(b.shape[0]):
+        raise ValueError(f"{names[0]} and {names[1]} must have the same N, got {int(a.shape[0])} and {int(b.shape[0])}")
+    return xp.compute_dtype(names[0], xp.promote(a.dtype, b.dtype))
+
+
+def decode_boxes(xp, rel_codes, boxes, weights, clip: float):
+    """(N, 4) boxes x1 y1 x2 y2 decoded from (N, 4) codes against (N, 4) boxes."""
+    cdt = coding_spec(xp, rel_codes, boxes, ("rel_codes", "boxes"))
+    d, a = xp.contiguous(xp.detach(rel_codes), cdt), xp.contiguous(xp.detach(boxes), cdt)
+    out = xp.empty(tuple(d.shape), cdt, d)
+    xp.kernels(d).decode_boxes(xp.view(d), xp.view(a), _weights(weights), float(clip), xp.view(out), xp.stream(d))
+    return out
+
+
+def encode_boxes(xp, reference_boxes, proposals, weights):
+    """(N, 4) codes of reference_boxes against proposals."""
+    cdt = coding_spec(xp, reference_boxes, proposals, ("reference_boxes", "proposals"))
+    b, r = xp.contiguous(xp.detach(reference_boxes), cdt), xp.contiguous(xp.detach(proposals), cdt)
+    out = xp.empty(tuple(b.shape), cdt, b)
+    xp.kernels(b).encode_boxes(xp.view(b), xp.view(r), _weights(weights), xp.view(out), xp.stream(b))
+    return out
+
+
+def topk_spec(xp, logits, box_regression, anchors, topk: int):
+    xp.same_device(logits=logits, box_regression=box_regression, anchors=anchors)
+    if len(logits.shape) != 2:
+        raise ValueError(f"logits must be (N, C), got shape {tuple(logits.shape)}")
+    N = int(logits.shape[0])
+    for name, x in (("box_regression", box_regression), ("anchors", anchors)):
+        if tuple(x.shape) != (N, 4):
+            raise ValueError(f"{name} must have shape (N, 4) = ({N}, 4), got {tuple(x.shape)}")
+    if topk < 0:
+        raise ValueError(f"topk must be >= 0, got {topk}")
+    if not xp.is_float(logits.dtype):
+        raise TypeError(f"logits must be floating point, got {logits.dtype}")
+    return xp.compute_dtype("logits", logits.dtype)
+
+
+def decode_topk(xp, logits, box_regression, anchors, score_thresh: float, topk: int, weights, clip: float,
+                image_size):
+    """(boxes (k, 4), scores (k,), labels (k,), anchor_idx (k,)): see the public decode_topk."""
+    cdt = topk_spec(xp, logits, box_regression, anchors, topk)
+    lg = xp.contiguous(xp.detach(logits), cdt)
+    d = xp.contiguous(xp.detach(box_regression), cdt)
+    a = xp.contiguous(xp.detach(anchors), cdt)
+    boxes, scores = xp.empty((topk, 4), cdt, lg), xp.empty((topk,), cdt, lg)
+    labels, idx = xp.empty((topk,), xp.int64, lg), xp.empty((topk,), xp.int64, lg)
+    h, w = (-1.0, -1.0) if image_size is None else (float(image_size[0]), float(image_size[1]))
+    k = xp.kernels(lg).decode_topk(xp.view(lg), xp.view(d), xp.view(a), float(score_thresh), int(topk),
+                                   _weights(weights), float(clip), h, w, xp.view(boxes), xp.view(scores),
+                                   xp.view(labels), xp.view(idx), xp.stream(lg))
+    return xp.prefix(boxes, k), xp.prefix(scores, k), xp.prefix(labels, k), xp.prefix(idx, k)

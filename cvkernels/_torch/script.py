@@ -238,6 +238,33 @@ def softmax_focal_loss(input: Tensor, target: Tensor, gamma: float = 2.0, weight
     return ops.softmax_focal_loss(input, target, weight, gamma, ignore_index, reduction, with_grad)[0].to(device)
 
 
+Weights = Tuple[float, float, float, float]
+
+
+def decode_boxes(rel_codes: Tensor, boxes: Tensor, weights: Weights = (1.0, 1.0, 1.0, 1.0),
+                 bbox_xform_clip: float = 4.135166556742356) -> Tensor:
+    w = [weights[0], weights[1], weights[2], weights[3]]
+    if rel_codes.dim() == 2 and rel_codes.shape[1] > 4 and rel_codes.shape[1] % 4 == 0:
+        k = rel_codes.shape[1] // 4
+        out = ops.decode_boxes(rel_codes.reshape(-1, 4), boxes.repeat_interleave(k, 0), w, bbox_xform_clip)
+        return out.reshape(rel_codes.shape[0], rel_codes.shape[1])
+    return ops.decode_boxes(rel_codes, boxes, w, bbox_xform_clip)
+
+
+def encode_boxes(reference_boxes: Tensor, proposals: Tensor, weights: Weights = (1.0, 1.0, 1.0, 1.0)) -> Tensor:
+    return ops.encode_boxes(reference_boxes, proposals, [weights[0], weights[1], weights[2], weights[3]])
+
+
+def decode_topk(logits: Tensor, box_regression: Tensor, anchors: Tensor, score_thresh: float = 0.05, topk: int = 1000,
+                weights: Weights = (1.0, 1.0, 1.0, 1.0), bbox_xform_clip: float = 4.135166556742356,
+                image_size: Optional[Tuple[float, float]] = None) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+    size: Optional[List[float]] = None
+    if image_size is not None:
+        size = [image_size[0], image_size[1]]
+    return ops.decode_topk(logits, box_regression, anchors, score_thresh, topk,
+                           [weights[0], weights[1], weights[2], weights[3]], bbox_xform_clip, size)
+
+
 def heatmap_peaks(heat: Tensor, wh: Tensor, reg: Optional[Tensor] = None, K: int = 100,
                   kernel: int = 3) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
     if heat.is_cuda:  # no CUDA kernel yet: the CPU's, results moved back
@@ -251,7 +278,7 @@ SCRIPTED = ("box_iou", "generalized_box_iou", "distance_box_iou", "complete_box_
             "distance_box_iou_loss", "complete_box_iou_loss", "box_area", "box_convert", "nms", "batched_nms",
             "soft_nms", "batched_soft_nms", "multiclass_nms", "roi_align", "roi_pool", "dilated_conv2d",
             "pairwise_mask_iou", "pairwise_mask_dice", "sigmoid_focal_loss",
-            "heatmap_peaks", "softmax_focal_loss")
+            "heatmap_peaks", "softmax_focal_loss", "decode_boxes", "encode_boxes", "decode_topk")
 
 
 FAILED: List[str] = []  # twins TorchScript could not compile (tests require none)

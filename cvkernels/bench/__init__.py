@@ -99,7 +99,7 @@ def all_cases(quick: bool = False, only: Optional[List[str]] = None) -> List[Cas
     words = {boxes: ("box",), nms: ("nms",), roi: ("roi", "RoI"), coco: ("COCO", "coco", "keypoints", "coco-e2e"),
              masks: ("dice", "iou", "mask"), rle: ("RLE", "segm"), conv: ("conv", "ASPP", "dilated"),
              pipelines: ("pipeline",), metrics: ("metrics", "MeanAveragePrecision"),
-             assignment: ("assignment", "hungarian", "matching"), losses: ("focal",), decode: ("heatmap", "peaks")}
+             assignment: ("assignment", "hungarian", "matching"), losses: ("focal",), decode: ("heatmap", "peaks", "RetinaNet")}
     cases = []
     for area in (boxes, nms, roi, masks, coco, rle, conv, metrics, pipelines, assignment, losses, decode):
         if only and not any(w in o or o in w for o in only for w in words[area]):

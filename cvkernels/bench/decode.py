@@ -1,6 +1,7 @@
-"""Benchmark cases of dense decoding: heatmap_peaks beside CenterNet's torch expression
-(max_pool2d suppression, two torch.topk, gathers) on CenterNet's output size (128 x 128, 80
-classes, K = 100), sigmoid heatmaps."""
+"""Benchmark cases of decoding: heatmap_peaks beside CenterNet's torch expression (max_pool2d
+suppression, two torch.topk, gathers) on CenterNet's output size (128 x 128, 80 classes, K =
+100), sigmoid heatmaps; RetinaNet's post-processing of 5 levels at 800 x 800 (decode_topk per
+level + batched_nms) beside torchvision's RetinaNet.postprocess_detections."""
 
 from __future__ import annotations
 
@@ -39,4 +40,72 @@ def cases(quick: bool = False):
     impls = {OURS: lambda: cvkernels.heatmap_peaks(heat, wh, reg, K=100),
              "torch (CenterNet's decode)": lambda: _centernet(heat, wh, reg, 100)}
     return [Case(f"heatmap_peaks {B} x 80 x 128 x 128, K=100", impls, in_bytes=heat.numel() * 4,
-                 note="float32 sigmoid heatmaps")]
+                 note="float32 sigmoid heatmaps")] + retinanet_cases(quick)
+
+
+def _retinanet_inputs(quick, mean):
+    import torch
+
+    sizes = [100, 50, 25, 13, 7] if not quick else [50, 25, 13]
+    g = torch.Generator().manual_seed(2)
+    A, C = 9, 91
+    logits = [torch.randn(s * s * A, C, generator=g) + mean for s in sizes]
+    regression = [torch.randn(s * s * A, 4, generator=g) * 0.5 for s in sizes]
+    anchors = []
+    for i, s in enumerate(sizes):
+        stride = 800 // s
+        xy = (torch.arange(s * s * A) // A) % s
+        cx = ((torch.arange(s * s * A) // A) // s).float() * stride
+        cy = xy.float() * stride
+        half = 16.0 * 2 ** i
+        anchors.append(torch.stack([cx - half, cy - half, cx + half, cy + half], 1))
+    return logits, regression, anchors
+
+
+def retinanet_cases(quick: bool = False):
+    # logits ~ N(mean, 1): mean -6 leaves 0.1% of the scores above 0.05 (a trained detector's
+    # background), mean -4 leaves 16%
+    return [c for mean in (-6.0, -4.0) for c in _retinanet_case(quick, mean)]
+
+
+def _retinanet_case(quick, mean):
+    import torch
+
+    import cvkernels
+
+    logits, regression, anchors = _retinanet_inputs(quick, mean)
+    size = (800, 800)
+
+    def ours():
+        boxes, scores, labels = [], [], []
+        for lg, rg, an in zip(logits, regression, anchors):
+            b, s, lb, _ = cvkernels.decode_topk(lg, rg, an, 0.05, 1000, image_size=size)
+            boxes.append(b)
+            scores.append(s)
+            labels.append(lb)
+        boxes, scores, labels = torch.cat(boxes), torch.cat(scores), torch.cat(labels)
+        keep = cvkernels.batched_nms(boxes, scores, labels, 0.5)[:300]
+        return boxes[keep], scores[keep], labels[keep]
+
+    impls = {OURS: ours}
+    try:
+        from torchvision.models.detection.retinanet import RetinaNet
+
+        class _Post:  # the attributes postprocess_detections reads
+            from torchvision.models.detection import _utils as det_utils
+
+            box_coder = det_utils.BoxCoder(weights=(1.0, 1.0, 1.0, 1.0))
+            score_thresh, nms_thresh, detections_per_img, topk_candidates = 0.05, 0.5, 300, 1000
+
+        post = _Post()
+        # per level (images, anchors, ...) tensors and per image per level anchors, as forward() splits them
+        head = {"cls_logits": [x[None] for x in logits], "bbox_regression": [x[None] for x in regression]}
+        impls["torchvision RetinaNet.postprocess_detections"] = lambda: RetinaNet.postprocess_detections(
+            post, head, [anchors], [size])
+    except ImportError:
+        pass
+    n = sum(len(a) for a in anchors)
+    above = float(sum((torch.sigmoid(x) > 0.05).sum() for x in logits)) / sum(x.numel() for x in logits)
+    return [Case(f"RetinaNet post-processing, {len(logits)} levels at 800x800 ({n} anchors x 91 classes, "
+                 f"{100 * above:.1f}% of scores above 0.05)", impls,
+                 note="decode_topk per level + batched_nms + top 300")]

@@ -1,0 +1,103 @@
+// Box coding on the CPU (box_coding.h): encode / decode of many boxes in parallel, and the
+// fused per-level post-processing of single-stage detectors (RetinaNet): scores above a
+// threshold, their top k, and only those k boxes decoded and clipped.
+//
+// decode_topk: one pass over the (N, C) logits compares each with the threshold moved to logit
+// space (a logit a hair below it is checked through the sigmoid itself, so the kept set is the
+// one sigmoid(x) > t gives); the candidates' top k by nth_element + sort (ties by flat index);
+// O(N C + P + k log k) for P candidates, against torchvision's sigmoid of every logit, boolean
+// indexing, topk and gathers.
+#include "decode/box_coding_cpu.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "common/thread_pool.h"
+#include "decode/box_coding.h"
+
+namespace cvk {
+namespace decode {
+
+template <class T>
+void decode_boxes(const T* deltas, const T* anchors, int64_t n, const T* w, T clip, T* out) {
+  parallel_for(0, n, 4096, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) decode_box(deltas + 4 * i, anchors + 4 * i, w, clip, out + 4 * i);
+  });
+}
+
+template <class T>
+void encode_boxes(const T* boxes, const T* refs, int64_t n, const T* w, T* out) {
+  parallel_for(0, n, 4096, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) encode_box(boxes + 4 * i, refs + 4 * i, w, out + 4 * i);
+  });
+}
+
+template <class T>
+int64_t decode_topk(const T* logits, const T* deltas, const T* anchors, int64_t N, int64_t C, double score_thresh,
+                    int64_t topk, const T* w, T clip, T img_h, T img_w, T* boxes, T* scores, int64_t* labels,
+                    int64_t* anchor_idx) {
+  using std::exp;
+  // sigmoid(x) > t  <=>  x > log(t / (1 - t)), up to rounding: a margin below, then the exact test.
+  const double t = score_thresh;
+  const double lt = t <= 0 ? -INFINITY : (t >= 1 ? INFINITY : std::log(t / (1 - t)));
+  const T low = static_cast<T>(lt - 1e-3 * (1 + std::fabs(lt)));
+  const T thr = static_cast<T>(score_thresh);
+  const int64_t total = N * C, chunk = 1 << 16, chunks = (total + chunk - 1) / chunk;
+  struct Cand {
+    T s;
+    int64_t i;
+  };
+  std::vector<std::vector<Cand>> part(static_cast<size_t>(chunks));
+  parallel_for(0, chunks, 1, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      const int64_t e = std::min(total, (c + 1) * chunk);
+      for (int64_t b = c * chunk; b < e; b += 64) {
+        // blocks of 64 logits: a branch-free test first (most blocks hold no candidate)
+        const int64_t be = std::min(e, b + 64);
+        int hit = 0;
+        for (int64_t i = b; i < be; ++i) hit |= logits[i] > low;
+        if (!hit) continue;
+        for (int64_t i = b; i < be; ++i) {
+          const T x = logits[i];
+          if (!(x > low)) continue;
+          const T s = T(1) / (T(1) + exp(-x));
+          if (s > thr) part[c].push_back({s, i});
+        }
+      }
+    }
+  });
+  std::vector<Cand> cand;
+  for (auto& p : part) cand.insert(cand.end(), p.begin(), p.end());
+  auto before = [](const Cand& a, const Cand& b) { return a.s > b.s || (a.s == b.s && a.i < b.i); };
+  const int64_t k = std::min<int64_t>(topk, static_cast<int64_t>(cand.size()));
+  if (static_cast<int64_t>(cand.size()) > k) std::nth_element(cand.begin(), cand.begin() + k, cand.end(), before);
+  std::sort(cand.begin(), cand.begin() + k, before);
+  for (int64_t j = 0; j < k; ++j) {
+    const int64_t a = cand[j].i / C;
+    scores[j] = cand[j].s;
+    labels[j] = cand[j].i % C;
+    anchor_idx[j] = a;
+    T* b = boxes + 4 * j;
+    decode_box(deltas + 4 * a, anchors + 4 * a, w, clip, b);
+    if (img_w >= T(0)) {  // torchvision's clip_boxes_to_image: clamp(min=0, max=size)
+      for (int q = 0; q < 4; ++q) {
+        const T hi = (q % 2 == 0) ? img_w : img_h;
+        b[q] = b[q] < T(0) ? T(0) : (b[q] > hi ? hi : b[q]);
+      }
+    }
+  }
+  return k;
+}
+
+#define CVK_INSTANTIATE(T)                                                                                    \
+  template void decode_boxes<T>(const T*, const T*, int64_t, const T*, T, T*);                                \
+  template void encode_boxes<T>(const T*, const T*, int64_t, const T*, T*);                                   \
+  template int64_t decode_topk<T>(const T*, const T*, const T*, int64_t, int64_t, double, int64_t, const T*, T, \
+                                  T, T, T*, T*, int64_t*, int64_t*);
+CVK_INSTANTIATE(float)
+CVK_INSTANTIATE(double)
+#undef CVK_INSTANTIATE
+
+}  // namespace decode
+}  // namespace cvk
