@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "eval/match.h"
 #include "masks/rle.h"
 
 namespace cvk {
@@ -131,7 +132,15 @@ class CocoEval {
   };
   bool ignored(int64_t i) const { return gt_.crowd[i] || (gt_.ignore != nullptr && gt_.ignore[i]); }
 
-  void evaluate_group(int64_t g);
+  // Scratch of evaluate_group: the group's IoU and flags, per area range the ignore flags and the
+  // raw matching (before detections outside the range are ignored), the matcher's own.
+  struct EvalScratch {
+    GroupScratch group;
+    std::vector<uint8_t> ignore, dig;
+    std::vector<int32_t> match;
+    MatchScratch matcher;
+  };
+  void evaluate_group(int64_t g, EvalScratch& es);
   // records(); with where given, the state is left out and where gets, per record, the offset
   // of its states in state_.
   void fill_records(const std::vector<int64_t>& cats, const std::vector<int64_t>& areas,

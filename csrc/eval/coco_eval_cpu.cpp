@@ -137,7 +137,8 @@ void CocoEval::evaluate() {
   dt_score_.resize(static_cast<size_t>(res_off_.back()));
   const int64_t G = static_cast<int64_t>(dt_keep_.size());
   parallel_for(0, G, 64, [&](int64_t g0, int64_t g1) {
-    for (int64_t g = g0; g < g1; ++g) evaluate_group(g);
+    EvalScratch es;  // reused across the task's groups
+    for (int64_t g = g0; g < g1; ++g) evaluate_group(g, es);
   });
 }
 
@@ -203,7 +204,7 @@ int64_t CocoEval::match_area(int64_t g, int64_t a, GroupScratch& sc, int32_t* ma
   return npig;
 }
 
-void CocoEval::evaluate_group(int64_t g) {
+void CocoEval::evaluate_group(int64_t g, EvalScratch& es) {
   int64_t* dets = dt_idx_.data() + dt_start_[g];
   // Score order, ties in dataset order (the indices ascend inside a group): pycocotools'
   // stable mergesort, without the temporary buffer std::stable_sort allocates.
@@ -223,19 +224,44 @@ void CocoEval::evaluate_group(int64_t g) {
     }
     return;
   }
-  thread_local GroupScratch sc;  // reused across the groups a thread evaluates
-  thread_local std::vector<int32_t> match;
-  thread_local std::vector<uint8_t> dig;
+  GroupScratch& sc = es.group;
   load_group(g, sc);
-  match.resize(T_ * D);
-  dig.resize(T_ * D);
+  const int64_t* gts = gt_idx_.data() + gt_start_[g];
+  const int64_t TD = T_ * D;
+  es.ignore.resize(A_ * G);
+  es.match.resize(A_ * TD);
+  es.dig.resize(A_ * TD);
   for (int64_t a = 0; a < A_; ++a) {
-    npig_[g * A_ + a] = match_area(g, a, sc, match.data(), dig.data());
+    // pycocotools: a ground truth is ignored when crowd (keypoints: or without a labelled
+    // keypoint) or outside the area range
+    const double lo = p_.area_lo[a], hi = p_.area_hi[a];
+    uint8_t* ig = es.ignore.data() + a * G;
+    int64_t npig = 0;
+    for (int64_t j = 0; j < G; ++j) {
+      const double ar = gt_.area[gts[j]];
+      ig[j] = ignored(gts[j]) || ar < lo || ar > hi;
+      npig += !ig[j];
+    }
+    npig_[g * A_ + a] = npig;
+    // The matching depends on the area range only through these flags: an earlier range with
+    // the same flags (COCO's "all" and the one size range that holds a group's ground truth)
+    // has it already.
+    int64_t src = a;
+    for (int64_t b = 0; b < a && src == a; ++b)
+      if (std::equal(ig, ig + G, es.ignore.data() + b * G)) src = b;
+    int32_t* match = es.match.data() + src * TD;
+    uint8_t* dig = es.dig.data() + src * TD;
+    if (src == a)
+      match_coco(sc.iou.data(), D, G, p_.iou_thrs.data(), T_, sc.crowd.data(), ig, match, dig, es.matcher);
+    // Unmatched detections outside the area range are ignored.
     for (int64_t d = 0; d < D; ++d) {
+      const double ar = dt_.area[dets[d]];
+      const bool outside = ar < lo || ar > hi;
       uint8_t* st = state_.data() + result_at(g, d) + a * T_;
       for (int64_t t = 0; t < T_; ++t) {
         const int64_t i = t * D + d;
-        st[t] = static_cast<uint8_t>((match[i] >= 0 ? kMatched : 0) | (dig[i] ? kIgnored : 0));
+        const bool m = match[i] >= 0;
+        st[t] = static_cast<uint8_t>((m ? kMatched : 0) | ((dig[i] || (outside && !m)) ? kIgnored : 0));
       }
     }
   }

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 namespace cvk {
 namespace eval {
@@ -20,6 +21,15 @@ namespace eval {
 void match_coco(const double* iou, int64_t D, int64_t G, const double* thrs, int64_t T,
                 const uint8_t* crowd, const uint8_t* ignore, int32_t* match,
                 uint8_t* dt_ignore);
+
+// The same with the caller's scratch (no thread_local lookups in a loop over many groups).
+struct MatchScratch {
+  std::vector<int64_t> order;
+  std::vector<uint8_t> taken;
+};
+void match_coco(const double* iou, int64_t D, int64_t G, const double* thrs, int64_t T,
+                const uint8_t* crowd, const uint8_t* ignore, int32_t* match, uint8_t* dt_ignore,
+                MatchScratch& scratch);
 
 void match_voc(const double* iou, int64_t D, int64_t G, const double* thrs, int64_t T,
                const uint8_t* ignore, int32_t* match, uint8_t* dt_ignore);

@@ -10,8 +10,15 @@ namespace eval {
 void match_coco(const double* iou, int64_t D, int64_t G, const double* thrs, int64_t T,
                 const uint8_t* crowd, const uint8_t* ignore, int32_t* match,
                 uint8_t* dt_ignore) {
-  thread_local std::vector<int64_t> order;  // regular ground truth first, then ignored
-  thread_local std::vector<uint8_t> taken;
+  thread_local MatchScratch scratch;
+  match_coco(iou, D, G, thrs, T, crowd, ignore, match, dt_ignore, scratch);
+}
+
+void match_coco(const double* iou, int64_t D, int64_t G, const double* thrs, int64_t T,
+                const uint8_t* crowd, const uint8_t* ignore, int32_t* match, uint8_t* dt_ignore,
+                MatchScratch& scratch) {
+  std::vector<int64_t>& order = scratch.order;  // regular ground truth first, then ignored
+  std::vector<uint8_t>& taken = scratch.taken;
   order.clear();
   for (int64_t j = 0; j < G; ++j)
     if (!ignore[j]) order.push_back(j);
