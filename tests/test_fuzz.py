@@ -259,6 +259,49 @@ def _rle_any_input(m, poly, h, w):
             pass
 
 
+# Result lists for loadRes: values of every JSON-ish type (and numpy scalars, bools, huge ints,
+# tuples, subclasses) in the four fields. The C++ reader takes only plain dicts of plain values;
+# whatever it takes must equal what the Python reader makes of the same list, and loadRes must
+# either load the list or raise ValueError / TypeError.
+_ANY = st.one_of(st.integers(-3, 3), st.just(2**70), st.booleans(), st.sampled_from(VALUES), st.none(),
+                 st.just("7"), st.just(np.float32(0.5)), st.just(np.int64(2)))
+_BOX = st.one_of(st.lists(st.sampled_from([0.0, 1.0, 2.5, -1.0, np.nan, 7]), min_size=0, max_size=5),
+                 st.tuples(st.just(0.0), st.just(0.0), st.just(1.0), st.just(1.0)), _ANY)
+
+
+@st.composite
+def _result_dicts(draw):
+    out = []
+    for _ in range(draw(st.integers(0, 4))):
+        d = {}
+        for key, value in (("image_id", st.one_of(st.integers(1, 3), _ANY)),
+                           ("category_id", st.one_of(st.integers(1, 2), _ANY)), ("bbox", _BOX),
+                           ("score", st.one_of(st.floats(0, 1), _ANY))):
+            if draw(st.integers(0, 9)) > 0:  # sometimes absent
+                d[key] = draw(value)
+        out.append(type("Sub", (dict,), {})(d) if draw(st.integers(0, 19)) == 0 else d)
+    return out
+
+
+@fuzz(results=_result_dicts())
+def _load_res_of_any_list(results):
+    from cvkernels import _C
+    from cvkernels.coco import COCO
+    from cvkernels.coco.dataset import _box_result_columns, _id_column
+
+    gt = COCO({"images": [{"id": i, "height": 10, "width": 10} for i in (1, 2, 3)], "annotations": [],
+               "categories": [{"id": 1}, {"id": 2}]})
+    fast = _C.box_results_from_list(results)
+    if fast is not None and results:
+        slow = _box_result_columns(results, _id_column(results, "image_id", "result"))
+        for got, key in zip(fast, ("img", "cat", "box", "score")):
+            np.testing.assert_array_equal(got, slow[key])
+    try:
+        gt.loadRes(results)
+    except ACCEPTED:
+        pass
+
+
 test_box_ops_any_input, test_box_ops_any_input_slow = _box_ops_any_input
 test_box_ops_valid_input, test_box_ops_valid_input_slow = _box_ops_valid_input
 test_box_losses, test_box_losses_slow = _box_losses
@@ -271,3 +314,4 @@ test_mask_scores, test_mask_scores_slow = _mask_scores
 test_dice_loss_valid_input, test_dice_loss_valid_input_slow = _dice_loss_valid_input
 test_conv_any_input, test_conv_any_input_slow = _conv_any_input
 test_rle_any_input, test_rle_any_input_slow = _rle_any_input
+test_load_res_of_any_list, test_load_res_of_any_list_slow = _load_res_of_any_list

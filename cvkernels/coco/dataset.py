@@ -269,7 +269,7 @@ class COCO:
         self._check_result_images(img)
         res = COCO()
         res._is_result = True
-        if anns and "bbox" in anns[0] and anns[0]["bbox"] != []:
+        if anns and _has_box(anns[0]):
             # Box results: the columns straight from the list; pycocotools' bookkeeping on the
             # dicts (area, id, iscrowd, a box polygon) is done when res.dataset is first used.
             res._set_native(_box_result_columns(anns, img), lambda: self._result_dataset(anns))
@@ -298,7 +298,7 @@ class COCO:
     def _result_dataset(self, anns):
         """pycocotools' loadRes bookkeeping on a list of result dicts."""
         dataset = {"images": list(self.dataset.get("images", []))}
-        if anns and "bbox" in anns[0] and anns[0]["bbox"] != []:
+        if anns and _has_box(anns[0]):
             dataset["categories"] = copy.deepcopy(self.dataset.get("categories", []))
             for i, ann in enumerate(anns):
                 bb = ann.get("bbox")
@@ -668,6 +668,12 @@ def _is_number(v):
     except OverflowError:
         return False
     return True
+
+
+def _has_box(ann):
+    """pycocotools' test for box results: a "bbox" that is not the empty list."""
+    b = ann.get("bbox", [])
+    return not (isinstance(b, list) and len(b) == 0)
 
 
 def _is_box(b):
