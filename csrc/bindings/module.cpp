@@ -18,4 +18,5 @@ PYBIND11_MODULE(_C, m) {
   cvk::bindings::register_assignment(m);
   cvk::bindings::register_losses(m);
   cvk::bindings::register_decode(m);
+  cvk::bindings::register_rotated(m);
 }

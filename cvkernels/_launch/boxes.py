@@ -132,3 +132,22 @@ def convert(xp, boxes, in_fmt: str, out_fmt: str):
     out = xp.empty(x.shape, ct, x)
     xp.kernels(x).box_convert(xp.view(x), xp.view(out), f, t, xp.stream(x))
     return out
+
+
+def rotated_spec(xp, boxes1, boxes2):
+    """(N, M) and the compute dtype after checking (N, 5) and (M, 5) rotated boxes."""
+    xp.same_device(boxes1=boxes1, boxes2=boxes2)
+    for name, b in (("boxes1", boxes1), ("boxes2", boxes2)):
+        if len(b.shape) != 2 or int(b.shape[1]) != 5:
+            raise ValueError(f"{name} must have shape (N, 5) as (cx, cy, w, h, angle in degrees), got {tuple(b.shape)}")
+    return (int(boxes1.shape[0]), int(boxes2.shape[0])), xp.compute_dtype("boxes1", xp.promote(boxes1.dtype,
+                                                                                                boxes2.dtype))
+
+
+def box_iou_rotated(xp, boxes1, boxes2):
+    """(N, M) IoU of rotated boxes, in the compute dtype."""
+    shape, cdt = rotated_spec(xp, boxes1, boxes2)
+    a, b = xp.contiguous(xp.detach(boxes1), cdt), xp.contiguous(xp.detach(boxes2), cdt)
+    out = xp.empty(shape, cdt, a)
+    xp.kernels(a).box_iou_rotated(xp.view(a), xp.view(b), xp.view(out), xp.stream(a))
+    return out

@@ -240,3 +240,17 @@ def _convert_backward(ctx, grad):
 
 
 torch.library.register_autograd("cvkernels::box_convert", _convert_backward, setup_context=_convert_setup)
+
+
+# --- rotated boxes -------------------------------------------------------------------------------
+
+lib.define("box_iou_rotated(Tensor boxes1, Tensor boxes2) -> Tensor")
+lib.impl("box_iou_rotated", lambda a, b: launch.box_iou_rotated(TORCH, a, b).to(TORCH.promote(a.dtype, b.dtype)
+                                                                                if a.dtype.is_floating_point
+                                                                                else torch.float32), "CPU")
+
+
+@torch.library.register_fake("cvkernels::box_iou_rotated")
+def _(a, b):
+    shape, _ = launch.rotated_spec(TORCH, a, b)
+    return a.new_empty(shape, dtype=TORCH.promote(a.dtype, b.dtype) if a.dtype.is_floating_point else torch.float32)

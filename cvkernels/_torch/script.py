@@ -265,6 +265,12 @@ def decode_topk(logits: Tensor, box_regression: Tensor, anchors: Tensor, score_t
                            [weights[0], weights[1], weights[2], weights[3]], bbox_xform_clip, size)
 
 
+def box_iou_rotated(boxes1: Tensor, boxes2: Tensor) -> Tensor:
+    if boxes1.is_cuda:  # no CUDA kernel yet: the CPU's, the result moved back
+        return ops.box_iou_rotated(boxes1.cpu(), boxes2.cpu()).to(boxes1.device)
+    return ops.box_iou_rotated(boxes1, boxes2)
+
+
 def heatmap_peaks(heat: Tensor, wh: Tensor, reg: Optional[Tensor] = None, K: int = 100,
                   kernel: int = 3) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
     if heat.is_cuda:  # no CUDA kernel yet: the CPU's, results moved back
@@ -278,7 +284,8 @@ SCRIPTED = ("box_iou", "generalized_box_iou", "distance_box_iou", "complete_box_
             "distance_box_iou_loss", "complete_box_iou_loss", "box_area", "box_convert", "nms", "batched_nms",
             "soft_nms", "batched_soft_nms", "multiclass_nms", "roi_align", "roi_pool", "dilated_conv2d",
             "pairwise_mask_iou", "pairwise_mask_dice", "sigmoid_focal_loss",
-            "heatmap_peaks", "softmax_focal_loss", "decode_boxes", "encode_boxes", "decode_topk")
+            "heatmap_peaks", "softmax_focal_loss", "decode_boxes", "encode_boxes", "decode_topk",
+            "box_iou_rotated")
 
 
 FAILED: List[str] = []  # twins TorchScript could not compile (tests require none)

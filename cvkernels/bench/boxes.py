@@ -113,4 +113,41 @@ def cases(quick: bool = False):
 
             impls[f"torchvision.ops.{name}"] = tv_fb
         out.append(Case(f"{name} fwd+bwd {n} pairs f32", impls))
-    return out
+    return out + rotated_cases(quick)
+
+
+def rotated_cases(quick: bool = False):
+    """box_iou_rotated beside shapely's vectorized polygon intersection."""
+    import numpy as np
+
+    import cvkernels
+
+    n = 300 if quick else 1000
+    rng = np.random.default_rng(0)
+
+    def boxes():
+        return np.column_stack([rng.uniform(0, 200, n), rng.uniform(0, 200, n), rng.uniform(2, 40, n),
+                                rng.uniform(2, 40, n), rng.uniform(-180, 180, n)])
+
+    a, b = boxes(), boxes()
+    impls = {OURS: lambda: cvkernels.box_iou_rotated(a, b)}
+    try:
+        import shapely
+
+        def polys(x):
+            c, s = np.cos(np.radians(x[:, 4])), np.sin(np.radians(x[:, 4]))
+            d = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]]) / 2
+            px = x[:, None, 0] + c[:, None] * d[:, 0] * x[:, None, 2] - s[:, None] * d[:, 1] * x[:, None, 3]
+            py = x[:, None, 1] + s[:, None] * d[:, 0] * x[:, None, 2] + c[:, None] * d[:, 1] * x[:, None, 3]
+            return shapely.polygons(np.stack([px, py], -1))
+
+        pa, pb = polys(a), polys(b)
+
+        def with_shapely():
+            inter = shapely.area(shapely.intersection(pa[:, None], pb[None, :]))
+            return inter / (shapely.area(pa)[:, None] + shapely.area(pb)[None, :] - inter)
+
+        impls["shapely (vectorized)"] = with_shapely
+    except ImportError:
+        pass
+    return [Case(f"box_iou_rotated {n}x{n}", impls, note="float64 boxes (cx, cy, w, h, degrees)")]

@@ -152,3 +152,47 @@ def box_convert(boxes, in_fmt, out_fmt):
     elif out_fmt == "cxcywh":
         p, q, r, s = (p + r) / 2, (q + s) / 2, r - p, s - q
     return np.stack([p, q, r, s], axis=-1)
+
+
+def box_iou_rotated(boxes1, boxes2):
+    """IoU of rotated boxes (cx, cy, w, h, degrees counter-clockwise): each pair's corners, the
+    intersection polygon by clipping one box with the other's edges, areas by the shoelace
+    formula."""
+
+    def corners(b):
+        cx, cy, w, h, a = (float(v) for v in b)
+        c, s = np.cos(np.radians(a)), np.sin(np.radians(a))
+        return [(cx + c * dx - s * dy, cy + s * dx + c * dy)
+                for dx, dy in ((-w / 2, -h / 2), (w / 2, -h / 2), (w / 2, h / 2), (-w / 2, h / 2))]
+
+    def clip(poly, a, b):  # keep the part left of a -> b
+        out = []
+        side = [(b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0]) for p in poly]
+        for i, p in enumerate(poly):
+            q, sp, sq = poly[(i + 1) % len(poly)], side[i], side[(i + 1) % len(poly)]
+            if sp >= 0:
+                out.append(p)
+            if (sp >= 0) != (sq >= 0):
+                r = sp / (sp - sq)
+                out.append((p[0] + r * (q[0] - p[0]), p[1] + r * (q[1] - p[1])))
+        return out
+
+    def area(poly):
+        return abs(sum(p[0] * q[1] - q[0] * p[1] for p, q in zip(poly, poly[1:] + poly[:1]))) / 2 if len(poly) > 2 else 0.0
+
+    a, b = np.asarray(boxes1, np.float64).reshape(-1, 5), np.asarray(boxes2, np.float64).reshape(-1, 5)
+    out = np.zeros((len(a), len(b)))
+    for i, p in enumerate(a):
+        for j, q in enumerate(b):
+            if not np.isfinite(p.sum() + q.sum()):
+                out[i, j] = np.nan
+                continue
+            if not (p[2] * p[3] > 0 and q[2] * q[3] > 0):
+                continue
+            poly = corners(p)
+            cq = corners(q)
+            for k in range(4):
+                poly = clip(poly, cq[k], cq[(k + 1) % 4])
+            inter = area(poly)
+            out[i, j] = inter / (p[2] * p[3] + q[2] * q[3] - inter)
+    return out
