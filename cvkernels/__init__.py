@@ -23,12 +23,14 @@ from .boxes import (
     box_convert,
     box_iou,
     box_iou_rotated,
+    batched_nms_rotated,
     complete_box_iou,
     complete_box_iou_loss,
     distance_box_iou,
     distance_box_iou_loss,
     generalized_box_iou,
     generalized_box_iou_loss,
+    nms_rotated,
 )
 
 __version__ = "0.1.0"
@@ -70,6 +72,7 @@ __all__ = [
     "encode_boxes",
     "InputTypeError",
     "batched_nms",
+    "batched_nms_rotated",
     "batched_soft_nms",
     "average_precision",
     "box_area",
@@ -95,6 +98,7 @@ __all__ = [
     "match_detections",
     "multiclass_nms",
     "nms",
+    "nms_rotated",
     "pairwise_mask_dice",
     "pairwise_mask_iou",
     "register_torch_ops",

@@ -303,3 +303,38 @@ def box_iou_rotated(boxes1, boxes2):
     a, b = fe.array("boxes1", boxes1), fe.array("boxes2", boxes2)
     out = launch.box_iou_rotated(NUMPY, a, b)
     return out if a.dtype.kind == "f" else out.astype(np.float32)
+
+
+def _nms_rotated(boxes, scores, idxs, iou_threshold):
+    t = fe.tensors(boxes, scores, idxs)
+    if t:
+        b, s, i = t
+        if b.is_cuda:
+            return fe.ops().nms_rotated(b.cpu(), s.cpu(), None if i is None else i.cpu(), float(iou_threshold)).to(
+                b.device)
+        return fe.ops().nms_rotated(b, s, i, float(iou_threshold))
+    return launch.nms_rotated(NUMPY, fe.array("boxes", boxes), fe.array("scores", scores),
+                              None if idxs is None else fe.array("idxs", idxs), float(iou_threshold))
+
+
+@fe.public
+def nms_rotated(boxes, scores, iou_threshold: float):
+    """Greedy NMS of rotated boxes (cx, cy, w, h, degrees), as detectron2's nms_rotated: in
+    descending score order (ties by index, NaN scores last) keep a box and drop the later ones
+    whose rotated IoU with it exceeds iou_threshold. Returns the kept indices (int64), by
+    descending score. CPU (CUDA tensors computed on the CPU, the result returned there).
+
+    Example:
+        >>> import numpy as np, cvkernels
+        >>> b = np.array([[0, 0, 4, 2, 0], [0, 0, 4, 2, 10], [9, 9, 2, 2, 45]], np.float32)
+        >>> cvkernels.nms_rotated(b, np.array([0.9, 0.8, 0.7], np.float32), 0.5).tolist()
+        [0, 2]
+    """
+    return _nms_rotated(boxes, scores, None, iou_threshold)
+
+
+@fe.public
+def batched_nms_rotated(boxes, scores, idxs, iou_threshold: float):
+    """nms_rotated within each category: boxes with different idxs never suppress each other
+    (detectron2's batched_nms_rotated). Returns the kept indices by descending score."""
+    return _nms_rotated(boxes, scores, idxs, iou_threshold)

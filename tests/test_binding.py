@@ -41,6 +41,7 @@ CASES = {
     ),
     "box_area": (lambda: [boxes(3), np.empty(3, f32)], (0, 1)),
     "box_iou_rotated": (lambda: [np.ones((3, 5), f32), np.ones((2, 5), f32), np.empty((3, 2), f32)], (0, 1, 2)),
+    "nms_rotated": (lambda: [np.ones((3, 5), f32), np.ones(3, f32), np.zeros(3, i64), 0.5, np.empty(3, i64)], (0, 1, 2, 4)),
     "decode_boxes": (lambda: [np.zeros((3, 4), f32), boxes(3), [1.0] * 4, 4.0, np.empty((3, 4), f32)], (0, 1, 4)),
     "encode_boxes": (lambda: [boxes(3), boxes(3), [1.0] * 4, np.empty((3, 4), f32)], (0, 1, 3)),
     "decode_topk": (lambda: [np.zeros((3, 2), f32), np.zeros((3, 4), f32), boxes(3), 0.3, 4, [1.0] * 4, 4.0, -1.0, -1.0,

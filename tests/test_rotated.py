@@ -76,3 +76,30 @@ def test_torch_empty_opcheck_and_bad_input():
     torch.library.opcheck(torch.ops.cvkernels.box_iou_rotated, (torch.from_numpy(a), torch.from_numpy(b)))
     with pytest.raises(ValueError, match=r"boxes2 must have shape \(N, 5\)"):
         cvkernels.box_iou_rotated(a, b[:, :4])
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("threshold", [0.1, 0.5])
+def test_nms_rotated_equals_the_reference(seed, threshold):
+    rng = np.random.default_rng(seed)
+    b = np.column_stack([rng.uniform(0, 30, 80), rng.uniform(0, 30, 80), rng.uniform(2, 15, 80), rng.uniform(2, 15, 80),
+                         rng.uniform(-90, 90, 80)])
+    s = np.round(rng.uniform(size=80), 1)  # ties: broken by index
+    s[3] = np.nan  # NaN scores come last
+    idxs = rng.integers(0, 3, 80)
+    np.testing.assert_array_equal(cvkernels.nms_rotated(b, s, threshold), reference.nms_rotated(b, s, threshold))
+    np.testing.assert_array_equal(cvkernels.batched_nms_rotated(b, s, idxs, threshold),
+                                  reference.nms_rotated(b, s, threshold, idxs))
+
+
+def test_nms_rotated_torch_opcheck_and_bad_input():
+    torch = pytest.importorskip("torch")
+    b, s = torch.from_numpy(_random(30, 7)), torch.rand(30, dtype=torch.float64)
+    keep = cvkernels.nms_rotated(b, s, 0.2)
+    assert keep.dtype == torch.int64
+    np.testing.assert_array_equal(keep.numpy(), reference.nms_rotated(b.numpy(), s.numpy(), 0.2))
+    torch.library.opcheck(torch.ops.cvkernels.nms_rotated, (b, s, None, 0.2))
+    torch.library.opcheck(torch.ops.cvkernels.nms_rotated, (b, s, torch.randint(0, 2, (30,)), 0.2))
+    assert cvkernels.nms_rotated(np.zeros((0, 5)), np.zeros(0), 0.5).shape == (0,)
+    with pytest.raises(ValueError, match=r"scores must have shape \(N,\)"):
+        cvkernels.nms_rotated(b, s[:3], 0.5)

@@ -58,6 +58,8 @@ ARGS = {
     "decode_topk": lambda: (torch.randn(6, 3), torch.randn(6, 4), torch.tensor([[0.0, 0, 10, 20]]).repeat(6, 1), 0.3, 4,
                             (1.0, 1.0, 1.0, 1.0), 4.0, (50.0, 40.0)),
     "box_iou_rotated": lambda: (torch.rand(4, 5) * 10, torch.rand(3, 5) * 10),
+    "nms_rotated": lambda: (torch.rand(20, 5) * 10, torch.rand(20), 0.3),
+    "batched_nms_rotated": lambda: (torch.rand(20, 5) * 10, torch.rand(20), torch.randint(0, 3, (20,)), 0.3),
     "heatmap_peaks": lambda: (torch.rand(2, 3, 6, 5), torch.rand(2, 2, 6, 5), torch.rand(2, 2, 6, 5), 8, 3),
 }
 

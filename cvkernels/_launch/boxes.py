@@ -151,3 +151,22 @@ def box_iou_rotated(xp, boxes1, boxes2):
     out = xp.empty(shape, cdt, a)
     xp.kernels(a).box_iou_rotated(xp.view(a), xp.view(b), xp.view(out), xp.stream(a))
     return out
+
+
+def nms_rotated(xp, boxes, scores, idxs, iou_threshold: float):
+    """Kept indices (int64) of greedy NMS of rotated boxes (batched by idxs when given)."""
+    xp.same_device(boxes=boxes, scores=scores, idxs=idxs)
+    if len(boxes.shape) != 2 or int(boxes.shape[1]) != 5:
+        raise ValueError(f"boxes must have shape (N, 5) as (cx, cy, w, h, angle in degrees), got {tuple(boxes.shape)}")
+    n = int(boxes.shape[0])
+    if tuple(scores.shape) != (n,):
+        raise ValueError(f"scores must have shape (N,) = ({n},), got {tuple(scores.shape)}")
+    if idxs is not None and tuple(idxs.shape) != (n,):
+        raise ValueError(f"idxs must have shape (N,) = ({n},), got {tuple(idxs.shape)}")
+    cdt = xp.compute_dtype("boxes", xp.promote(boxes.dtype, scores.dtype))
+    b, s = xp.contiguous(xp.detach(boxes), cdt), xp.contiguous(xp.detach(scores), cdt)
+    i = None if idxs is None else xp.contiguous(xp.detach(idxs), xp.int64)
+    keep = xp.empty((n,), xp.int64, b)
+    k = xp.kernels(b).nms_rotated(xp.view(b), xp.view(s), None if i is None else xp.view(i), float(iou_threshold),
+                                  xp.view(keep), xp.stream(b))
+    return xp.prefix(keep, k)

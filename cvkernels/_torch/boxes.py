@@ -254,3 +254,12 @@ lib.impl("box_iou_rotated", lambda a, b: launch.box_iou_rotated(TORCH, a, b).to(
 def _(a, b):
     shape, _ = launch.rotated_spec(TORCH, a, b)
     return a.new_empty(shape, dtype=TORCH.promote(a.dtype, b.dtype) if a.dtype.is_floating_point else torch.float32)
+
+
+lib.define("nms_rotated(Tensor boxes, Tensor scores, Tensor? idxs, float iou_threshold) -> Tensor")
+lib.impl("nms_rotated", lambda b, s, i, thr: launch.nms_rotated(TORCH, b, s, i, thr), "CPU")
+
+
+@torch.library.register_fake("cvkernels::nms_rotated")
+def _(b, s, i, thr):
+    return b.new_empty((torch.library.get_ctx().new_dynamic_size(),), dtype=torch.int64)

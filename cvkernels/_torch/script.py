@@ -271,6 +271,18 @@ def box_iou_rotated(boxes1: Tensor, boxes2: Tensor) -> Tensor:
     return ops.box_iou_rotated(boxes1, boxes2)
 
 
+def nms_rotated(boxes: Tensor, scores: Tensor, iou_threshold: float) -> Tensor:
+    if boxes.is_cuda:
+        return ops.nms_rotated(boxes.cpu(), scores.cpu(), None, iou_threshold).to(boxes.device)
+    return ops.nms_rotated(boxes, scores, None, iou_threshold)
+
+
+def batched_nms_rotated(boxes: Tensor, scores: Tensor, idxs: Tensor, iou_threshold: float) -> Tensor:
+    if boxes.is_cuda:
+        return ops.nms_rotated(boxes.cpu(), scores.cpu(), idxs.cpu(), iou_threshold).to(boxes.device)
+    return ops.nms_rotated(boxes, scores, idxs, iou_threshold)
+
+
 def heatmap_peaks(heat: Tensor, wh: Tensor, reg: Optional[Tensor] = None, K: int = 100,
                   kernel: int = 3) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
     if heat.is_cuda:  # no CUDA kernel yet: the CPU's, results moved back
@@ -285,7 +297,7 @@ SCRIPTED = ("box_iou", "generalized_box_iou", "distance_box_iou", "complete_box_
             "soft_nms", "batched_soft_nms", "multiclass_nms", "roi_align", "roi_pool", "dilated_conv2d",
             "pairwise_mask_iou", "pairwise_mask_dice", "sigmoid_focal_loss",
             "heatmap_peaks", "softmax_focal_loss", "decode_boxes", "encode_boxes", "decode_topk",
-            "box_iou_rotated")
+            "box_iou_rotated", "nms_rotated", "batched_nms_rotated")
 
 
 FAILED: List[str] = []  # twins TorchScript could not compile (tests require none)

@@ -96,7 +96,7 @@ def all_cases(quick: bool = False, only: Optional[List[str]] = None) -> List[Cas
 
     # Build an area's inputs only when one of its cases may be asked for (--only matches case
     # names; these are the words the names of each area's cases contain).
-    words = {boxes: ("box",), nms: ("nms",), roi: ("roi", "RoI"), coco: ("COCO", "coco", "keypoints", "coco-e2e"),
+    words = {boxes: ("box", "rotated"), nms: ("nms",), roi: ("roi", "RoI"), coco: ("COCO", "coco", "keypoints", "coco-e2e"),
              masks: ("dice", "iou", "mask"), rle: ("RLE", "segm"), conv: ("conv", "ASPP", "dilated"),
              pipelines: ("pipeline",), metrics: ("metrics", "MeanAveragePrecision"),
              assignment: ("assignment", "hungarian", "matching"), losses: ("focal",), decode: ("heatmap", "peaks", "RetinaNet")}

@@ -150,4 +150,11 @@ def rotated_cases(quick: bool = False):
         impls["shapely (vectorized)"] = with_shapely
     except ImportError:
         pass
-    return [Case(f"box_iou_rotated {n}x{n}", impls, note="float64 boxes (cx, cy, w, h, degrees)")]
+    out = [Case(f"box_iou_rotated {n}x{n}", impls, note="float64 boxes (cx, cy, w, h, degrees)")]
+    m = 2000 if quick else 10000
+    nb = np.column_stack([rng.uniform(0, 1000, m), rng.uniform(0, 1000, m), rng.uniform(5, 60, m),
+                          rng.uniform(5, 60, m), rng.uniform(-90, 90, m)]).astype(np.float32)
+    ns = rng.uniform(size=m).astype(np.float32)
+    out.append(Case(f"nms_rotated {m} boxes, IoU 0.5", {OURS: lambda: cvkernels.nms_rotated(nb, ns, 0.5)},
+                    note="float32, boxes of 5-60 in a 1000 x 1000 field (no peer installs here)"))
+    return out

@@ -15,7 +15,7 @@ from . import assignment, decode, masks
 from .losses import sigmoid_focal_loss, softmax_focal_loss
 from .conv import dilated_conv2d
 from .keypoints import keypoint_oks
-from .nms import batched_nms, multiclass_nms, nms, soft_nms
+from .nms import batched_nms, multiclass_nms, nms, nms_rotated, soft_nms
 from .roi import roi_align, roi_pool
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "keypoint_oks",
     "masks",
     "nms",
+    "nms_rotated",
     "batched_nms",
     "soft_nms",
     "multiclass_nms",

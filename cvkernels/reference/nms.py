@@ -114,3 +114,24 @@ def multiclass_nms(boxes, scores, score_threshold, iou_threshold, max_output_per
             res.append((box, s, i % C))
         out.append(res)
     return out
+
+
+def nms_rotated(boxes, scores, iou_threshold, idxs=None):
+    """Greedy NMS of rotated boxes: by descending score (stable), drop the later boxes (of the
+    same idx when given) whose rotated IoU with a kept one exceeds the threshold."""
+    from .boxes import box_iou_rotated
+
+    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 5)
+    s = np.asarray(scores, dtype=np.float64)
+    order = np.argsort(-np.where(np.isnan(s), -np.inf, s), kind="stable")
+    order = np.concatenate([order[~np.isnan(s[order])], order[np.isnan(s[order])]])
+    iou = box_iou_rotated(b, b)
+    removed = np.zeros(len(b), bool)
+    keep = []
+    for i in order:
+        if removed[i]:
+            continue
+        keep.append(i)
+        same = np.ones(len(b), bool) if idxs is None else np.asarray(idxs) == np.asarray(idxs)[i]
+        removed |= (iou[i] > iou_threshold) & same
+    return np.asarray(keep, dtype=np.int64)
