@@ -7,10 +7,12 @@ import typing
 # An array argument: a DLPack capsule of a CUDA tensor (torch.utils.dlpack.to_dlpack).
 # C++ checks its dtype, shape, contiguity and device.
 Buffer: typing.TypeAlias = typing.Any
-__all__: list[str] = ['NMS_SORTED_MAX_BOXES', 'box_area', 'box_convert', 'box_loss', 'box_loss_backward', 'box_pairwise', 'box_pairwise_backward', 'conv2d_backward', 'conv2d_forward', 'dice_stats', 'dice_stats_backward', 'dice_stats_blocks', 'greedy_sets', 'mask_argmax', 'mask_binary_counts', 'mask_label_counts', 'nms_sorted', 'pairwise_masks', 'roi_align_backward', 'roi_align_forward', 'roi_pool_backward', 'roi_pool_forward', 'soft_nms_segments']
+__all__: list[str] = ['NMS_SORTED_MAX_BOXES', 'box_area', 'box_convert', 'box_iou_rotated', 'box_loss', 'box_loss_backward', 'box_pairwise', 'box_pairwise_backward', 'conv2d_backward', 'conv2d_forward', 'dice_stats', 'dice_stats_backward', 'dice_stats_blocks', 'greedy_sets', 'mask_argmax', 'mask_binary_counts', 'mask_label_counts', 'nms_sorted', 'pairwise_masks', 'roi_align_backward', 'roi_align_forward', 'roi_pool_backward', 'roi_pool_forward', 'soft_nms_segments']
 def box_area(boxes: Buffer, out: Buffer, stream: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
     ...
 def box_convert(boxes: Buffer, out: Buffer, in_fmt: typing.SupportsInt | typing.SupportsIndex, out_fmt: typing.SupportsInt | typing.SupportsIndex, stream: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
+    ...
+def box_iou_rotated(boxes1: Buffer, boxes2: Buffer, out: Buffer, stream: typing.SupportsInt | typing.SupportsIndex) -> None:
     ...
 def box_loss(kind: typing.SupportsInt | typing.SupportsIndex, boxes1: Buffer, boxes2: Buffer, out: Buffer, eps: typing.SupportsFloat | typing.SupportsIndex, stream: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
     ...

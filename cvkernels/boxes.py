@@ -285,8 +285,7 @@ def box_iou_rotated(boxes1, boxes2):
     torchvision's "cxcywhr", detectron2's rotated boxes): (N, 5) x (M, 5) -> (N, M). The
     intersection polygon of each pair is exact (clipping, in double precision), so values match
     shapely's polygon areas to rounding. A box with zero width or height has IoU 0; a NaN or
-    infinite number gives NaN.
-    CPU (CUDA tensors are computed on the CPU and returned to their device).
+    infinite number gives NaN. CPU and CUDA (one thread per pair; compiled, not yet run on a GPU).
 
     Example:
         >>> import numpy as np, cvkernels
@@ -296,10 +295,7 @@ def box_iou_rotated(boxes1, boxes2):
     """
     t = fe.tensors(boxes1, boxes2)
     if t:
-        a, b = t
-        if a.is_cuda:
-            return fe.ops().box_iou_rotated(a.cpu(), b.cpu()).to(a.device)
-        return fe.ops().box_iou_rotated(a, b)
+        return fe.ops().box_iou_rotated(*t)
     a, b = fe.array("boxes1", boxes1), fe.array("boxes2", boxes2)
     out = launch.box_iou_rotated(NUMPY, a, b)
     return out if a.dtype.kind == "f" else out.astype(np.float32)

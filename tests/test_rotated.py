@@ -103,3 +103,14 @@ def test_nms_rotated_torch_opcheck_and_bad_input():
     assert cvkernels.nms_rotated(np.zeros((0, 5)), np.zeros(0), 0.5).shape == (0,)
     with pytest.raises(ValueError, match=r"scores must have shape \(N,\)"):
         cvkernels.nms_rotated(b, s[:3], 0.5)
+
+
+def test_cuda_equals_cpu():
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA GPU")
+    a, b = torch.from_numpy(_random(300, 11)), torch.from_numpy(_random(200, 12))
+    for dt in (torch.float32, torch.float64):
+        got = cvkernels.box_iou_rotated(a.to(dt).cuda(), b.to(dt).cuda())
+        assert got.is_cuda and got.dtype == dt
+        torch.testing.assert_close(got.cpu(), cvkernels.box_iou_rotated(a.to(dt), b.to(dt)), rtol=1e-6, atol=1e-7)

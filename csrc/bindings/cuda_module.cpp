@@ -43,6 +43,7 @@ struct Cuda {
 #include "bindings/roi.h"
 #include "bindings/masks.h"
 #include "boxes/boxes_cuda.h"
+#include "boxes/rotated_cuda.h"
 #include "nms/nms_cuda.h"
 #include "roi/roi_cuda.h"
 #include "conv/conv_cuda.h"
@@ -60,6 +61,18 @@ PYBIND11_MODULE(_C_cuda, m) {
   using namespace cvk::masks;
   m.doc() = "cvkernels CUDA kernels (private: use the cvkernels package)";
   cvk::bindings::register_boxes<cvk::bindings::Cuda>(m);
+  // Rotated boxes: boxes1 (N, 5), boxes2 (M, 5), out (N, M), one float dtype (as _C's).
+  m.def("box_iou_rotated", [](py::handle a_, py::handle b_, py::handle out_, uintptr_t stream) {
+    Buffer a = take_on(a_, "boxes1", kCUDA), b = take_on(b_, "boxes2", kCUDA), out = take_on(out_, "out", kCUDA);
+    a.floating();
+    a.rank(2).dim(1, 5);
+    b.like(a).on(a).rank(2).dim(1, 5);
+    const int64_t n = a.size(0), k = b.size(0);
+    out.like(a).on(a).writable().is_shape({n, k});
+    Cuda::Guard guard(a, stream);
+    py::gil_scoped_release nogil;
+    cvk::boxes::box_iou_rotated_cuda(a.floating(), a.data, n, b.data, k, out.data, sptr(stream));
+  }, py::arg("boxes1"), py::arg("boxes2"), py::arg("out"), py::arg("stream"));
 
   // --- NMS building blocks (orchestrated by cvkernels/_launch/nms_cuda.py) ----------------
   m.attr("NMS_SORTED_MAX_BOXES") = cvk::nms::kMaxSortedBoxes;

@@ -245,9 +245,9 @@ torch.library.register_autograd("cvkernels::box_convert", _convert_backward, set
 # --- rotated boxes -------------------------------------------------------------------------------
 
 lib.define("box_iou_rotated(Tensor boxes1, Tensor boxes2) -> Tensor")
-lib.impl("box_iou_rotated", lambda a, b: launch.box_iou_rotated(TORCH, a, b).to(TORCH.promote(a.dtype, b.dtype)
-                                                                                if a.dtype.is_floating_point
-                                                                                else torch.float32), "CPU")
+impl("box_iou_rotated", lambda a, b: launch.box_iou_rotated(TORCH, a, b).to(TORCH.promote(a.dtype, b.dtype)
+                                                                            if a.dtype.is_floating_point
+                                                                            else torch.float32))
 
 
 @torch.library.register_fake("cvkernels::box_iou_rotated")

@@ -266,8 +266,6 @@ def decode_topk(logits: Tensor, box_regression: Tensor, anchors: Tensor, score_t
 
 
 def box_iou_rotated(boxes1: Tensor, boxes2: Tensor) -> Tensor:
-    if boxes1.is_cuda:  # no CUDA kernel yet: the CPU's, the result moved back
-        return ops.box_iou_rotated(boxes1.cpu(), boxes2.cpu()).to(boxes1.device)
     return ops.box_iou_rotated(boxes1, boxes2)
 
 
