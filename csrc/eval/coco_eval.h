@@ -147,6 +147,9 @@ class CocoEval {
                     const std::vector<int64_t>& images, int64_t cap, OwnedRecords& r,
                     std::vector<int64_t>* where) const;
   void load_group(int64_t g, GroupScratch& sc) const;
+  // The ignore flag of each ground truth of group g for area range a (into ig, group order);
+  // returns how many are not ignored.
+  int64_t gt_ignore_flags(int64_t g, int64_t a, uint8_t* ig) const;
   // Matches group g for area range a into match / dig (T x D); returns the non-ignored count.
   int64_t match_area(int64_t g, int64_t a, GroupScratch& sc, int32_t* match, uint8_t* dig) const;
   int64_t num_dets(int64_t g) const { return dt_keep_[g]; }

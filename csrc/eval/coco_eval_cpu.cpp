@@ -124,11 +124,8 @@ std::vector<uint8_t> CocoEval::group_dt_ignore(int64_t g, int64_t a) const {
 }
 
 std::vector<uint8_t> CocoEval::group_gt_ignore(int64_t g, int64_t a) const {
-  std::vector<uint8_t> ig;
-  for (int64_t j = gt_start_[g]; j < gt_start_[g + 1]; ++j) {
-    const int64_t i = gt_idx_[j];
-    ig.push_back(ignored(i) || gt_.area[i] < p_.area_lo[a] || gt_.area[i] > p_.area_hi[a]);
-  }
+  std::vector<uint8_t> ig(static_cast<size_t>(gt_start_[g + 1] - gt_start_[g]));
+  gt_ignore_flags(g, a, ig.data());
   return ig;
 }
 
@@ -179,19 +176,26 @@ void CocoEval::load_group(int64_t g, GroupScratch& sc) const {
   bbox_iou_xywh(sc.dbox.data(), D, sc.gbox.data(), G, sc.crowd.data(), sc.iou.data());
 }
 
-int64_t CocoEval::match_area(int64_t g, int64_t a, GroupScratch& sc, int32_t* match,
-                             uint8_t* dig) const {
-  const int64_t* dets = dt_idx_.data() + dt_start_[g];
+int64_t CocoEval::gt_ignore_flags(int64_t g, int64_t a, uint8_t* ig) const {
   const int64_t* gts = gt_idx_.data() + gt_start_[g];
-  const int64_t D = num_dets(g), G = gt_start_[g + 1] - gt_start_[g];
+  const int64_t G = gt_start_[g + 1] - gt_start_[g];
   const double lo = p_.area_lo[a], hi = p_.area_hi[a];
   int64_t npig = 0;
   for (int64_t j = 0; j < G; ++j) {
     const double ar = gt_.area[gts[j]];
     // pycocotools: ignore = iscrowd (keypoints: or no labelled keypoint), or area outside the range
-    sc.ignore[j] = ignored(gts[j]) || ar < lo || ar > hi;
-    npig += !sc.ignore[j];
+    ig[j] = ignored(gts[j]) || ar < lo || ar > hi;
+    npig += !ig[j];
   }
+  return npig;
+}
+
+int64_t CocoEval::match_area(int64_t g, int64_t a, GroupScratch& sc, int32_t* match,
+                             uint8_t* dig) const {
+  const int64_t* dets = dt_idx_.data() + dt_start_[g];
+  const int64_t D = num_dets(g), G = gt_start_[g + 1] - gt_start_[g];
+  const double lo = p_.area_lo[a], hi = p_.area_hi[a];
+  const int64_t npig = gt_ignore_flags(g, a, sc.ignore.data());
   match_coco(sc.iou.data(), D, G, p_.iou_thrs.data(), T_, sc.crowd.data(), sc.ignore.data(),
              match, dig);
   // Unmatched detections outside the area range are ignored.
@@ -226,23 +230,14 @@ void CocoEval::evaluate_group(int64_t g, EvalScratch& es) {
   }
   GroupScratch& sc = es.group;
   load_group(g, sc);
-  const int64_t* gts = gt_idx_.data() + gt_start_[g];
   const int64_t TD = T_ * D;
   es.ignore.resize(A_ * G);
   es.match.resize(A_ * TD);
   es.dig.resize(A_ * TD);
   for (int64_t a = 0; a < A_; ++a) {
-    // pycocotools: a ground truth is ignored when crowd (keypoints: or without a labelled
-    // keypoint) or outside the area range
     const double lo = p_.area_lo[a], hi = p_.area_hi[a];
     uint8_t* ig = es.ignore.data() + a * G;
-    int64_t npig = 0;
-    for (int64_t j = 0; j < G; ++j) {
-      const double ar = gt_.area[gts[j]];
-      ig[j] = ignored(gts[j]) || ar < lo || ar > hi;
-      npig += !ig[j];
-    }
-    npig_[g * A_ + a] = npig;
+    npig_[g * A_ + a] = gt_ignore_flags(g, a, ig);
     // The matching depends on the area range only through these flags: an earlier range with
     // the same flags (COCO's "all" and the one size range that holds a group's ground truth)
     // has it already.
