@@ -214,15 +214,7 @@ class COCO:
             cols = _C.read_coco_json(path, True)
             if isinstance(cols, dict):
                 self._check_result_images(cols["img"])
-                res = COCO()
-                res._is_result = True
-
-                def load():
-                    anns = _load_json(path)
-                    return self._result_dataset(anns)
-
-                res._set_native(cols, load)
-                return res
+                return _native_result(cols, lambda: self._result_dataset(_load_json(path)))
             anns = _load_json(path)
         elif isinstance(resFile, np.ndarray) or isinstance(resFile, dict):
             # an (N, 7) array, or columns {"image_id", "category_id", "bbox" (N, 4) xywh, "score"}
@@ -232,11 +224,7 @@ class COCO:
             if isinstance(resFile, dict) and ("masks" in resFile or "segmentation" in resFile):
                 rle_set, rles = _mask_columns(resFile, cols)
             self._check_result_images(cols["img"])
-            res = COCO()
-            res._is_result = True
-            res._set_native(cols, lambda: self._result_dataset(_result_dicts(cols, rles)))
-            res._native_rle_set = rle_set
-            return res
+            return _native_result(cols, lambda: self._result_dataset(_result_dicts(cols, rles)), rle_set)
         else:
             anns = resFile
         if not isinstance(anns, list):
@@ -246,22 +234,16 @@ class COCO:
             img, cat, boxes, score = fast
             _check_box_values(boxes, anns, "result")
             self._check_result_images(img)
-            res = COCO()
-            res._is_result = True
-            res._set_native(_box_columns(img, cat, boxes, _checked_scores(score)), lambda: self._result_dataset(anns))
-            return res
+            return _native_result(_box_columns(img, cat, boxes, _checked_scores(score)),
+                                  lambda: self._result_dataset(anns))
         if anns and type(anns[0]) is dict and "bbox" not in anns[0]:
             fast = _C.segm_results_from_list(anns)  # compressed-RLE results: parsed in C++ once
             if fast is not None:
                 img, cat, score, area, boxes, rle_set = fast
                 self._check_result_images(img)
-                res = COCO()
-                res._is_result = True
                 cols = _box_columns(img, cat, boxes, _checked_scores(score))
                 cols["area"] = area
-                res._set_native(cols, lambda: self._result_dataset(anns))
-                res._native_rle_set = rle_set
-                return res
+                return _native_result(cols, lambda: self._result_dataset(anns), rle_set)
         if not all(isinstance(a, dict) for a in anns):
             bad = next(i for i, a in enumerate(anns) if not isinstance(a, dict))
             raise ValueError(f"result {bad} is a {type(anns[bad]).__name__}, not an object")
@@ -606,6 +588,16 @@ def _box_result_columns(anns, img):
     if no_bbox >= 0:
         raise ValueError(f"result {no_bbox} needs a 'bbox' [x, y, w, h] of numbers, got None")
     return _box_columns(img, _id_column(anns, "category_id", "result"), boxes, _score_column(anns))
+
+
+def _native_result(cols, loader, rle_set=None):
+    """A result COCO object on evaluator columns (and parsed masks); its dicts made by loader
+    when res.dataset is first used."""
+    res = COCO()
+    res._is_result = True
+    res._set_native(cols, loader)
+    res._native_rle_set = rle_set
+    return res
 
 
 def _box_columns(img, cat, boxes, score):
