@@ -125,13 +125,25 @@ CASES = {
     ),
     "pairwise_masks": (lambda: [np.ones((3, 5, 70), u8), np.zeros((2, 5, 70), u8), False, np.empty((3, 2), f64)],
                        (0, 1, 3)),
+    "label_range": (lambda: [np.arange(5, dtype=i64)], (0,)),
+    "class_sums": (lambda: [np.arange(5, dtype=i64) % 3, np.zeros(5, i64), None, 0, 3, np.empty(3, f64),
+                            np.empty(3, f64), np.empty(3, f64)], (0, 1, 5, 6, 7)),
+    "confusion_counts": (lambda: [np.arange(5, dtype=i64) % 3, np.zeros(5, i64), np.ones(5, f64), 0, 3,
+                                  np.empty((3, 3), f64)], (0, 1, 2, 5)),
+    "indicator_sums": (lambda: [np.ones((4, 3), u8), np.zeros((4, 3), u8), None, False, np.empty(3, f64),
+                                np.empty(3, f64), np.empty(3, f64)], (0, 1, 4, 5, 6)),
+    "binary_curve": (lambda: [np.linspace(0, 1, 6).astype(f32), np.arange(6, dtype=u8) % 2, None, np.empty(6, f32),
+                              np.empty(6, f64), np.empty(6, f64)], (0, 1, 3, 4, 5)),
+    "ranking_columns": (lambda: [np.linspace(0, 1, 12).astype(f32).reshape(4, 3), np.arange(4, dtype=i64) % 3, None,
+                                 np.ones(4, f64), 0.5, np.empty(3, f64), np.empty(3, f64), np.empty(3, f64),
+                                 np.empty(3, f64), np.empty(3, f64)], (0, 1, 3, 5, 6, 7, 8, 9)),
     "rle_encode": (lambda: [np.ones((2, 5, 4), u8)], (0,)),
     "rle_decode": (lambda: [_C.rle_encode(np.ones((1, 5, 4), u8)), np.empty((1, 5, 4), u8)], (1,)),
 }
 
 
 # Buffers whose leading size is free (another batch size is a valid call): not mutated in size.
-SIZE_FREE = {("rle_encode", 0), ("roi_align_forward", 0), ("roi_pool_forward", 0), ("roi_align_backward", 2),
+SIZE_FREE = {("rle_encode", 0), ("label_range", 0), ("roi_align_forward", 0), ("roi_pool_forward", 0), ("roi_align_backward", 2),
              ("roi_pool_backward", 3)}
 
 
@@ -192,8 +204,9 @@ def test_read_only_outputs_raise(name):
     out_slot = slots[-1]
     args = make()
     out = args[out_slot]
-    if name in ("nms", "batched_nms") or name.endswith("counts") or name in ("rle_encode",):
-        return  # (rle_encode has no output buffer; the counts and keep buffers are covered below)
+    if name in ("nms", "batched_nms") or (name.startswith("mask_") and name.endswith("counts")) or \
+            name in ("rle_encode", "label_range"):
+        return  # (rle_encode and label_range have no output buffer; the mask counts and keep buffers: below)
     out.flags.writeable = False
     with pytest.raises(ValueError, match="writable"):
         getattr(_C, name)(*args)

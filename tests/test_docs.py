@@ -11,7 +11,8 @@ import cvkernels
 MODULES = sorted(
     m.name for m in pkgutil.walk_packages(cvkernels.__path__, "cvkernels.") if not m.name.endswith(("_C", "_C_cuda"))
 )
-NEEDS_TORCH = ("cvkernels._torch", "cvkernels.nn", "cvkernels.metrics", "cvkernels._launch.nms_cuda",
+NEEDS_TORCH = ("cvkernels._torch", "cvkernels.nn", "cvkernels.metrics.detection", "cvkernels.metrics.segmentation",
+               "cvkernels._launch.nms_cuda",
                "cvkernels._launch.masks_cuda")
 
 

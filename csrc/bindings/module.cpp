@@ -19,4 +19,5 @@ PYBIND11_MODULE(_C, m) {
   cvk::bindings::register_losses(m);
   cvk::bindings::register_decode(m);
   cvk::bindings::register_rotated(m);
+  cvk::bindings::register_classification(m);
 }

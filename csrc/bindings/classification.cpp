@@ -1,0 +1,172 @@
+// Bindings of the classification metric kernels (csrc/classification/): label counts and
+// ranking curves. Every output buffer is provided by the caller.
+#include <pybind11/pybind11.h>
+
+#include <string>
+
+#include "bindings/bindings.h"
+#include "bindings/buffer.h"
+#include "bindings/device.h"
+#include "classification/label_counts.h"
+#include "classification/ranking.h"
+
+namespace py = pybind11;
+
+namespace cvk {
+namespace bindings {
+namespace {
+
+// A 0/1 array: uint8 or bool (one byte per entry either way).
+Buffer& bytes01(Buffer& b) {
+  if (b.elem != Elem::U8 && b.elem != Elem::Bool)
+    throw py::type_error(std::string(b.name) + " must be uint8 or bool, got " + elem_name(b.elem));
+  return b;
+}
+
+// Optional (n,) float64 sample weights.
+Buffer weights(py::handle w_, int64_t n) {
+  Buffer w = take_opt(w_, "sample_weight", kCPU);
+  if (w.data) w.dtype(Elem::F64).is_shape({n});
+  return w;
+}
+
+// Two (n,) int64 label vectors.
+int64_t label_pair(Buffer& t, Buffer& p) {
+  t.dtype(Elem::I64).rank(1);
+  p.dtype(Elem::I64).is_shape(t.shape);
+  return t.size(0);
+}
+
+void check_classes(int64_t K) {
+  if (K < 1) throw py::value_error("the number of classes must be at least 1, got " + std::to_string(K));
+}
+
+}  // namespace
+
+void register_classification(py::module_& m) {
+  // (min, max) of a non-empty int64 vector.
+  m.def("label_range", [](py::handle x_) {
+    Buffer x = take_on(x_, "labels", kCPU);
+    x.dtype(Elem::I64).rank(1);
+    if (x.size(0) < 1) throw py::value_error("labels must not be empty");
+    int64_t lo, hi;
+    {
+      py::gil_scoped_release nogil;
+      classification::label_range(x.cp<int64_t>(), x.size(0), &lo, &hi);
+    }
+    return py::make_tuple(lo, hi);
+  }, py::arg("labels"));
+
+  // Per class c in [lo, lo + K): true positives, support and predicted count (weight sums
+  // with sample_weight), into three (K,) float64 buffers.
+  m.def("class_sums", [](py::handle t_, py::handle p_, py::handle w_, int64_t lo, int64_t K, py::handle tp_,
+                         py::handle ts_, py::handle ps_) {
+    Buffer t = take_on(t_, "y_true", kCPU), p = take_on(p_, "y_pred", kCPU);
+    const int64_t n = label_pair(t, p);
+    Buffer w = weights(w_, n);
+    check_classes(K);
+    Buffer tp = take_on(tp_, "tp", kCPU), ts = take_on(ts_, "true_sum", kCPU), ps = take_on(ps_, "pred_sum", kCPU);
+    for (Buffer* b : {&tp, &ts, &ps}) b->dtype(Elem::F64).writable().is_shape({K});
+    py::gil_scoped_release nogil;
+    classification::class_sums(t.cp<int64_t>(), p.cp<int64_t>(), w.cp<double>(), n, lo, K, tp.mp<double>(),
+                               ts.mp<double>(), ps.mp<double>());
+  }, py::arg("y_true"), py::arg("y_pred"), py::arg("sample_weight"), py::arg("lo"), py::arg("K"), py::arg("tp"),
+     py::arg("true_sum"), py::arg("pred_sum"));
+
+  // The (K, K) float64 matrix of (y_true - lo, y_pred - lo) pairs (weight sums).
+  m.def("confusion_counts", [](py::handle t_, py::handle p_, py::handle w_, int64_t lo, int64_t K, py::handle out_) {
+    Buffer t = take_on(t_, "y_true", kCPU), p = take_on(p_, "y_pred", kCPU);
+    const int64_t n = label_pair(t, p);
+    Buffer w = weights(w_, n);
+    check_classes(K);
+    Buffer out = take_on(out_, "out", kCPU);
+    out.dtype(Elem::F64).writable().is_shape({K, K});
+    py::gil_scoped_release nogil;
+    classification::confusion_counts(t.cp<int64_t>(), p.cp<int64_t>(), w.cp<double>(), n, lo, K, out.mp<double>());
+  }, py::arg("y_true"), py::arg("y_pred"), py::arg("sample_weight"), py::arg("lo"), py::arg("K"), py::arg("out"));
+
+  // Multilabel (n, L) 0/1 matrices: per label (or per sample) true positives, true and
+  // predicted counts into three float64 buffers of (L,) (or (n,)).
+  m.def("indicator_sums", [](py::handle t_, py::handle p_, py::handle w_, bool samplewise, py::handle tp_,
+                             py::handle ts_, py::handle ps_) {
+    Buffer t = take_on(t_, "y_true", kCPU), p = take_on(p_, "y_pred", kCPU);
+    bytes01(t).rank(2);
+    bytes01(p).is_shape(t.shape);
+    const int64_t n = t.size(0), L = t.size(1);
+    Buffer w = weights(w_, n);
+    Buffer tp = take_on(tp_, "tp", kCPU), ts = take_on(ts_, "true_sum", kCPU), ps = take_on(ps_, "pred_sum", kCPU);
+    for (Buffer* b : {&tp, &ts, &ps}) b->dtype(Elem::F64).writable().is_shape({samplewise ? n : L});
+    py::gil_scoped_release nogil;
+    classification::indicator_sums(t.cp<uint8_t>(), p.cp<uint8_t>(), w.cp<double>(), n, L, samplewise,
+                                   tp.mp<double>(), ts.mp<double>(), ps.mp<double>());
+  }, py::arg("y_true"), py::arg("y_pred"), py::arg("sample_weight"), py::arg("samplewise"), py::arg("tp"),
+     py::arg("true_sum"), py::arg("pred_sum"));
+
+  // The curve of one binary problem: scores (n,) float32/float64, positive flags (n,) 0/1,
+  // weights or None; writes the distinct thresholds (descending, the scores' dtype) and the
+  // cumulative positive / negative totals at each (float64) into (n,) buffers and returns
+  // how many were written.
+  m.def("binary_curve", [](py::handle s_, py::handle pos_, py::handle w_, py::handle th_, py::handle tps_,
+                           py::handle fps_) {
+    Buffer s = take_on(s_, "y_score", kCPU), pos = take_on(pos_, "y_true", kCPU);
+    const int dt = s.floating();
+    s.rank(1);
+    const int64_t n = s.size(0);
+    bytes01(pos).is_shape({n});
+    Buffer w = weights(w_, n);
+    Buffer th = take_on(th_, "thresholds", kCPU), tps = take_on(tps_, "tps", kCPU), fps = take_on(fps_, "fps", kCPU);
+    th.like(s).writable().is_shape({n});
+    tps.dtype(Elem::F64).writable().is_shape({n});
+    fps.dtype(Elem::F64).writable().is_shape({n});
+    int64_t k;
+    {
+      py::gil_scoped_release nogil;
+      k = dispatch_float(dt, [&](auto f) {
+        using F = decltype(f);
+        return classification::binary_curve(s.cp<F>(), pos.cp<uint8_t>(), w.cp<double>(), n, th.mp<F>(),
+                                            tps.mp<double>(), fps.mp<double>());
+      });
+    }
+    if (k < 0) throw py::value_error("y_score must be finite: it contains NaN or infinity");
+    return k;
+  }, py::arg("y_score"), py::arg("y_true"), py::arg("sample_weight"), py::arg("thresholds"), py::arg("tps"),
+     py::arg("fps"));
+
+  // Summaries of the C binary problems of an (N, C) score matrix: column c's positives are
+  // rows with labels == c (labels (N,) int64) or indicator[:, c] != 0 (indicator (N, C) 0/1);
+  // exactly one of the two is given. Writes (C,) float64: npos, nneg, auc, pauc (when
+  // 0 < max_fpr < 1; may be None), ap.
+  m.def("ranking_columns", [](py::handle s_, py::handle lab_, py::handle ind_, py::handle w_, double max_fpr,
+                              py::handle npos_, py::handle nneg_, py::handle auc_, py::handle pauc_, py::handle ap_) {
+    Buffer s = take_on(s_, "y_score", kCPU);
+    const int dt = s.floating();
+    s.rank(2);
+    const int64_t N = s.size(0), C = s.size(1);
+    Buffer lab = take_opt(lab_, "labels", kCPU), ind = take_opt(ind_, "indicator", kCPU);
+    if ((lab.data == nullptr) == (ind.data == nullptr) && N > 0)
+      throw py::value_error("give exactly one of labels and indicator");
+    if (lab.data) lab.dtype(Elem::I64).is_shape({N});
+    if (ind.data) bytes01(ind).is_shape({N, C});
+    Buffer w = weights(w_, N);
+    Buffer npos = take_on(npos_, "npos", kCPU), nneg = take_on(nneg_, "nneg", kCPU);
+    Buffer auc = take_on(auc_, "auc", kCPU), ap = take_on(ap_, "ap", kCPU), pauc = take_opt(pauc_, "pauc", kCPU);
+    for (Buffer* b : {&npos, &nneg, &auc, &ap}) b->dtype(Elem::F64).writable().is_shape({C});
+    if (pauc.data) pauc.dtype(Elem::F64).writable().is_shape({C});
+    int status;
+    {
+      py::gil_scoped_release nogil;
+      status = dispatch_float(dt, [&](auto f) {
+        using F = decltype(f);
+        return classification::ranking_columns(s.cp<F>(), N, C, lab.cp<int64_t>(), ind.cp<uint8_t>(), w.cp<double>(),
+                                               max_fpr, npos.mp<double>(), nneg.mp<double>(), auc.mp<double>(),
+                                               pauc.mp<double>(), ap.mp<double>());
+      });
+    }
+    if (status == classification::kRankingNonFinite)
+      throw py::value_error("y_score must be finite: it contains NaN or infinity");
+  }, py::arg("y_score"), py::arg("labels"), py::arg("indicator"), py::arg("sample_weight"), py::arg("max_fpr"),
+     py::arg("npos"), py::arg("nneg"), py::arg("auc"), py::arg("pauc"), py::arg("ap"));
+}
+
+}  // namespace bindings
+}  // namespace cvk

@@ -1,0 +1,51 @@
+// Ranking metrics of binary problems (ROC and precision-recall curves, ROC AUC, average
+// precision), as scikit-learn defines them (sklearn.metrics._ranking).
+//
+// Algorithm, per binary problem (one score column and which samples are positive):
+//   1. Split the samples into positives and negatives, each a list of order-preserving
+//      integer keys of the scores (radix_sort.h; samples of weight 0 are dropped, as
+//      scikit-learn drops them), and sort both lists with a radix sort.
+//   2. Walk both lists from the largest score down, one distinct score at a time: the
+//      counts (or weight sums) of positives and negatives at that score extend the cumulative
+//      true positives tps and false positives fps. Each distinct score is one threshold of
+//      scikit-learn's curves (its `_binary_clf_curve` after the stable sort and np.diff).
+//   3. From the walk: the ROC AUC by the trapezoid rule over (fps / N, tps / P) (unweighted:
+//      exact in integers, one rounding at the end), the partial AUC up to max_fpr with
+//      McClish's correction, and average precision sum_k (R_k - R_{k-1}) P_k (the step sum,
+//      not the trapezoid).
+// Cost: O(n) memory and a few linear passes per problem (the radix sort), instead of the
+// O(n log n) argsort and the n-long cumulative sums of the Python version. Many columns
+// (one-vs-rest, multilabel) are handled in blocks of 16 so that each row's scores are read
+// once from one cache line, and the blocks run in parallel.
+#pragma once
+
+#include <cstdint>
+
+namespace cvk {
+namespace classification {
+
+// Outcome of the per-column summaries; a column whose scores hold NaN or infinity is an error.
+enum RankingStatus : int { kRankingOk = 0, kRankingNonFinite = 1 };
+
+// The curve of one binary problem: score (n), positive flags pos (n, 0 or 1), weights w (n)
+// or null. Writes, for each distinct score from the largest down, the score into
+// thresholds[k] and the cumulative positive and negative counts (weight sums) into tps[k],
+// fps[k] (each array has room for n entries). Returns the number of thresholds, or -1 when a
+// score is NaN or infinite.
+template <class F>
+int64_t binary_curve(const F* score, const uint8_t* pos, const double* w, int64_t n, F* thresholds, double* tps,
+                     double* fps);
+
+// Summaries of C binary problems that share one (N, C) row-major score matrix: column c's
+// positives are the rows with labels[i] == c (one-vs-rest of class codes; labels non-null) or
+// with indicator[i * C + c] != 0 (multilabel). w: (N,) weights or null. For each column writes
+// the positive and negative totals (npos, nneg), the ROC AUC (auc, NaN without both classes),
+// the partial AUC with McClish's correction when 0 < max_fpr < 1 (pauc; else not written; may
+// be null), and the average precision (ap; 0 without positives). Returns a RankingStatus.
+template <class F>
+int ranking_columns(const F* score, int64_t N, int64_t C, const int64_t* labels, const uint8_t* indicator,
+                    const double* w, double max_fpr, double* npos, double* nneg, double* auc, double* pauc,
+                    double* ap);
+
+}  // namespace classification
+}  // namespace cvk
