@@ -171,7 +171,8 @@ def test_every_array_entry_is_covered():
     # these take pybind11-converted arrays (copied into the right dtype) or lists; tested below
     converted = {"bbox_iou_xywh", "keypoint_oks", "match_detections", "rle_area", "rle_to_bbox", "rle_merge", "rle_iou",
                  "rle_from_polygons", "rle_from_bboxes", "rle_from_counts", "accumulate_records", "linear_sum_assignment",
-                 "detr_match", "box_results_from_list", "segm_results_from_list", "rle_set_from_list", "rle_columns"}
+                 "detr_match", "box_results_from_list", "segm_results_from_list", "rle_set_from_list", "rle_columns",
+                 "panoptic_stats"}
     assert entries - scalar_only - converted == set(CASES)
 
 

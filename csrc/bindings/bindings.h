@@ -26,6 +26,7 @@ void register_losses(pybind11::module_& m);
 void register_decode(pybind11::module_& m);
 void register_rotated(pybind11::module_& m);
 void register_classification(pybind11::module_& m);
+void register_panoptic(pybind11::module_& m);
 
 // A COCO RLE as it crosses the boundary: (h, w, compressed counts bytes).
 using RleObj = std::tuple<int64_t, int64_t, pybind11::bytes>;

@@ -20,4 +20,5 @@ PYBIND11_MODULE(_C, m) {
   cvk::bindings::register_decode(m);
   cvk::bindings::register_rotated(m);
   cvk::bindings::register_classification(m);
+  cvk::bindings::register_panoptic(m);
 }

@@ -15,16 +15,28 @@ constexpr int64_t kGrain = 1 << 16;  // samples per slice at least
 // The number of slices [0, n) is cut into: at most one per thread, of at least kGrain samples.
 int64_t slices(int64_t n) { return std::max<int64_t>(1, std::min<int64_t>(get_num_threads(), n / kGrain)); }
 
-// Runs count(begin, end, totals) on each slice with its own zeroed `width` totals, then adds
-// the slices' totals into out in slice order.
-template <class Count>
+// Runs count(begin, end, totals) on each slice with its own zeroed `width` totals of type T,
+// then adds the slices' totals into out in slice order. T is double for weight sums and
+// uint32_t for counts (slices hold fewer than 2^32 samples; half the memory of a double, so
+// more of a large table stays in cache).
+template <class T, class Count>
 void sum_slices(int64_t n, int64_t width, double* out, Count&& count) {
-  const int64_t parts = slices(n);
-  std::vector<double> totals(static_cast<size_t>(parts * width), 0.0);
+  const int64_t parts = std::max(slices(n), (n >> 31) + 1);
+  std::vector<T> totals(static_cast<size_t>(parts * width), T(0));
   parallel_for_each(parts, [&](int64_t s) { count(n * s / parts, n * (s + 1) / parts, totals.data() + s * width); });
   std::fill(out, out + width, 0.0);
   for (int64_t s = 0; s < parts; ++s)
-    for (int64_t j = 0; j < width; ++j) out[j] += totals[s * width + j];
+    for (int64_t j = 0; j < width; ++j) out[j] += double(totals[s * width + j]);
+}
+
+// sum_slices with uint32_t counts when w is null, double weight sums otherwise: count(begin,
+// end, totals, weight_of) where weight_of(i) is 1 or w[i].
+template <class Count>
+void sum_weighted_slices(const double* w, int64_t n, int64_t width, double* out, Count&& count) {
+  if (w)
+    sum_slices<double>(n, width, out, [&](int64_t b, int64_t e, double* t) { count(b, e, t, [w](int64_t i) { return w[i]; }); });
+  else
+    sum_slices<uint32_t>(n, width, out, [&](int64_t b, int64_t e, uint32_t* t) { count(b, e, t, [](int64_t) { return 1u; }); });
 }
 
 }  // namespace
@@ -50,11 +62,11 @@ void class_sums(const int64_t* y_true, const int64_t* y_pred, const double* w, i
                 double* tp, double* true_sum, double* pred_sum) {
   // totals of one slice: [tp (K) | true (K) | pred (K)]
   std::vector<double> out(static_cast<size_t>(3 * K));
-  sum_slices(n, 3 * K, out.data(), [&](int64_t b, int64_t e, double* t) {
+  sum_weighted_slices(w, n, 3 * K, out.data(), [&](int64_t b, int64_t e, auto* t, auto weight_of) {
     const uint64_t k = static_cast<uint64_t>(K);
     for (int64_t i = b; i < e; ++i) {
       const uint64_t a = static_cast<uint64_t>(y_true[i] - lo), p = static_cast<uint64_t>(y_pred[i] - lo);
-      const double wi = w ? w[i] : 1.0;
+      const auto wi = weight_of(i);
       if (a < k) {
         t[K + a] += wi;
         if (a == p) t[a] += wi;
@@ -69,11 +81,11 @@ void class_sums(const int64_t* y_true, const int64_t* y_pred, const double* w, i
 
 void confusion_counts(const int64_t* y_true, const int64_t* y_pred, const double* w, int64_t n, int64_t lo,
                       int64_t K, double* out) {
-  sum_slices(n, K * K, out, [&](int64_t b, int64_t e, double* t) {
+  sum_weighted_slices(w, n, K * K, out, [&](int64_t b, int64_t e, auto* t, auto weight_of) {
     const uint64_t k = static_cast<uint64_t>(K);
     for (int64_t i = b; i < e; ++i) {
       const uint64_t a = static_cast<uint64_t>(y_true[i] - lo), p = static_cast<uint64_t>(y_pred[i] - lo);
-      if (a < k && p < k) t[a * k + p] += w ? w[i] : 1.0;
+      if (a < k && p < k) t[a * k + p] += weight_of(i);
     }
   });
 }
@@ -100,10 +112,10 @@ void indicator_sums(const uint8_t* y_true, const uint8_t* y_pred, const double* 
     return;
   }
   std::vector<double> out(static_cast<size_t>(3 * L));
-  sum_slices(n, 3 * L, out.data(), [&](int64_t b, int64_t e, double* acc) {
+  sum_weighted_slices(w, n, 3 * L, out.data(), [&](int64_t b, int64_t e, auto* acc, auto weight_of) {
     for (int64_t i = b; i < e; ++i) {
       const uint8_t *t = y_true + i * L, *p = y_pred + i * L;
-      const double wi = w ? w[i] : 1.0;
+      const auto wi = weight_of(i);
       for (int64_t j = 0; j < L; ++j) {
         const bool tj = t[j] != 0, pj = p[j] != 0;
         if (tj && pj) acc[j] += wi;

@@ -135,7 +135,10 @@ class Targets:
     (multilabel: 0..L-1); n: samples. 1-D: t, p int64 arrays of values in [lo, lo + K) (the
     labels themselves, or their codes); multilabel: t, p (n, L) uint8 indicators."""
 
-    def __init__(self, y_true, y_pred, sample_weight=None):
+    def __init__(self, y_true, y_pred, sample_weight=None, matrix=False):
+        """matrix=True: the caller wants the confusion matrix (its first pass then also finds
+        the labels present)."""
+        self._sums, self._full = {}, {}
         yt = as_array("y_true", y_true)
         yp = as_array("y_pred", y_pred)
         n_t = yt.shape[0] if yt.ndim else 0
@@ -169,6 +172,9 @@ class Targets:
             if hi - lo < DENSE_RANGE:
                 self.t, self.p, self.lo, self.K = t, p, lo, hi - lo + 1
                 self.label_dtype = np.result_type(yt.dtype, yp.dtype)
+                if matrix and self.K * self.K <= DENSE_CELLS:
+                    full = self.full_confusion(weighted=False)
+                    self._sums[False] = [np.diagonal(full).copy(), full.sum(1), full.sum(0)]
                 tp, ts, ps = self.sums(weighted=False)
                 self.classes = (np.flatnonzero(ts + ps) + lo).astype(self.label_dtype)
                 self._finish()
@@ -188,10 +194,22 @@ class Targets:
             self.kind = "multiclass"
 
     def sums(self, weighted=True):
-        """(tp, true_sum, pred_sum) over the whole range [lo, lo + K), float64."""
-        out = [np.empty(self.K) for _ in range(3)]
-        _C.class_sums(self.t, self.p, self.w if weighted else None, self.lo, self.K, *out)
-        return out
+        """(tp, true_sum, pred_sum) over the whole range [lo, lo + K), float64 (computed once)."""
+        weighted = weighted and self.w is not None
+        if weighted not in self._sums:
+            out = [np.empty(self.K) for _ in range(3)]
+            _C.class_sums(self.t, self.p, self.w if weighted else None, self.lo, self.K, *out)
+            self._sums[weighted] = out
+        return self._sums[weighted]
+
+    def full_confusion(self, weighted=True):
+        """(K, K) float64 counts over the whole range (computed once)."""
+        weighted = weighted and self.w is not None
+        if weighted not in self._full:
+            full = np.empty((self.K, self.K))
+            _C.confusion_counts(self.t, self.p, self.w if weighted else None, self.lo, self.K, full)
+            self._full[weighted] = full
+        return self._full[weighted]
 
     def positions(self, labels) -> np.ndarray:
         """Index of each label in [0, K) of the counted range, -1 for labels that never occur."""
@@ -226,9 +244,10 @@ class Targets:
         at = self.positions(labels)
         L = len(at)
         if self.K * self.K <= DENSE_CELLS:
-            full = np.empty((self.K, self.K))
-            _C.confusion_counts(self.t, self.p, self.w, self.lo, self.K, full)
+            full = self.full_confusion()
             ok = at >= 0
+            if ok.all() and L == self.K and np.array_equal(at, np.arange(L)):
+                return full
             out = np.zeros((L, L))
             out[np.ix_(ok, ok)] = full[np.ix_(at[ok], at[ok])]
             return out

@@ -92,16 +92,19 @@ def _cpu_name() -> str:
 
 
 def all_cases(quick: bool = False, only: Optional[List[str]] = None) -> List[Case]:
-    from . import assignment, boxes, coco, conv, decode, losses, masks, metrics, nms, pipelines, rle, roi
+    from . import (assignment, boxes, classification, coco, conv, decode, losses, masks, metrics, nms, panoptic,
+                   pipelines, rle, roi)
 
     # Build an area's inputs only when one of its cases may be asked for (--only matches case
     # names; these are the words the names of each area's cases contain).
     words = {boxes: ("box", "rotated"), nms: ("nms",), roi: ("roi", "RoI"), coco: ("COCO", "coco", "keypoints", "coco-e2e"),
              masks: ("dice", "iou", "mask"), rle: ("RLE", "segm"), conv: ("conv", "ASPP", "dilated"),
              pipelines: ("pipeline",), metrics: ("metrics", "MeanAveragePrecision"),
-             assignment: ("assignment", "hungarian", "matching"), losses: ("focal",), decode: ("heatmap", "peaks", "RetinaNet")}
+             assignment: ("assignment", "hungarian", "matching"), losses: ("focal",), decode: ("heatmap", "peaks", "RetinaNet"),
+             classification: ("classification",), panoptic: ("panoptic",)}
     cases = []
-    for area in (boxes, nms, roi, masks, coco, rle, conv, metrics, pipelines, assignment, losses, decode):
+    for area in (boxes, nms, roi, masks, coco, rle, conv, metrics, pipelines, assignment, losses, decode, classification,
+                 panoptic):
         if only and not any(w in o or o in w for o in only for w in words[area]):
             continue
         cases += area.cases(quick=quick)

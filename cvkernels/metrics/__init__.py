@@ -4,7 +4,8 @@ Classification metrics under scikit-learn's names, arguments and values (numpy o
 inputs; no torch needed): accuracy_score, top_k_accuracy_score, balanced_accuracy_score,
 precision_recall_fscore_support, precision_score, recall_score, f1_score, fbeta_score,
 confusion_matrix, multilabel_confusion_matrix, roc_auc_score, roc_curve,
-precision_recall_curve, average_precision_score (see .classification).
+precision_recall_curve, average_precision_score (see .classification); panoptic_quality
+(panopticapi's PQ, see cvkernels.panoptic).
 
 Metric classes for training loops (torch). MeanAveragePrecision: torchmetrics'
 MeanAveragePrecision (constructor arguments, update inputs, compute keys and values) on
@@ -18,12 +19,14 @@ from .classification import (UndefinedMetricWarning, accuracy_score, average_pre
                              multilabel_confusion_matrix, precision_recall_curve, precision_recall_fscore_support,
                              precision_score, recall_score, roc_auc_score, roc_curve, top_k_accuracy_score)
 
+from ..panoptic import panoptic_quality
+
 _TORCH_CLASSES = {"MeanAveragePrecision": ".detection", "DiceScore": ".segmentation", "MeanIoU": ".segmentation"}
 
 __all__ = sorted(["UndefinedMetricWarning", "accuracy_score", "average_precision_score", "balanced_accuracy_score",
                   "confusion_matrix", "f1_score", "fbeta_score", "multilabel_confusion_matrix",
                   "precision_recall_curve", "precision_recall_fscore_support", "precision_score", "recall_score",
-                  "roc_auc_score", "roc_curve", "top_k_accuracy_score", *_TORCH_CLASSES])
+                  "roc_auc_score", "roc_curve", "top_k_accuracy_score", "panoptic_quality", *_TORCH_CLASSES])
 
 
 def __getattr__(name):

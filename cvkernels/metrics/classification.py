@@ -219,7 +219,7 @@ def confusion_matrix(y_true, y_pred, *, labels=None, sample_weight=None, normali
     """
     if normalize not in (None, "true", "pred", "all"):
         raise ValueError(f"normalize must be one of {{'true', 'pred', 'all', None}}, got {normalize!r}")
-    tg = L.Targets(y_true, y_pred, sample_weight)
+    tg = L.Targets(y_true, y_pred, sample_weight, matrix=True)
     if tg.kind not in ("binary", "multiclass"):
         raise ValueError(f"{tg.kind} is not supported")
     if labels is None:

@@ -11,7 +11,7 @@ from .boxes import (
     distance_box_iou,
     generalized_box_iou,
 )
-from . import assignment, classification, decode, masks
+from . import assignment, classification, decode, masks, panoptic
 from .losses import sigmoid_focal_loss, softmax_focal_loss
 from .conv import dilated_conv2d
 from .keypoints import keypoint_oks
@@ -21,6 +21,7 @@ from .roi import roi_align, roi_pool
 __all__ = [
     "assignment",
     "classification",
+    "panoptic",
     "box_area",
     "decode",
     "box_convert",
