@@ -39,7 +39,7 @@ __version__ = "0.1.0"
 def __getattr__(name):
     # cvkernels.nn and the Metric classes need torch, cvkernels.coco is large: import them (and
     # cvkernels.mask, pycocotools.mask's interface) when asked for.
-    if name in ("nn", "coco", "mask", "metrics", "panoptic"):
+    if name in ("nn", "coco", "mask", "metrics", "panoptic", "lvis"):
         import importlib
 
         return importlib.import_module("." + name, __name__)

@@ -308,6 +308,16 @@ class PyCocoEval {
     ev_->set_gt_ignore(gt_ignore.data());
   }
 
+  // Flags per annotation: ground truth ignored besides crowds (LVIS' "ignore"), detections
+  // ignored wherever they match nothing (LVIS' not-exhaustive categories).
+  void set_ignore(Arr<uint8_t> gt_ignore, Arr<uint8_t> dt_ignore) {
+    if (gt_ignore.size() != n_gt_ || dt_ignore.size() != n_dt_)
+      throw std::invalid_argument("one ignore flag per ground truth and per detection");
+    keep_.insert(keep_.end(), {gt_ignore, dt_ignore});
+    ev_->set_gt_ignore(gt_ignore.data());
+    ev_->set_dt_ignore(dt_ignore.data());
+  }
+
   py::tuple accumulate(const std::vector<int64_t>& cats, const std::vector<int64_t>& areas,
                        const std::vector<int64_t>& max_dets, const std::vector<int64_t>& images) {
     AccumulateOut out(T_, R_, cats.size(), areas.size(), max_dets.size());
@@ -377,6 +387,7 @@ void register_eval(py::module_& m) {
       .def("evaluate", &PyCocoEval::evaluate)
       .def("set_masks", &PyCocoEval::set_masks)
       .def("set_keypoints", &PyCocoEval::set_keypoints)
+      .def("set_ignore", &PyCocoEval::set_ignore)
       .def("accumulate", &PyCocoEval::accumulate)
       .def("records", &PyCocoEval::records)
       .def("group", &PyCocoEval::group);

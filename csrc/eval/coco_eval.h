@@ -32,8 +32,9 @@ struct Annotations {
   const double* box = nullptr;
   const double* area = nullptr;
   const uint8_t* crowd = nullptr;   // ground truth only
-  const uint8_t* ignore = nullptr;  // ground truth only, optional: ignored besides crowds
-                                    // (keypoints: no labelled keypoint)
+  const uint8_t* ignore = nullptr;  // optional. Ground truth: ignored besides crowds (keypoints:
+                                    // no labelled keypoint). Detections: ignored wherever they
+                                    // match nothing (LVIS: a not-exhaustive category's image)
   const double* score = nullptr;    // detections only
 };
 
@@ -92,8 +93,10 @@ class CocoEval {
     sigmas_ = std::move(sigmas);
   }
 
-  // Ground truth ignored besides crowds (one flag per annotation; must outlive the evaluator).
+  // Ground truth ignored besides crowds, detections ignored where unmatched (one flag per
+  // annotation; must outlive the evaluator).
   void set_gt_ignore(const uint8_t* ignore) { gt_.ignore = ignore; }
+  void set_dt_ignore(const uint8_t* ignore) { dt_.ignore = ignore; }
 
   // Matches every (category, image) group for every area range and IoU threshold.
   void evaluate();
@@ -131,6 +134,11 @@ class CocoEval {
     std::vector<uint8_t> crowd, ignore;
   };
   bool ignored(int64_t i) const { return gt_.crowd[i] || (gt_.ignore != nullptr && gt_.ignore[i]); }
+  // Whether detection i, if it matches nothing, is ignored for the area range [lo, hi].
+  bool unmatched_ignored(int64_t i, double lo, double hi) const {
+    const double ar = dt_.area[i];
+    return ar < lo || ar > hi || (dt_.ignore != nullptr && dt_.ignore[i]);
+  }
 
   // Scratch of evaluate_group: the group's IoU and flags, per area range the ignore flags and the
   // raw matching (before detections outside the range are ignored), the matcher's own.

@@ -198,10 +198,9 @@ int64_t CocoEval::match_area(int64_t g, int64_t a, GroupScratch& sc, int32_t* ma
   const int64_t npig = gt_ignore_flags(g, a, sc.ignore.data());
   match_coco(sc.iou.data(), D, G, p_.iou_thrs.data(), T_, sc.crowd.data(), sc.ignore.data(),
              match, dig);
-  // Unmatched detections outside the area range are ignored.
+  // Unmatched detections outside the area range (or flagged) are ignored.
   for (int64_t d = 0; d < D; ++d) {
-    const double ar = dt_.area[dets[d]];
-    if (!(ar < lo || ar > hi)) continue;
+    if (!unmatched_ignored(dets[d], lo, hi)) continue;
     for (int64_t t = 0; t < T_; ++t)
       if (match[t * D + d] < 0) dig[t * D + d] = 1;
   }
@@ -220,9 +219,8 @@ void CocoEval::evaluate_group(int64_t g, EvalScratch& es) {
   if (G == 0) {  // common: nothing to match; detections outside an area range are ignored
     for (int64_t d = 0; d < D; ++d) {
       uint8_t* st = state_.data() + result_at(g, d);
-      const double ar = dt_.area[dets[d]];
       for (int64_t a = 0; a < A_; ++a) {
-        const uint8_t out = (ar < p_.area_lo[a] || ar > p_.area_hi[a]) ? kIgnored : 0;
+        const uint8_t out = unmatched_ignored(dets[d], p_.area_lo[a], p_.area_hi[a]) ? kIgnored : 0;
         for (int64_t t = 0; t < T_; ++t) st[a * T_ + t] = out;
       }
     }
@@ -248,10 +246,9 @@ void CocoEval::evaluate_group(int64_t g, EvalScratch& es) {
     uint8_t* dig = es.dig.data() + src * TD;
     if (src == a)
       match_coco(sc.iou.data(), D, G, p_.iou_thrs.data(), T_, sc.crowd.data(), ig, match, dig, es.matcher);
-    // Unmatched detections outside the area range are ignored.
+    // Unmatched detections outside the area range (or flagged) are ignored.
     for (int64_t d = 0; d < D; ++d) {
-      const double ar = dt_.area[dets[d]];
-      const bool outside = ar < lo || ar > hi;
+      const bool outside = unmatched_ignored(dets[d], lo, hi);
       uint8_t* st = state_.data() + result_at(g, d) + a * T_;
       for (int64_t t = 0; t < T_; ++t) {
         const int64_t i = t * D + d;

@@ -92,7 +92,7 @@ def _cpu_name() -> str:
 
 
 def all_cases(quick: bool = False, only: Optional[List[str]] = None) -> List[Case]:
-    from . import (assignment, boxes, classification, coco, conv, decode, losses, masks, metrics, nms, panoptic,
+    from . import (assignment, boxes, classification, coco, conv, decode, losses, lvis, masks, metrics, nms, panoptic,
                    pipelines, rle, roi)
 
     # Build an area's inputs only when one of its cases may be asked for (--only matches case
@@ -101,10 +101,10 @@ def all_cases(quick: bool = False, only: Optional[List[str]] = None) -> List[Cas
              masks: ("dice", "iou", "mask"), rle: ("RLE", "segm"), conv: ("conv", "ASPP", "dilated"),
              pipelines: ("pipeline",), metrics: ("metrics", "MeanAveragePrecision"),
              assignment: ("assignment", "hungarian", "matching"), losses: ("focal",), decode: ("heatmap", "peaks", "RetinaNet"),
-             classification: ("classification",), panoptic: ("panoptic",)}
+             classification: ("classification",), panoptic: ("panoptic",), lvis: ("LVIS",)}
     cases = []
     for area in (boxes, nms, roi, masks, coco, rle, conv, metrics, pipelines, assignment, losses, decode, classification,
-                 panoptic):
+                 panoptic, lvis):
         if only and not any(w in o or o in w for o in only for w in words[area]):
             continue
         cases += area.cases(quick=quick)

@@ -79,12 +79,15 @@ class COCOeval(Reports):
                 sel = sel[np.argsort(kk[sel], kind="stable")]
                 kcol = np.zeros(len(sel), dtype=np.int64)
             sides.append((sel, ii[sel], kcol, boxes[sel], area[sel], crowd[sel], score[sel]))
+        sides, flags = self._federate(*sides)
         (gsel, gi, gk, gb, ga, gc, _), (dsel, di, dk, db, da, _, ds) = sides
         self._gt_sel, self._dt_sel = gsel, dsel
         K = len(p.catIds) if p.useCats else 1
         _threads.sync()
         self._ev = _C.CocoEval(list(map(float, p.iouThrs)), list(map(float, p.recThrs)), area_rng,
                                [int(m) for m in p.maxDets], len(p.imgIds), K, gi, gk, gb, ga, gc, di, dk, db, da, ds)
+        if flags is not None:
+            self._ev.set_ignore(*flags)
         if p.iouType == "segm":
             g_set, d_set = self.cocoGt._rle_set(), self.cocoDt._rle_set()
             index = lambda n, sel: np.arange(n, dtype=np.int64)[sel]  # noqa: E731
@@ -99,6 +102,12 @@ class COCOeval(Reports):
         self._paramsEval = copy_params(p)
         self._evalImgs = None
         self._ious = None
+
+    def _federate(self, gt_side, dt_side):
+        """The evaluated columns of each side, (sel, image pos, category pos, boxes, area,
+        crowd, score), and optional (gt ignore, dt ignore) flags: a hook for evaluations with
+        other rules (cvkernels.lvis); COCO keeps them as they are."""
+        return (gt_side, dt_side), None
 
     # --- accumulate ------------------------------------------------------------------------
 
