@@ -46,6 +46,16 @@ def _rle_results(gt, dets):
     return out
 
 
+def _both(lv, gt, dets, max_dets, iou_type):
+    """(lvis-api's evaluator, ours), run on copies of the same set."""
+    g0, g1 = _peer_gt(lv, gt), CL.LVIS(copy.deepcopy(gt))
+    e0 = lv.LVISEval(g0, lv.LVISResults(g0, copy.deepcopy(dets), max_dets=max_dets), iou_type)
+    e1 = CL.LVISEval(g1, CL.LVISResults(g1, copy.deepcopy(dets), max_dets=max_dets), iou_type)
+    e0.run()
+    e1.run()
+    return e0, e1
+
+
 def _same(e0, e1):
     assert list(e0.results) == list(e1.results)
     for k, v in e0.results.items():
@@ -57,25 +67,12 @@ def _same(e0, e1):
 @pytest.mark.parametrize("seed", [0, 1])
 def test_bbox_like_lvis_api(lvis_api, seed):
     gt, dets = synthetic_lvis(40, n_cats=150, dets_per_image=40, seed=seed)
-    g0 = _peer_gt(lvis_api, gt)
-    e0 = lvis_api.LVISEval(g0, lvis_api.LVISResults(g0, copy.deepcopy(dets), max_dets=35), "bbox")
-    e0.run()
-    g1 = CL.LVIS(copy.deepcopy(gt))
-    e1 = CL.LVISEval(g1, CL.LVISResults(g1, copy.deepcopy(dets), max_dets=35), "bbox")
-    e1.run()
-    _same(e0, e1)
+    _same(*_both(lvis_api, gt, dets, 35, "bbox"))
 
 
 def test_segm_like_lvis_api(lvis_api):
     gt, dets = synthetic_lvis(15, n_cats=60, dets_per_image=25, seed=4, polygons=True)
-    dets = _rle_results(gt, dets)
-    g0 = _peer_gt(lvis_api, gt)
-    e0 = lvis_api.LVISEval(g0, lvis_api.LVISResults(g0, copy.deepcopy(dets), max_dets=20), "segm")
-    e0.run()
-    g1 = CL.LVIS(copy.deepcopy(gt))
-    e1 = CL.LVISEval(g1, CL.LVISResults(g1, copy.deepcopy(dets), max_dets=20), "segm")
-    e1.run()
-    _same(e0, e1)
+    _same(*_both(lvis_api, gt, _rle_results(gt, dets), 20, "segm"))
 
 
 def test_files_and_the_ignore_flag_like_lvis_api(lvis_api, tmp_path):
