@@ -302,6 +302,46 @@ def _load_res_of_any_list(results):
         pass
 
 
+# --- classification and panoptic metrics -------------------------------------------------------
+
+@fuzz(t=arrays(max_dims=2), p=arrays(max_dims=2), s=arrays(max_dims=2), w=st.one_of(st.none(), arrays(max_dims=1)))
+def _classification_any_input(t, p, s, w):
+    import warnings
+
+    from cvkernels import metrics as M
+
+    calls = [lambda: M.accuracy_score(t, p, sample_weight=w), lambda: M.f1_score(t, p, average="macro"),
+             lambda: M.precision_recall_fscore_support(t, p, sample_weight=w), lambda: M.confusion_matrix(t, p),
+             lambda: M.balanced_accuracy_score(t, p), lambda: M.roc_auc_score(t, s, sample_weight=w),
+             lambda: M.average_precision_score(t, s), lambda: M.roc_curve(t, s),
+             lambda: M.roc_auc_score(t, s, multi_class="ovr"), lambda: M.top_k_accuracy_score(t, s, k=1)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for call in calls:
+            try:
+                out = call()
+            except (*ACCEPTED, ZeroDivisionError):
+                continue
+            if isinstance(out, float) and not np.isnan(out):
+                assert np.isfinite(out)
+
+
+@fuzz(g=arrays(max_dims=3, max_side=4), pm=arrays(max_dims=3, max_side=4),
+      ids=st.lists(st.integers(-2, 3), max_size=4), cats=st.lists(st.integers(0, 3), max_size=4))
+def _panoptic_any_input(g, pm, ids, cats):
+    from cvkernels import panoptic as P
+
+    gi = [{"id": i, "category_id": c, "iscrowd": i % 2, "area": 1.0} for i, c in zip(ids, cats)]
+    pi = [{"id": i, "category_id": c} for i, c in zip(ids, cats)]
+    try:
+        r = P.panoptic_quality([(g, gi, pm, pi)], [{"id": 1, "isthing": 1}, {"id": 2, "isthing": 0}])
+    except ACCEPTED:
+        return
+    assert set(r) == {"All", "Things", "Stuff", "per_class"}
+
+
+test_classification_any_input, test_classification_any_input_slow = _classification_any_input
+test_panoptic_any_input, test_panoptic_any_input_slow = _panoptic_any_input
 test_box_ops_any_input, test_box_ops_any_input_slow = _box_ops_any_input
 test_box_ops_valid_input, test_box_ops_valid_input_slow = _box_ops_valid_input
 test_box_losses, test_box_losses_slow = _box_losses

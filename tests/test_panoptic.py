@@ -146,3 +146,49 @@ def test_the_binding_refuses_garbage():
                                                        pred_maps=(np.zeros((2, 3, 4), np.uint8),))):
         with pytest.raises((TypeError, ValueError)):
             call(**bad)
+
+
+def _as_panoptic(m, stuffs, with_area):
+    """A (H, W, 2) (category, instance) map as an id map and segments_info (category 0: void)."""
+    keys = m[..., 0].astype(np.int64) * 1000 + np.where(np.isin(m[..., 0], list(stuffs)), 0, m[..., 1])
+    keys[m[..., 0] == 0] = -1
+    uniq, inv = np.unique(keys, return_inverse=True)
+    ids = np.where(uniq >= 0, np.arange(1, len(uniq) + 1), 0)[inv.reshape(keys.shape)]
+    info = []
+    for k, u in enumerate(uniq):
+        if u < 0:
+            continue
+        s = {"id": k + 1, "category_id": int(u // 1000)}
+        if with_area:
+            s.update(iscrowd=0, area=int((ids == k + 1).sum()))
+        info.append(s)
+    return ids, info
+
+
+def test_torchmetrics_agrees_where_panopticapi_does():
+    """torchmetrics' PanopticQuality follows panopticapi except where predictions hold void
+    pixels (it also takes them out of the union and drops targets mostly covered by them) and
+    for crowds (it has none): on inputs without either, the numbers agree."""
+    torch = pytest.importorskip("torch")
+    F = pytest.importorskip("torchmetrics.functional.detection")
+    rng = np.random.default_rng(9)
+    things, stuffs = {1, 2, 3}, {7, 8}
+    B, H, W = 4, 24, 32
+    target = np.zeros((B, H, W, 2), np.int64)
+    target[..., 0] = np.where(np.arange(H)[:, None] < H // 2, 7, 8)
+    for b in range(B):
+        for k in range(4):
+            y, x = rng.integers(0, H - 6), rng.integers(0, W - 6)
+            target[b, y:y + int(rng.integers(3, 8)), x:x + int(rng.integers(3, 8))] = (int(rng.integers(1, 4)), k + 1)
+    target[:, :, :3] = 0  # void (category 0: neither thing nor stuff)
+    preds = np.roll(target, 1, axis=2)
+    preds[:, :2, :, 1] += 5  # split some instances
+    preds[preds[..., 0] == 0] = (7, 0)  # predictions without void
+    cats = [{"id": c, "isthing": int(c in things)} for c in sorted(things | stuffs)]
+    pairs = [(*_as_panoptic(target[b], stuffs, True), *_as_panoptic(preds[b], stuffs, False)) for b in range(B)]
+    pairs = [(g, gi, p, pi) for g, gi, p, pi in pairs]
+    ours = P.panoptic_quality(pairs, cats)["All"]
+    tm = F.panoptic_quality(torch.from_numpy(preds), torch.from_numpy(target), things, stuffs, return_sq_and_rq=True)
+    assert float(tm[0]) == pytest.approx(ours["pq"], rel=1e-6)
+    assert float(tm[1]) == pytest.approx(ours["sq"], rel=1e-6)
+    assert float(tm[2]) == pytest.approx(ours["rq"], rel=1e-6)
