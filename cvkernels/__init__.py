@@ -13,7 +13,7 @@ from ._threads import get_num_threads, set_num_threads
 from .ap import average_precision, keypoint_oks, match_detections
 from .assignment import hungarian_match, linear_sum_assignment
 from .losses import dice_ce_loss, sigmoid_focal_loss, softmax_focal_loss
-from .decode import anchor_grid, decode_boxes, decode_topk, encode_boxes, heatmap_peaks
+from .decode import anchor_grid, decode_boxes, decode_topk, decode_yolo, encode_boxes, heatmap_peaks
 from .mask_metrics import dice_loss, dice_score, iou_score, pairwise_mask_dice, pairwise_mask_iou
 from .nms import batched_nms, batched_soft_nms, multiclass_nms, nms, soft_nms
 from .roi import roi_align, roi_pool
@@ -69,6 +69,7 @@ __all__ = [
     "anchor_grid",
     "decode_boxes",
     "decode_topk",
+    "decode_yolo",
     "encode_boxes",
     "InputTypeError",
     "batched_nms",

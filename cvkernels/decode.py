@@ -160,6 +160,46 @@ def decode_topk(logits, box_regression, anchors, score_thresh: float = 0.05, top
                               float(bbox_xform_clip), size)
 
 
+@fe.public
+def decode_yolo(pred, anchors, stride: float, conf_thres: float = 0.25, topk: int = 30000, version: str = "v5"):
+    """One level of a YOLO head, decoded, thresholded and cut to the top k in one pass (the
+    decoding of ultralytics' YOLOv5 / YOLOv3 Detect layer plus the candidate selection of its
+    non_max_suppression before the NMS itself, single label per box):
+
+    * v5: ``xy = (2 sig(txy) - 0.5 + cell) * stride``, ``wh = (2 sig(twh))^2 * anchor``;
+      v3: ``xy = (sig(txy) + cell) * stride``, ``wh = exp(twh) * anchor``;
+    * score = max over classes of ``sig(obj) * sig(cls)`` (the first class on ties), kept when
+      above conf_thres; the topk best by score (ties by cell); only their boxes decoded.
+
+    Args:
+        pred: (A, H, W, 5 + C) raw outputs of one level for one image (as YOLOv5's Detect lays
+            them out: ``x.view(A, 5 + C, H, W).permute(0, 2, 3, 1)``). anchors: (A, 2) anchor
+            sizes in pixels. stride: the level's stride in pixels.
+        conf_thres, topk: YOLOv5's 0.25 and its max_nms (30,000) by default.
+
+    Returns:
+        (boxes (k, 4) x1 y1 x2 y2, scores (k,), labels (k,) int64, index (k,) int64: the cell
+        ``a H W + y W + x``), by descending score.
+
+    Example:
+        >>> import numpy as np, cvkernels
+        >>> pred = np.full((1, 2, 2, 6), -9.0, np.float32)
+        >>> pred[0, 1, 0] = [0, 0, 0, 0, 9, 9]          # one confident cell at x=0, y=1
+        >>> boxes, scores, labels, idx = cvkernels.decode_yolo(pred, np.array([[16, 32]], np.float32), 8)
+        >>> boxes.tolist(), idx.tolist()
+        ([[-4.0, -4.0, 12.0, 28.0]], [2])
+    """
+    t = fe.tensors(pred, anchors)
+    if t:
+        p, a = t
+        if p.is_cuda:  # no CUDA kernel yet: the CPU's, results moved back
+            out = fe.ops().decode_yolo(p.cpu(), a.cpu(), float(stride), float(conf_thres), int(topk), str(version))
+            return tuple(o.to(p.device) for o in out)
+        return tuple(fe.ops().decode_yolo(p, a, float(stride), float(conf_thres), int(topk), str(version)))
+    return launch.decode_yolo(NUMPY, fe.array("pred", pred), fe.array("anchors", anchors), float(stride),
+                              float(conf_thres), int(topk), str(version))
+
+
 def anchor_grid(image_size, feature_sizes, sizes=((32,), (64,), (128,), (256,), (512,)),
                 aspect_ratios=((0.5, 1.0, 2.0),) * 5, dtype=np.float32, device=None):
     """The anchors of torchvision's ``AnchorGenerator(sizes, aspect_ratios)`` for one image, all

@@ -125,6 +125,8 @@ CASES = {
     ),
     "pairwise_masks": (lambda: [np.ones((3, 5, 70), u8), np.zeros((2, 5, 70), u8), False, np.empty((3, 2), f64)],
                        (0, 1, 3)),
+    "decode_yolo": (lambda: [np.zeros((2, 3, 4, 7), f32), np.ones((2, 2), f32), 8.0, True, 0.25, 5, np.empty((5, 4), f32),
+                             np.empty(5, f32), np.empty(5, i64), np.empty(5, i64)], (0, 1, 6, 7, 8, 9)),
     "label_range": (lambda: [np.arange(5, dtype=i64)], (0,)),
     "class_sums": (lambda: [np.arange(5, dtype=i64) % 3, np.zeros(5, i64), None, 0, 3, np.empty(3, f64),
                             np.empty(3, f64), np.empty(3, f64)], (0, 1, 5, 6, 7)),

@@ -224,3 +224,96 @@ def test_box_coding_bad_input():
         cvkernels.decode_topk(np.zeros((2, 3)), np.zeros((3, 4)), np.zeros((2, 4)))
     with pytest.raises(ValueError, match="topk must be >= 0"):
         cvkernels.decode_topk(np.zeros((2, 3)), np.zeros((2, 4)), np.zeros((2, 4)), topk=-1)
+
+
+# --- YOLO ----------------------------------------------------------------------------------------
+
+def _yolov5_torch(pred, anchors, stride, conf_thres, version):
+    """ultralytics' YOLOv5 Detect decoding of one level (its grid - 0.5 and anchor_grid in
+    pixels) and non_max_suppression's candidates (obj > conf, cls *= obj, best class > conf),
+    in torch, sorted by score."""
+    import torch
+
+    A, H, W, no = pred.shape
+    yv, xv = torch.meshgrid(torch.arange(H, dtype=pred.dtype), torch.arange(W, dtype=pred.dtype), indexing="ij")
+    y = pred.sigmoid()
+    if version == "v5":
+        grid = torch.stack((xv, yv), 2).expand(A, H, W, 2) - 0.5
+        xy = (y[..., :2] * 2 + grid) * stride
+        wh = (y[..., 2:4] * 2) ** 2 * anchors.view(A, 1, 1, 2)
+    else:
+        grid = torch.stack((xv, yv), 2).expand(A, H, W, 2)
+        xy = (y[..., :2] + grid) * stride
+        wh = torch.exp(pred[..., 2:4]) * anchors.view(A, 1, 1, 2)
+    x = torch.cat((xy, wh, y[..., 4:]), -1).view(-1, no)
+    cells = torch.arange(x.shape[0])
+    keep = x[:, 4] > conf_thres
+    x, cells = x[keep], cells[keep]
+    x[:, 5:] *= x[:, 4:5]
+    conf, j = x[:, 5:].max(1)
+    keep = conf > conf_thres
+    x, conf, j, cells = x[keep], conf[keep], j[keep], cells[keep]
+    box = torch.cat((x[:, :2] - x[:, 2:4] / 2, x[:, :2] + x[:, 2:4] / 2), 1)
+    order = torch.argsort(-conf, stable=True)
+    return box[order], conf[order], j[order], cells[order]
+
+
+@pytest.mark.parametrize("version", ["v5", "v3"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("conf", [0.001, 0.25, 0.6])
+def test_decode_yolo_equals_the_reference(version, dtype, conf):
+    rng = np.random.default_rng(3)
+    pred = (rng.normal(0, 2, (3, 5, 6, 9)) + [0, 0, 0, 0, 1, 0, 0, 0, 0]).astype(dtype)
+    anchors = np.array([[10, 13], [16, 30], [33, 23]], dtype)
+    for topk in (0, 4, 1000):
+        got = cvkernels.decode_yolo(pred, anchors, 8.0, conf, topk, version)
+        want = reference.decode.decode_yolo(pred, anchors, 8.0, conf, topk, version)
+        tol = 1e-5 if dtype == np.float32 else 1e-12
+        np.testing.assert_allclose(got[0], want[0].reshape(-1, 4), rtol=tol, atol=tol * 100)
+        np.testing.assert_allclose(got[1], want[1], rtol=tol)
+        np.testing.assert_array_equal(got[2], want[2])
+        np.testing.assert_array_equal(got[3], want[3])
+        assert got[0].dtype == dtype and got[2].dtype == np.int64
+
+
+@pytest.mark.parametrize("version", ["v5", "v3"])
+def test_decode_yolo_equals_yolov5s_torch_expression(version):
+    torch = pytest.importorskip("torch")
+    g = torch.Generator().manual_seed(0)
+    pred = torch.randn(3, 20, 20, 85, generator=g) * 2
+    pred[..., 4] -= 2
+    anchors = torch.tensor([[30.0, 61], [62, 45], [59, 119]])  # YOLOv5's P4/16 anchors, in pixels
+    boxes, scores, labels, idx = cvkernels.decode_yolo(pred, anchors, 16.0, 0.25, 30000, version)
+    wb, ws, wl, wi = _yolov5_torch(pred, anchors, 16.0, 0.25, version)
+    assert idx.tolist() == wi.tolist() and labels.tolist() == wl.tolist()
+    torch.testing.assert_close(scores, ws, rtol=1e-6, atol=1e-7)
+    torch.testing.assert_close(boxes, wb, rtol=1e-5, atol=1e-4)
+    torch.library.opcheck(torch.ops.cvkernels.decode_yolo, (pred[:, :6, :5], anchors, 16.0, 0.25, 50, version))
+    # the numpy path gives the same
+    nb, ns, nl, ni = cvkernels.decode_yolo(pred.numpy(), anchors.numpy(), 16.0, 0.25, 30000, version)
+    np.testing.assert_array_equal(ni, idx.numpy())
+    np.testing.assert_allclose(nb, boxes.numpy(), rtol=1e-6)
+
+
+def test_decode_yolo_edges_and_bad_input():
+    # saturated class scores tie: the first wins (torch's max); a NaN class logit drops the cell
+    p = np.full((1, 1, 2, 10), -9.0, np.float32)
+    p[0, 0, 0, 4:] = [9, 3, 40, 50, 40, 1]
+    p[0, 0, 1, 4:] = [9, 3, np.nan, 5, 1, 1]
+    _, scores, labels, idx = cvkernels.decode_yolo(p, np.ones((1, 2), np.float32), 8.0)
+    assert labels.tolist() == [1] and idx.tolist() == [0]
+    anchors = np.ones((2, 2), np.float32)
+    none = cvkernels.decode_yolo(np.full((2, 3, 3, 7), -20, np.float32), anchors, 8.0)
+    assert none[0].shape == (0, 4) and none[3].shape == (0,)
+    empty = cvkernels.decode_yolo(np.zeros((2, 0, 3, 7), np.float32), anchors, 8.0)
+    assert empty[0].shape == (0, 4)
+    with pytest.raises(ValueError, match="version"):
+        cvkernels.decode_yolo(np.zeros((2, 3, 3, 7), np.float32), anchors, 8.0, version="v8")
+    with pytest.raises(ValueError, match="5 \\+ C"):
+        cvkernels.decode_yolo(np.zeros((2, 3, 3, 5), np.float32), anchors, 8.0)
+    with pytest.raises(ValueError, match="anchors"):
+        cvkernels.decode_yolo(np.zeros((3, 3, 3, 7), np.float32), anchors, 8.0)
+    with pytest.raises(ValueError, match="stride"):
+        cvkernels.decode_yolo(np.zeros((2, 3, 3, 7), np.float32), anchors, 0.0)
+    with pytest.raises(TypeError):
+        cvkernels.decode_yolo(np.zeros((2, 3, 3, 7), np.int64), anchors, 8.0)

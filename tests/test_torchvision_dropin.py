@@ -61,6 +61,8 @@ ARGS = {
     "nms_rotated": lambda: (torch.rand(20, 5) * 10, torch.rand(20), 0.3),
     "batched_nms_rotated": lambda: (torch.rand(20, 5) * 10, torch.rand(20), torch.randint(0, 3, (20,)), 0.3),
     "heatmap_peaks": lambda: (torch.rand(2, 3, 6, 5), torch.rand(2, 2, 6, 5), torch.rand(2, 2, 6, 5), 8, 3),
+    "decode_yolo": lambda: (torch.randn(3, 4, 5, 8) + 1, torch.tensor([[10.0, 13], [16, 30], [33, 23]]), 8.0, 0.3, 7,
+                            "v5"),
 }
 
 

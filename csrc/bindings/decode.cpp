@@ -130,6 +130,32 @@ void register_decode(py::module_& m) {
   }, py::arg("logits"), py::arg("box_regression"), py::arg("anchors"), py::arg("score_thresh"), py::arg("topk"),
      py::arg("weights"), py::arg("clip"), py::arg("img_h"), py::arg("img_w"), py::arg("boxes"), py::arg("scores"),
      py::arg("labels"), py::arg("anchor_idx"), py::arg("stream") = 0);
+  // One YOLO level of one image: pred (A, H, W, 5 + C), anchors (A, 2) in pixels; outputs of
+  // topk rows (boxes (topk, 4), scores, labels, index), of which the first k (returned) are set.
+  m.def("decode_yolo", [](py::handle p_, py::handle a_, double stride, bool v5, double conf_thres, int64_t topk,
+                          py::handle boxes_, py::handle scores_, py::handle labels_, py::handle idx_, uintptr_t stream) {
+    Buffer p = take_on(p_, "pred", kCPU), a = take_on(a_, "anchors", kCPU);
+    Buffer boxes = take_on(boxes_, "boxes", kCPU), scores = take_on(scores_, "scores", kCPU);
+    Buffer labels = take_on(labels_, "labels", kCPU), idx = take_on(idx_, "index", kCPU);
+    Cpu::Guard guard(p, stream);
+    const int dt = p.floating();
+    if (topk < 0) throw py::value_error("topk must be >= 0");
+    p.rank(4);
+    const int64_t A = p.size(0), H = p.size(1), W = p.size(2), C = p.size(3) - 5;
+    if (C < 1) throw py::value_error("pred's last dimension must be 5 + the number of classes (at least 6)");
+    a.like(p).is_shape({A, 2});
+    boxes.like(p).writable().is_shape({topk, 4});
+    scores.like(p).writable().is_shape({topk});
+    labels.dtype(Elem::I64).writable().is_shape({topk});
+    idx.dtype(Elem::I64).writable().is_shape({topk});
+    py::gil_scoped_release nogil;
+    return dispatch_float(dt, [&](auto f) {
+      using T = decltype(f);
+      return decode::decode_yolo(p.cp<T>(), a.cp<T>(), A, H, W, C, static_cast<T>(stride), v5, conf_thres, topk,
+                                 boxes.mp<T>(), scores.mp<T>(), labels.mp<int64_t>(), idx.mp<int64_t>());
+    });
+  }, py::arg("pred"), py::arg("anchors"), py::arg("stride"), py::arg("v5"), py::arg("conf_thres"), py::arg("topk"),
+     py::arg("boxes"), py::arg("scores"), py::arg("labels"), py::arg("index"), py::arg("stream") = 0);
 }
 
 }  // namespace bindings

@@ -15,6 +15,7 @@
 
 #include "common/thread_pool.h"
 #include "decode/box_coding.h"
+#include "decode/yolo.h"
 
 namespace cvk {
 namespace decode {
@@ -90,6 +91,71 @@ int64_t decode_topk(const T* logits, const T* deltas, const T* anchors, int64_t 
   return k;
 }
 
+// decode_yolo: one pass over the cells tests the objectness in logit space (as decode_topk
+// does: sig(obj) must exceed conf_thres for any class score to), computes the class scores of
+// the cells that pass, keeps the best class; then top k and only their boxes decoded.
+template <class T>
+int64_t decode_yolo(const T* pred, const T* anchors, int64_t A, int64_t H, int64_t W, int64_t C, T stride, bool v5,
+                    double conf_thres, int64_t topk, T* boxes, T* scores, int64_t* labels, int64_t* index) {
+  const double t = conf_thres;
+  const double lt = t <= 0 ? -INFINITY : (t >= 1 ? INFINITY : std::log(t / (1 - t)));
+  const T low = static_cast<T>(lt - 1e-3 * (1 + std::fabs(lt)));
+  const T thr = static_cast<T>(conf_thres);
+  const int64_t cells = A * H * W, no = 5 + C, chunk = 4096, chunks = (cells + chunk - 1) / chunk;
+  struct Cand {
+    T s;
+    int64_t i, c;
+  };
+  std::vector<std::vector<Cand>> part(static_cast<size_t>(chunks));
+  parallel_for(0, chunks, 1, [&](int64_t c0, int64_t c1) {
+    for (int64_t ch = c0; ch < c1; ++ch)
+      for (int64_t i = ch * chunk, e = std::min(cells, (ch + 1) * chunk); i < e; ++i) {
+        const T* p = pred + i * no;
+        if (!(p[4] > low)) continue;
+        const T obj = logistic(p[4]);
+        if (!(obj > thr)) continue;  // every class score is at most obj
+        // The best score belongs to the largest class logit m (the logistic and the product are
+        // monotone); classes a margin below m cannot tie with it unless the products saturate,
+        // so only the classes near m get a logistic (all of them where the products saturate:
+        // the first equal product wins, as torch's max).
+        T m = p[5];
+        bool nan = false;
+        for (int64_t c = 0; c < C; ++c) {
+          m = p[5 + c] > m ? p[5 + c] : m;
+          nan |= !(p[5 + c] == p[5 + c]);
+        }
+        if (nan) continue;  // torch's max is NaN then, and NaN is no candidate
+        const T near = m - static_cast<T>(1e-3) * (T(1) + std::fabs(m));
+        const bool all = !(logistic(near) * obj < logistic(m) * obj);
+        T best = -T(1);
+        int64_t label = 0;
+        for (int64_t c = 0; c < C; ++c) {
+          if (!all && !(p[5 + c] >= near)) continue;
+          const T s = logistic(p[5 + c]) * obj;
+          if (s > best) {
+            best = s;
+            label = c;
+          }
+        }
+        if (best > thr) part[ch].push_back({best, i, label});
+      }
+  });
+  std::vector<Cand> cand;
+  for (auto& pc : part) cand.insert(cand.end(), pc.begin(), pc.end());
+  auto before = [](const Cand& a, const Cand& b) { return a.s > b.s || (a.s == b.s && a.i < b.i); };
+  const int64_t k = std::min<int64_t>(topk, static_cast<int64_t>(cand.size()));
+  if (static_cast<int64_t>(cand.size()) > k) std::nth_element(cand.begin(), cand.begin() + k, cand.end(), before);
+  std::sort(cand.begin(), cand.begin() + k, before);
+  for (int64_t j = 0; j < k; ++j) {
+    const int64_t i = cand[j].i, a = i / (H * W), y = (i / W) % H, x = i % W;
+    yolo_box(pred + i * no, T(x), T(y), anchors[2 * a], anchors[2 * a + 1], stride, v5, boxes + 4 * j);
+    scores[j] = cand[j].s;
+    labels[j] = cand[j].c;
+    index[j] = i;
+  }
+  return k;
+}
+
 #define CVK_INSTANTIATE(T)                                                                                    \
   template void decode_boxes<T>(const T*, const T*, int64_t, const T*, T, T*);                                \
   template void encode_boxes<T>(const T*, const T*, int64_t, const T*, T*);                                   \
@@ -98,6 +164,10 @@ int64_t decode_topk(const T* logits, const T* deltas, const T* anchors, int64_t 
 CVK_INSTANTIATE(float)
 CVK_INSTANTIATE(double)
 #undef CVK_INSTANTIATE
+template int64_t decode_yolo<float>(const float*, const float*, int64_t, int64_t, int64_t, int64_t, float, bool, double,
+                                    int64_t, float*, float*, int64_t*, int64_t*);
+template int64_t decode_yolo<double>(const double*, const double*, int64_t, int64_t, int64_t, int64_t, double, bool,
+                                     double, int64_t, double*, double*, int64_t*, int64_t*);
 
 }  // namespace decode
 }  // namespace cvk

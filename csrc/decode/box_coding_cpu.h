@@ -22,5 +22,13 @@ int64_t decode_topk(const T* logits, const T* deltas, const T* anchors, int64_t 
                     int64_t topk, const T* w, T clip, T img_h, T img_w, T* boxes, T* scores, int64_t* labels,
                     int64_t* anchor_idx);
 
+// One YOLO level of one image (yolo.h): pred (A, H, W, 5 + C) raw outputs, anchors (A, 2) in
+// pixels. Cells whose best class score sig(obj) sig(cls_c) (the first c on ties) is above
+// conf_thres, the topk best by score (ties by cell index), their boxes decoded. Writes k rows of
+// boxes (k, 4), scores, labels and index (the cell's flat index a H W + y W + x); returns k.
+template <class T>
+int64_t decode_yolo(const T* pred, const T* anchors, int64_t A, int64_t H, int64_t W, int64_t C, T stride, bool v5,
+                    double conf_thres, int64_t topk, T* boxes, T* scores, int64_t* labels, int64_t* index);
+
 }  // namespace decode
 }  // namespace cvk

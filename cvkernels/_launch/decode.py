@@ -103,3 +103,38 @@ def decode_topk(xp, logits, box_regression, anchors, score_thresh: float, topk: 
                                    _weights(weights), float(clip), h, w, xp.view(boxes), xp.view(scores),
                                    xp.view(labels), xp.view(idx), xp.stream(lg))
     return xp.prefix(boxes, k), xp.prefix(scores, k), xp.prefix(labels, k), xp.prefix(idx, k)
+
+
+YOLO_VERSIONS = ("v3", "v5")
+
+
+def yolo_spec(xp, pred, anchors, stride: float, topk: int, version: str):
+    """The compute dtype, after checking the arguments of decode_yolo."""
+    if version not in YOLO_VERSIONS:
+        raise ValueError(f"version must be 'v3' or 'v5', got {version!r}")
+    shape = tuple(int(v) for v in pred.shape)
+    if len(shape) != 4 or shape[3] < 6:
+        raise ValueError(f"pred must be (A, H, W, 5 + C) with C >= 1, got shape {shape}")
+    if tuple(anchors.shape) != (shape[0], 2):
+        raise ValueError(f"anchors must have shape (A, 2) = ({shape[0]}, 2), got {tuple(anchors.shape)}")
+    if not stride > 0:
+        raise ValueError(f"stride must be > 0, got {stride}")
+    if topk < 0:
+        raise ValueError(f"topk must be >= 0, got {topk}")
+    if not xp.is_float(pred.dtype):
+        raise TypeError(f"pred must be floating point, got {pred.dtype}")
+    xp.same_device(pred=pred, anchors=anchors)
+    return xp.compute_dtype("pred", pred.dtype)
+
+
+def decode_yolo(xp, pred, anchors, stride: float, conf_thres: float, topk: int, version: str):
+    """(boxes (k, 4), scores (k,), labels (k,), index (k,)): see the public decode_yolo."""
+    cdt = yolo_spec(xp, pred, anchors, stride, topk, version)
+    p = xp.contiguous(xp.detach(pred), cdt)
+    a = xp.contiguous(xp.detach(anchors), cdt)
+    boxes, scores = xp.empty((topk, 4), cdt, p), xp.empty((topk,), cdt, p)
+    labels, idx = xp.empty((topk,), xp.int64, p), xp.empty((topk,), xp.int64, p)
+    k = xp.kernels(p).decode_yolo(xp.view(p), xp.view(a), float(stride), version == "v5", float(conf_thres),
+                                  int(topk), xp.view(boxes), xp.view(scores), xp.view(labels), xp.view(idx),
+                                  xp.stream(p))
+    return xp.prefix(boxes, k), xp.prefix(scores, k), xp.prefix(labels, k), xp.prefix(idx, k)

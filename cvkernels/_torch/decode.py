@@ -48,6 +48,26 @@ def _decode_topk(logits, box_regression, anchors, score_thresh, topk, weights, c
 lib.impl("decode_topk", _decode_topk, "CPU")
 
 
+lib.define("decode_yolo(Tensor pred, Tensor anchors, float stride, float conf_thres, int topk, str version) -> "
+           "(Tensor, Tensor, Tensor, Tensor)")
+
+
+def _decode_yolo(pred, anchors, stride, conf_thres, topk, version):
+    boxes, scores, labels, idx = launch.decode_yolo(TORCH, pred, anchors, stride, conf_thres, topk, version)
+    return boxes.to(pred.dtype), scores.to(pred.dtype), labels, idx
+
+
+lib.impl("decode_yolo", _decode_yolo, "CPU")
+
+
+@torch.library.register_fake("cvkernels::decode_yolo")
+def _(pred, anchors, stride, conf_thres, topk, version):
+    launch.yolo_spec(TORCH, pred, anchors, stride, topk, version)
+    k = torch.library.get_ctx().new_dynamic_size()
+    return (pred.new_empty((k, 4)), pred.new_empty((k,)), pred.new_empty((k,), dtype=torch.int64),
+            pred.new_empty((k,), dtype=torch.int64))
+
+
 @torch.library.register_fake("cvkernels::decode_boxes")
 def _(d, a, weights, clip):
     launch.coding_spec(TORCH, d, a, ("rel_codes", "boxes"))

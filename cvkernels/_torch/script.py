@@ -265,6 +265,14 @@ def decode_topk(logits: Tensor, box_regression: Tensor, anchors: Tensor, score_t
                            [weights[0], weights[1], weights[2], weights[3]], bbox_xform_clip, size)
 
 
+def decode_yolo(pred: Tensor, anchors: Tensor, stride: float, conf_thres: float = 0.25, topk: int = 30000,
+                version: str = "v5") -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+    if pred.is_cuda:  # no CUDA kernel yet: the CPU's, results moved back
+        boxes, scores, labels, index = ops.decode_yolo(pred.cpu(), anchors.cpu(), stride, conf_thres, topk, version)
+        return boxes.to(pred.device), scores.to(pred.device), labels.to(pred.device), index.to(pred.device)
+    return ops.decode_yolo(pred, anchors, stride, conf_thres, topk, version)
+
+
 def box_iou_rotated(boxes1: Tensor, boxes2: Tensor) -> Tensor:
     return ops.box_iou_rotated(boxes1, boxes2)
 
@@ -294,7 +302,7 @@ SCRIPTED = ("box_iou", "generalized_box_iou", "distance_box_iou", "complete_box_
             "distance_box_iou_loss", "complete_box_iou_loss", "box_area", "box_convert", "nms", "batched_nms",
             "soft_nms", "batched_soft_nms", "multiclass_nms", "roi_align", "roi_pool", "dilated_conv2d",
             "pairwise_mask_iou", "pairwise_mask_dice", "sigmoid_focal_loss",
-            "heatmap_peaks", "softmax_focal_loss", "decode_boxes", "encode_boxes", "decode_topk",
+            "heatmap_peaks", "softmax_focal_loss", "decode_boxes", "encode_boxes", "decode_topk", "decode_yolo",
             "box_iou_rotated", "nms_rotated", "batched_nms_rotated")
 
 

@@ -100,7 +100,7 @@ def all_cases(quick: bool = False, only: Optional[List[str]] = None) -> List[Cas
     words = {boxes: ("box", "rotated"), nms: ("nms",), roi: ("roi", "RoI"), coco: ("COCO", "coco", "keypoints", "coco-e2e"),
              masks: ("dice", "iou", "mask"), rle: ("RLE", "segm"), conv: ("conv", "ASPP", "dilated"),
              pipelines: ("pipeline",), metrics: ("metrics", "MeanAveragePrecision"),
-             assignment: ("assignment", "hungarian", "matching"), losses: ("focal",), decode: ("heatmap", "peaks", "RetinaNet"),
+             assignment: ("assignment", "hungarian", "matching"), losses: ("focal",), decode: ("heatmap", "peaks", "RetinaNet", "YOLO"),
              classification: ("classification",), panoptic: ("panoptic",), lvis: ("LVIS",)}
     cases = []
     for area in (boxes, nms, roi, masks, coco, rle, conv, metrics, pipelines, assignment, losses, decode, classification,

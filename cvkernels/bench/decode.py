@@ -1,7 +1,9 @@
 """Benchmark cases of decoding: heatmap_peaks beside CenterNet's torch expression (max_pool2d
 suppression, two torch.topk, gathers) on CenterNet's output size (128 x 128, 80 classes, K =
 100), sigmoid heatmaps; RetinaNet's post-processing of 5 levels at 800 x 800 (decode_topk per
-level + batched_nms) beside torchvision's RetinaNet.postprocess_detections."""
+level + batched_nms) beside torchvision's RetinaNet.postprocess_detections; YOLOv5s' three
+levels at 640 x 640 (decode_yolo per level) beside the Detect head's decoding and
+non_max_suppression's candidate selection in torch."""
 
 from __future__ import annotations
 
@@ -40,7 +42,7 @@ def cases(quick: bool = False):
     impls = {OURS: lambda: cvkernels.heatmap_peaks(heat, wh, reg, K=100),
              "torch (CenterNet's decode)": lambda: _centernet(heat, wh, reg, 100)}
     return [Case(f"heatmap_peaks {B} x 80 x 128 x 128, K=100", impls, in_bytes=heat.numel() * 4,
-                 note="float32 sigmoid heatmaps")] + retinanet_cases(quick)
+                 note="float32 sigmoid heatmaps")] + retinanet_cases(quick) + yolo_cases(quick)
 
 
 def _retinanet_inputs(quick, mean):
@@ -109,3 +111,59 @@ def _retinanet_case(quick, mean):
     return [Case(f"RetinaNet post-processing, {len(logits)} levels at 800x800 ({n} anchors x 91 classes, "
                  f"{100 * above:.1f}% of scores above 0.05)", impls,
                  note="decode_topk per level + batched_nms + top 300")]
+
+
+def _yolov5_torch(levels, anchors, strides, conf):
+    """YOLOv5's Detect decoding of each level and non_max_suppression's candidates (obj > conf,
+    cls *= obj, best class > conf), the kept rows sorted by score: its torch expressions."""
+    import torch
+
+    out = []
+    for pred, anc, stride in zip(levels, anchors, strides):
+        A, H, W, no = pred.shape
+        yv, xv = torch.meshgrid(torch.arange(H, dtype=pred.dtype), torch.arange(W, dtype=pred.dtype), indexing="ij")
+        grid = torch.stack((xv, yv), 2).expand(A, H, W, 2) - 0.5
+        y = pred.sigmoid()
+        xy = (y[..., :2] * 2 + grid) * stride
+        wh = (y[..., 2:4] * 2) ** 2 * anc.view(A, 1, 1, 2)
+        out.append(torch.cat((xy, wh, y[..., 4:]), -1).view(-1, no))
+    x = torch.cat(out)
+    x = x[x[:, 4] > conf]
+    x[:, 5:] *= x[:, 4:5]
+    box = torch.cat((x[:, :2] - x[:, 2:4] / 2, x[:, :2] + x[:, 2:4] / 2), 1)
+    score, label = x[:, 5:].max(1)
+    keep = score > conf
+    box, score, label = box[keep], score[keep], label[keep]
+    order = score.argsort(descending=True)[:30000]
+    return box[order], score[order], label[order]
+
+
+def yolo_cases(quick: bool = False):
+    import torch
+
+    import cvkernels
+
+    size = 320 if quick else 640
+    strides = (8.0, 16.0, 32.0)
+    anchors = [torch.tensor(a) for a in ([[10.0, 13], [16, 30], [33, 23]], [[30.0, 61], [62, 45], [59, 119]],
+                                         [[116.0, 90], [156, 198], [373, 326]])]
+    g = torch.Generator().manual_seed(0)
+    levels = []
+    for s in strides:
+        p = torch.randn(3, int(size // s), int(size // s), 85, generator=g)
+        p[..., 4] = p[..., 4] * 2 - 6  # objectness of a trained detector: mostly background
+        levels.append(p)
+    out = []
+    for conf in (0.25, 0.001):
+        def ours(conf=conf):
+            parts = [cvkernels.decode_yolo(p, a, s, conf, 30000) for p, a, s in zip(levels, anchors, strides)]
+            boxes, scores, labels, _ = (torch.cat(t) for t in zip(*parts))
+            order = scores.argsort(descending=True)[:30000]  # one ranking over the levels
+            return boxes[order], scores[order], labels[order]
+
+        impls = {OURS: ours, "torch (YOLOv5 Detect + NMS candidates)": lambda conf=conf: _yolov5_torch(
+            levels, anchors, strides, conf)}
+        n = sum(p.shape[0] * p.shape[1] * p.shape[2] for p in levels)
+        out.append(Case(f"YOLOv5 decode + candidates, 3 levels at {size}x{size} ({n} cells x 80 classes), "
+                        f"conf {conf:g}", impls, in_bytes=sum(p.numel() for p in levels) * 4))
+    return out
