@@ -319,10 +319,20 @@ void accumulate_impl(const MatchRecords& rec, int64_t K, int64_t A, int64_t T,
     std::vector<double> sc, tp_prec(nd_all + 1);
     std::vector<int64_t> tp_pos(nd_all + 1), tp_nfp(nd_all + 1), need(R), keep;
     std::vector<uint8_t> kept;
-    // This category's outputs, (T, R, A, M) and (T, A, M), copied into the (T, R, K, A, M) and
-    // (T, K, A, M) arrays at the end in contiguous (A, M) rows.
-    std::vector<double> prec_k(T * R * A * M, -1.0), scores_k(T * R * A * M, -1.0), recall_k(T * A * M, -1.0);
-    auto at = [&](int64_t t, int64_t r, int64_t ai, int64_t mi) { return ((t * R + r) * A + ai) * M + mi; };
+    // This category's entries of the (T, R, K, A, M) and (T, K, A, M) outputs, written in place
+    // (-1 until a value is known). (Scratch rows copied at the end cost a memmove call per
+    // (t, r) row: 160k calls for COCO's 80 categories.)
+    const int64_t AM = A * M;
+    auto at = [&](int64_t t, int64_t r, int64_t ai, int64_t mi) { return ((t * R + r) * K + k) * AM + ai * M + mi; };
+    auto rat = [&](int64_t t, int64_t ai, int64_t mi) { return (t * K + k) * AM + ai * M + mi; };
+    double* const prec_k = precision;
+    double* const scores_k = scores;
+    double* const recall_k = recall;
+    for (int64_t t = 0; t < T; ++t) {
+      for (int64_t q = 0; q < AM; ++q) recall_k[rat(t, 0, 0) + q] = -1.0;
+      for (int64_t r = 0; r < R; ++r)
+        for (int64_t q = 0; q < AM; ++q) prec_k[at(t, r, 0, 0) + q] = scores_k[at(t, r, 0, 0) + q] = -1.0;
+    }
     int64_t prev_nd = -1;
     for (int64_t mi = 0; mi < M; ++mi) {
       // The detections kept by this maxDet (rank < maxDet in their image), in merged order.
@@ -333,7 +343,7 @@ void accumulate_impl(const MatchRecords& rec, int64_t K, int64_t A, int64_t T,
       if (mi > 0 && nd == prev_nd) {  // the same detections as the smaller maxDet: same values
         for (int64_t t = 0; t < T; ++t)
           for (int64_t ai = 0; ai < A; ++ai) {
-            recall_k[(t * A + ai) * M + mi] = recall_k[(t * A + ai) * M + mi - 1];
+            recall_k[rat(t, ai, mi)] = recall_k[rat(t, ai, mi - 1)];
             for (int64_t r = 0; r < R; ++r) {
               prec_k[at(t, r, ai, mi)] = prec_k[at(t, r, ai, mi - 1)];
               scores_k[at(t, r, ai, mi)] = scores_k[at(t, r, ai, mi - 1)];
@@ -383,12 +393,12 @@ void accumulate_impl(const MatchRecords& rec, int64_t K, int64_t A, int64_t T,
           const double tp = static_cast<double>(ntp);
           for (int64_t i = ntp - 1; i > 0; --i)
             if (tp_prec[i] > tp_prec[i - 1]) tp_prec[i - 1] = tp_prec[i];
-          recall_k[(t * A + ai) * M + mi] = nd ? tp / static_cast<double>(npig) : 0.0;
+          recall_k[rat(t, ai, mi)] = nd ? tp / static_cast<double>(npig) : 0.0;
           bool reached = true;
-          double* precision_r = prec_k.data() + at(t, 0, ai, mi);
-          double* scores_r = scores_k.data() + at(t, 0, ai, mi);
+          double* precision_r = prec_k + at(t, 0, ai, mi);
+          double* scores_r = scores_k + at(t, 0, ai, mi);
           for (int64_t r = 0; r < R; ++r) {
-            const int64_t out = r * A * M;
+            const int64_t out = r * K * AM;
             const int64_t c = need[r];
             // A recall never reached stops pycocotools' loop (an IndexError it catches): this
             // threshold and every later one stay 0, even lower ones if the list is unsorted.
@@ -405,14 +415,6 @@ void accumulate_impl(const MatchRecords& rec, int64_t K, int64_t A, int64_t T,
             }
           }
         }
-      }
-    }
-    const int64_t AM = A * M;
-    for (int64_t t = 0; t < T; ++t) {
-      std::copy_n(&recall_k[t * AM], AM, recall + (t * K + k) * AM);
-      for (int64_t r = 0; r < R; ++r) {
-        std::copy_n(&prec_k[at(t, r, 0, 0)], AM, precision + ((t * R + r) * K + k) * AM);
-        std::copy_n(&scores_k[at(t, r, 0, 0)], AM, scores + ((t * R + r) * K + k) * AM);
       }
     }
   });
