@@ -70,6 +70,12 @@ def test_bbox_like_lvis_api(lvis_api, seed):
     _same(*_both(lvis_api, gt, dets, 35, "bbox"))
 
 
+def test_full_vocabulary_like_lvis_api(lvis_api):
+    # LVIS' 1,203 categories, more than 300 detections per image (the default cut applies)
+    gt, dets = synthetic_lvis(20, n_cats=1203, dets_per_image=320, seed=5)
+    _same(*_both(lvis_api, gt, dets, 300, "bbox"))
+
+
 def test_segm_like_lvis_api(lvis_api):
     gt, dets = synthetic_lvis(15, n_cats=60, dets_per_image=25, seed=4, polygons=True)
     _same(*_both(lvis_api, gt, _rle_results(gt, dets), 20, "segm"))
