@@ -45,8 +45,8 @@ struct Solver {
 
   // Dijkstra from row i to the nearest free column; returns it (or -1: none reachable) and
   // its distance in min_val.
-  template <class Cost>
-  int64_t search(const Cost& cost, int64_t n, int64_t m, int64_t i, double& min_val) {
+  // c: the n x m costs (n <= m), row-major, contiguous.
+  int64_t search(const double* c, int64_t n, int64_t m, int64_t i, double& min_val) {
     min_val = 0;
     int64_t left = m;
     for (int64_t k = 0; k < m; ++k) remaining[k] = m - k - 1;
@@ -59,9 +59,10 @@ struct Solver {
       double lowest = kInf;
       in_rows[i] = 1;
       const double base = min_val - u[i];
+      const double* ci = c + i * m;
       for (int64_t k = 0; k < left; ++k) {
         const int64_t j = remaining[k];
-        const double r = base + cost(i, j) - v[j];
+        const double r = base + ci[j] - v[j];
         if (r < dist[j]) {
           path[j] = i;
           dist[j] = r;
@@ -84,12 +85,11 @@ struct Solver {
     return sink;
   }
 
-  template <class Cost>
-  bool solve(const Cost& cost, int64_t n, int64_t m) {
+  bool solve(const double* c, int64_t n, int64_t m) {
     reset(n, m);
     for (int64_t row = 0; row < n; ++row) {
       double min_val;
-      const int64_t sink = search(cost, n, m, row, min_val);
+      const int64_t sink = search(c, n, m, row, min_val);
       if (sink < 0) return false;
       // Duals: the new row and the tree's rows and columns move by their distances.
       u[row] += min_val;
@@ -112,24 +112,26 @@ struct Solver {
 
 }  // namespace
 
-int linear_sum_assignment(const double* cost, int64_t rows, int64_t cols, bool maximize, int64_t* row_out,
+template <class T>
+int linear_sum_assignment(const T* cost, int64_t rows, int64_t cols, bool maximize, int64_t* row_out,
                           int64_t* col_out) {
   if (rows == 0 || cols == 0) return kLsaOk;
-  // NaN is invalid, and -inf (+inf when maximizing: it is negated).
   const double bad = maximize ? kInf : -kInf;
-  for (int64_t k = 0; k < rows * cols; ++k)
-    if (std::isnan(cost[k]) || cost[k] == bad) return kLsaInvalid;
-  // The solver wants n <= m: more rows than columns solve the transpose (read in place).
   const bool transpose = cols < rows;
   const int64_t n = transpose ? cols : rows, m = transpose ? rows : cols;
   const double sign = maximize ? -1.0 : 1.0;
+  // The costs as the solver reads them: float64 (scipy's precision), n <= m rows, contiguous,
+  // negated when maximizing (one pass, also the check for NaN and the forbidden infinity).
+  thread_local std::vector<double> c;
+  c.resize(static_cast<size_t>(n * m));
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t q = 0; q < cols; ++q) {
+      const double x = static_cast<double>(cost[r * cols + q]);
+      if (std::isnan(x) || x == bad) return kLsaInvalid;
+      c[transpose ? q * m + r : r * m + q] = sign * x;
+    }
   thread_local Solver s;
-  bool ok;
-  if (transpose)
-    ok = s.solve([&](int64_t i, int64_t j) { return sign * cost[j * cols + i]; }, n, m);
-  else
-    ok = s.solve([&](int64_t i, int64_t j) { return sign * cost[i * cols + j]; }, n, m);
-  if (!ok) return kLsaInfeasible;
+  if (!s.solve(c.data(), n, m)) return kLsaInfeasible;
   if (!transpose) {
     for (int64_t i = 0; i < n; ++i) {
       row_out[i] = i;
@@ -137,7 +139,6 @@ int linear_sum_assignment(const double* cost, int64_t rows, int64_t cols, bool m
     }
     return kLsaOk;
   }
-  // Solved as columns -> rows: report by ascending row.
   std::vector<int64_t> order(n);
   std::iota(order.begin(), order.end(), 0);
   std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return s.col4row[a] < s.col4row[b]; });
@@ -147,6 +148,9 @@ int linear_sum_assignment(const double* cost, int64_t rows, int64_t cols, bool m
   }
   return kLsaOk;
 }
+
+template int linear_sum_assignment<float>(const float*, int64_t, int64_t, bool, int64_t*, int64_t*);
+template int linear_sum_assignment<double>(const double*, int64_t, int64_t, bool, int64_t*, int64_t*);
 
 }  // namespace assignment
 }  // namespace cvk

@@ -9,6 +9,7 @@
 #include "assignment/detr_cost.h"
 #include "assignment/lsa.h"
 #include "bindings/bindings.h"
+#include "bindings/buffer.h"
 #include "common/thread_pool.h"
 
 namespace py = pybind11;
@@ -104,24 +105,24 @@ py::list detr_match(CArr<T> probs, CArr<T> boxes, const std::vector<CArr<int64_t
 }  // namespace
 
 void register_assignment(py::module_& m) {
-  // costs: 2-D arrays (any real dtype, converted to float64 as scipy does) -> a list of
-  // (row_ind, col_ind) int64 pairs. Raises ValueError naming the first matrix that is not 2-D,
-  // holds NaN (or -inf; +inf when maximizing) or allows no full assignment.
+  // costs: a list of 2-D float32 / float64 arrays (solved in float64, as scipy does) -> a list
+  // of (row_ind, col_ind) int64 pairs. Raises ValueError naming the first matrix that is not
+  // 2-D, holds NaN (or -inf; +inf when maximizing) or allows no full assignment.
   m.def(
       "linear_sum_assignment",
-      [](const std::vector<py::array_t<double, py::array::c_style | py::array::forcecast>>& costs, bool maximize) {
+      [](py::list costs, bool maximize) {
         const int64_t B = static_cast<int64_t>(costs.size());
-        std::vector<const double*> ptr(B);
-        std::vector<int64_t> rows(B), cols(B);
+        std::vector<Buffer> mats;
+        mats.reserve(static_cast<size_t>(B));
         std::vector<py::array_t<int64_t>> ri, ci;
         for (int64_t b = 0; b < B; ++b) {
-          if (costs[b].ndim() != 2)
+          mats.push_back(take_on(costs[b], "cost matrix", kCPU));
+          Buffer& c = mats.back();
+          c.floating();
+          if (c.ndim() != 2)
             throw py::value_error("cost matrix " + std::to_string(b) + " must be 2-D, got " +
-                                  std::to_string(costs[b].ndim()) + " dimensions");
-          rows[b] = costs[b].shape(0);
-          cols[b] = costs[b].shape(1);
-          ptr[b] = costs[b].data();
-          const py::ssize_t k = std::min(rows[b], cols[b]);
+                                  std::to_string(c.ndim()) + " dimensions");
+          const py::ssize_t k = std::min(c.size(0), c.size(1));
           ri.emplace_back(k);
           ci.emplace_back(k);
         }
@@ -134,7 +135,11 @@ void register_assignment(py::module_& m) {
         {
           py::gil_scoped_release nogil;
           parallel_for_each(B, [&](int64_t b) {
-            status[b] = assignment::linear_sum_assignment(ptr[b], rows[b], cols[b], maximize, rp[b], cp[b]);
+            const Buffer& c = mats[b];
+            status[b] = c.elem == Elem::F32
+                            ? assignment::linear_sum_assignment(c.cp<float>(), c.size(0), c.size(1), maximize, rp[b], cp[b])
+                            : assignment::linear_sum_assignment(c.cp<double>(), c.size(0), c.size(1), maximize, rp[b],
+                                                                cp[b]);
           });
         }
         py::list out;
