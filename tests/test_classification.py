@@ -116,6 +116,7 @@ def test_label_kinds_like_sklearn():
     check_like_sklearn("accuracy_score", t - 5, p - 5)  # negative labels
     check_like_sklearn("f1_score", t * 10**12, p * 10**12, average="macro")  # labels over a huge range
     check_like_sklearn("confusion_matrix", t * 10**12, p * 10**12)
+    check_like_sklearn("confusion_matrix", t * 1500, p * 1500, labels=[3000, 0, 1500, 7])  # sparse in a wide range
     check_like_sklearn("balanced_accuracy_score", t, np.where(p == 2, 5, p))  # a class only predicted
     check_like_sklearn("confusion_matrix", np.zeros(5, int), np.zeros(5, int))  # one label: a warning
 

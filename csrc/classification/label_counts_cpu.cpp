@@ -21,7 +21,9 @@ int64_t slices(int64_t n) { return std::max<int64_t>(1, std::min<int64_t>(get_nu
 // more of a large table stays in cache).
 template <class T, class Count>
 void sum_slices(int64_t n, int64_t width, double* out, Count&& count) {
-  const int64_t parts = std::max(slices(n), (n >> 31) + 1);
+  // at most 64 MiB of per-slice totals (a large confusion matrix is counted by fewer threads)
+  const int64_t budget = std::max<int64_t>(1, (int64_t(64) << 20) / std::max<int64_t>(1, width * int64_t(sizeof(T))));
+  const int64_t parts = std::max(std::min(slices(n), budget), (n >> 31) + 1);
   std::vector<T> totals(static_cast<size_t>(parts * width), T(0));
   parallel_for_each(parts, [&](int64_t s) { count(n * s / parts, n * (s + 1) / parts, totals.data() + s * width); });
   std::fill(out, out + width, 0.0);

@@ -172,7 +172,7 @@ class Targets:
             if hi - lo < DENSE_RANGE:
                 self.t, self.p, self.lo, self.K = t, p, lo, hi - lo + 1
                 self.label_dtype = np.result_type(yt.dtype, yp.dtype)
-                if matrix and self.K * self.K <= DENSE_CELLS:
+                if matrix and self.K * self.K <= min(DENSE_CELLS, max(1 << 20, 8 * self.n)):
                     full = self.full_confusion(weighted=False)
                     self._sums[False] = [np.diagonal(full).copy(), full.sum(1), full.sum(0)]
                 tp, ts, ps = self.sums(weighted=False)
@@ -243,7 +243,8 @@ class Targets:
         with a label outside `labels` are left out."""
         at = self.positions(labels)
         L = len(at)
-        if self.K * self.K <= DENSE_CELLS:
+        # the whole value range when it is small (no remapping pass); else only the rows asked for
+        if self.K * self.K <= min(DENSE_CELLS, max(1 << 20, 8 * self.n)):
             full = self.full_confusion()
             ok = at >= 0
             if ok.all() and L == self.K and np.array_equal(at, np.arange(L)):
