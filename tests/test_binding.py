@@ -127,6 +127,8 @@ CASES = {
                        (0, 1, 3)),
     "decode_yolo": (lambda: [np.zeros((2, 3, 4, 7), f32), np.ones((2, 2), f32), 8.0, True, 0.25, 5, np.empty((5, 4), f32),
                              np.empty(5, f32), np.empty(5, i64), np.empty(5, i64)], (0, 1, 6, 7, 8, 9)),
+    "topk_hits": (lambda: [np.linspace(0, 1, 12).astype(f32).reshape(4, 3), np.arange(4, dtype=i64) % 3, 2,
+                           np.empty(4, u8)], (0, 1, 3)),
     "label_range": (lambda: [np.arange(5, dtype=i64)], (0,)),
     "class_sums": (lambda: [np.arange(5, dtype=i64) % 3, np.zeros(5, i64), None, 0, 3, np.empty(3, f64),
                             np.empty(3, f64), np.empty(3, f64)], (0, 1, 5, 6, 7)),

@@ -148,6 +148,8 @@ def test_top_k_like_sklearn():
     check_like_sklearn("top_k_accuracy_score", t, s, k=2, sample_weight=rng.random(200), normalize=False)
     check_like_sklearn("top_k_accuracy_score", t % 2, s[:, 0], k=1)
     check_like_sklearn("top_k_accuracy_score", t[t < 3], s[t < 3], k=2, labels=[0, 1, 2, 3, 4])
+    check_like_sklearn("top_k_accuracy_score", t, s.astype(np.float32), k=3)
+    check_like_sklearn("top_k_accuracy_score", t, s, k=0)  # an error
 
 
 def test_label_errors():

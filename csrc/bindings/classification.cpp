@@ -132,6 +132,25 @@ void register_classification(py::module_& m) {
   }, py::arg("y_score"), py::arg("y_true"), py::arg("sample_weight"), py::arg("thresholds"), py::arg("tps"),
      py::arg("fps"));
 
+  // Top-k hits: scores (N, C) float32/float64, labels (N,) int64 class positions in [0, C),
+  // hit (N,) uint8 written.
+  m.def("topk_hits", [](py::handle s_, py::handle lab_, int64_t k, py::handle hit_) {
+    Buffer s = take_on(s_, "y_score", kCPU), lab = take_on(lab_, "labels", kCPU), hit = take_on(hit_, "hit", kCPU);
+    const int dt = s.floating();
+    s.rank(2);
+    const int64_t N = s.size(0), C = s.size(1);
+    lab.dtype(Elem::I64).is_shape({N});
+    hit.dtype(Elem::U8).writable().is_shape({N});
+    const int64_t* l = lab.cp<int64_t>();
+    for (int64_t i = 0; i < N; ++i)
+      if (l[i] < 0 || l[i] >= C) throw py::value_error("labels must lie in [0, " + std::to_string(C) + ")");
+    py::gil_scoped_release nogil;
+    dispatch_float(dt, [&](auto f) {
+      using F = decltype(f);
+      classification::topk_hits(s.cp<F>(), l, N, C, k, hit.mp<uint8_t>());
+    });
+  }, py::arg("y_score"), py::arg("labels"), py::arg("k"), py::arg("hit"));
+
   // Summaries of the C binary problems of an (N, C) score matrix: column c's positives are
   // rows with labels == c (labels (N,) int64) or indicator[:, c] != 0 (indicator (N, C) 0/1);
   // exactly one of the two is given. Writes (C,) float64: npos, nneg, auc, pauc (when

@@ -47,5 +47,11 @@ int ranking_columns(const F* score, int64_t N, int64_t C, const int64_t* labels,
                     const double* w, double max_fpr, double* npos, double* nneg, double* auc, double* pauc,
                     double* ap);
 
+// Top-k hits of an (N, C) score matrix: hit[i] = 1 when fewer than k classes rank above the
+// true class labels[i] in row i, a class ranking above when its score is greater, or equal with
+// a higher index (scikit-learn's reversed stable argsort). Rows in parallel.
+template <class F>
+void topk_hits(const F* score, const int64_t* labels, int64_t N, int64_t C, int64_t k, uint8_t* hit);
+
 }  // namespace classification
 }  // namespace cvk

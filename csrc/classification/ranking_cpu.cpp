@@ -232,10 +232,25 @@ int ranking_columns(const F* score, int64_t N, int64_t C, const int64_t* labels,
   return status.load();
 }
 
+template <class F>
+void topk_hits(const F* score, const int64_t* labels, int64_t N, int64_t C, int64_t k, uint8_t* hit) {
+  parallel_for(0, N, 512, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      const F* row = score + i * C;
+      const int64_t y = labels[i];
+      const F own = row[y];
+      int64_t above = 0;
+      for (int64_t j = 0; j < C; ++j) above += (row[j] > own) | ((row[j] == own) & (j > y));
+      hit[i] = above < k;
+    }
+  });
+}
+
 #define CVK_INSTANTIATE(F)                                                                                     \
   template int64_t binary_curve<F>(const F*, const uint8_t*, const double*, int64_t, F*, double*, double*);    \
   template int ranking_columns<F>(const F*, int64_t, int64_t, const int64_t*, const uint8_t*, const double*,  \
-                                  double, double*, double*, double*, double*, double*);
+                                  double, double*, double*, double*, double*, double*);                     \
+  template void topk_hits<F>(const F*, const int64_t*, int64_t, int64_t, int64_t, uint8_t*);
 CVK_INSTANTIATE(float)
 CVK_INSTANTIATE(double)
 #undef CVK_INSTANTIATE

@@ -288,3 +288,11 @@ def ranking_columns(y_score: np.ndarray, labels=None, indicator=None, w=None, ma
     pauc = np.empty(C) if max_fpr is not None and 0 < max_fpr < 1 else None
     _C.ranking_columns(y_score, labels, indicator, w, float(max_fpr or 0.0), outs[0], outs[1], outs[2], pauc, outs[3])
     return outs[0], outs[1], outs[2], pauc, outs[3]
+
+
+def topk_hits(y_score: np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:
+    """(N,) bool: the true class (codes, positions in [0, C)) among the k best of its row, ties
+    ranked by the higher class index first (scikit-learn's reversed stable argsort)."""
+    hit = np.empty(y_score.shape[0], dtype=np.uint8)
+    _C.topk_hits(np.ascontiguousarray(y_score), np.ascontiguousarray(codes, dtype=np.int64), int(k), hit)
+    return hit.view(bool)

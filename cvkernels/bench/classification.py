@@ -3,7 +3,8 @@ scikit-learn (numpy inputs) and torchmetrics' functional versions (torch tensors
 values, its default argument validation on):
 
 * roc_auc_score and average_precision_score of 1,000,000 binary float32 scores;
-* the same one-vs-rest over (100,000 x 1,000) multiclass probabilities (macro average);
+* the same one-vs-rest over (100,000 x 1,000) multiclass probabilities (macro average), and
+  top_k_accuracy_score (k=5) on them;
 * f1_score (macro) and confusion_matrix of 10,000,000 labels over 1,000 classes.
 """
 
@@ -65,6 +66,13 @@ def cases(quick: bool = False):
            ("average_precision_score", lambda: M.average_precision_score(lab, prob),
             lambda: sk.average_precision_score(lab, prob),
             lambda: tm.multiclass_average_precision(probt, labt, num_classes=C, average="macro")))
+    impls = {OURS: lambda: M.top_k_accuracy_score(lab, prob, k=5)}
+    if sk:
+        impls["scikit-learn"] = lambda: sk.top_k_accuracy_score(lab, prob, k=5)
+    if tm:
+        impls["torchmetrics"] = lambda: tm.multiclass_accuracy(probt, labt, num_classes=C, top_k=5, average="micro")
+    out.append(Case(f"classification top_k_accuracy_score k=5 {N:,}x{C:,}", impls, in_bytes=N * C * 4,
+                    note="float32 probabilities"))
     for name, ours, sk_run, tm_run in ovr:
         impls = {OURS: ours}
         if sk:

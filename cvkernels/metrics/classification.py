@@ -146,6 +146,8 @@ def top_k_accuracy_score(y_true, y_score, *, k=2, normalize=True, sample_weight=
         >>> top_k_accuracy_score([0, 1, 2], [[.5, .2, .3], [.3, .4, .3], [.6, .3, .1]], k=2)
         0.6666666666666666
     """
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k must be an int >= 1, got {k!r}")
     yt = L.as_1d("y_true", L.as_array("y_true", y_true))
     kind, present = L.target_of("y_true", yt)
     if kind == "binary" and labels is not None and len(labels) > 2:
@@ -192,10 +194,7 @@ def top_k_accuracy_score(y_true, y_score, *, k=2, normalize=True, sample_weight=
         else:
             hits = np.ones(s.shape, dtype=bool)
     else:
-        own = s[np.arange(s.shape[0]), code][:, None]
-        later = np.arange(s.shape[1])[None, :] > code[:, None]
-        rank = np.count_nonzero(s > own, axis=1) + np.count_nonzero((s == own) & later, axis=1)
-        hits = rank < k
+        hits = L.topk_hits(s, code.astype(np.int64), k)
     if normalize:
         return _average(hits, w)
     return float(np.sum(hits)) if w is None else float(np.dot(hits, w))
