@@ -295,6 +295,20 @@ def test_decode_yolo_equals_yolov5s_torch_expression(version):
     np.testing.assert_allclose(nb, boxes.numpy(), rtol=1e-6)
 
 
+@pytest.mark.parametrize("topk", [100, 5000])
+def test_decode_yolo_many_candidates_with_ties(topk):
+    # more than 2048 candidates (the radix-sorted path) and scores rounded into ties
+    q = np.round(np.random.default_rng(1).normal(0, 1, (3, 30, 30, 8)), 1).astype(np.float32)
+    anchors = np.array([[10, 13], [16, 30], [33, 23]], np.float32)
+    got = cvkernels.decode_yolo(q, anchors, 8.0, 0.001, topk)
+    want = reference.decode.decode_yolo(q, anchors, 8.0, 0.001, topk)
+    assert len(got[3]) == min(topk, 2700) > 0
+    np.testing.assert_array_equal(got[3], want[3])
+    np.testing.assert_array_equal(got[2], want[2])
+    np.testing.assert_allclose(got[1], want[1], rtol=1e-6)
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-5, atol=1e-3)
+
+
 def test_decode_yolo_edges_and_bad_input():
     # saturated class scores tie: the first wins (torch's max); a NaN class logit drops the cell
     p = np.full((1, 1, 2, 10), -9.0, np.float32)

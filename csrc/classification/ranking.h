@@ -3,7 +3,7 @@
 //
 // Algorithm, per binary problem (one score column and which samples are positive):
 //   1. Split the samples into positives and negatives, each a list of order-preserving
-//      integer keys of the scores (radix_sort.h; samples of weight 0 are dropped, as
+//      integer keys of the scores (common/radix_sort.h; samples of weight 0 are dropped, as
 //      scikit-learn drops them), and sort both lists with a radix sort.
 //   2. Walk both lists from the largest score down, one distinct score at a time: the
 //      counts (or weight sums) of positives and negatives at that score extend the cumulative

@@ -7,7 +7,7 @@
 #include <limits>
 #include <vector>
 
-#include "classification/radix_sort.h"
+#include "common/radix_sort.h"
 #include "common/thread_pool.h"
 
 namespace cvk {

@@ -11,8 +11,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 #include <vector>
 
+#include "common/radix_sort.h"
 #include "common/thread_pool.h"
 #include "decode/box_coding.h"
 #include "decode/yolo.h"
@@ -142,17 +144,33 @@ int64_t decode_yolo(const T* pred, const T* anchors, int64_t A, int64_t H, int64
   });
   std::vector<Cand> cand;
   for (auto& pc : part) cand.insert(cand.end(), pc.begin(), pc.end());
-  auto before = [](const Cand& a, const Cand& b) { return a.s > b.s || (a.s == b.s && a.i < b.i); };
-  const int64_t k = std::min<int64_t>(topk, static_cast<int64_t>(cand.size()));
-  if (static_cast<int64_t>(cand.size()) > k) std::nth_element(cand.begin(), cand.begin() + k, cand.end(), before);
-  std::sort(cand.begin(), cand.begin() + k, before);
-  for (int64_t j = 0; j < k; ++j) {
-    const int64_t i = cand[j].i, a = i / (H * W), y = (i / W) % H, x = i % W;
-    yolo_box(pred + i * no, T(x), T(y), anchors[2 * a], anchors[2 * a + 1], stride, v5, boxes + 4 * j);
-    scores[j] = cand[j].s;
-    labels[j] = cand[j].c;
-    index[j] = i;
+  const int64_t nc = static_cast<int64_t>(cand.size()), k = std::min<int64_t>(topk, nc);
+  if (std::is_same<T, float>::value && nc > 2048 && cells < (int64_t(1) << 32)) {
+    // Many candidates (a low threshold): a radix sort of (score descending, cell) packed in
+    // one 64-bit key, instead of comparisons.
+    std::vector<uint64_t> key(static_cast<size_t>(nc)), tmp(static_cast<size_t>(nc));
+    std::vector<Cand> by_key(static_cast<size_t>(nc));
+    for (int64_t j = 0; j < nc; ++j)
+      key[j] = (uint64_t(~float_key(float(cand[j].s))) << 32) | uint64_t(cand[j].i);
+    std::vector<int32_t> at(static_cast<size_t>(cells));
+    for (int64_t j = 0; j < nc; ++j) at[cand[j].i] = static_cast<int32_t>(j);
+    radix_sort(key.data(), tmp.data(), nullptr, nullptr, static_cast<size_t>(nc));
+    for (int64_t j = 0; j < k; ++j) by_key[j] = cand[at[key[j] & 0xffffffffu]];
+    cand.swap(by_key);
+  } else {
+    auto before = [](const Cand& a, const Cand& b) { return a.s > b.s || (a.s == b.s && a.i < b.i); };
+    if (nc > k) std::nth_element(cand.begin(), cand.begin() + k, cand.end(), before);
+    std::sort(cand.begin(), cand.begin() + k, before);
   }
+  parallel_for(0, k, 1024, [&](int64_t j0, int64_t j1) {
+    for (int64_t j = j0; j < j1; ++j) {
+      const int64_t i = cand[j].i, a = i / (H * W), y = (i / W) % H, x = i % W;
+      yolo_box(pred + i * no, T(x), T(y), anchors[2 * a], anchors[2 * a + 1], stride, v5, boxes + 4 * j);
+      scores[j] = cand[j].s;
+      labels[j] = cand[j].c;
+      index[j] = i;
+    }
+  });
   return k;
 }
 

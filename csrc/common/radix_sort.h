@@ -1,4 +1,5 @@
-// Ascending LSD radix sort of unsigned integer keys (uint32_t or uint64_t), optionally
+// Ascending LSD radix sort of unsigned integer keys (the ranking metrics' score columns, the
+// candidates of the dense decoders) (uint32_t or uint64_t), optionally
 // carrying a double payload (a sample weight) along. 11-bit digits: three passes for 32-bit
 // keys, six for 64-bit ones; one pass over the keys first counts every digit's histogram, and
 // a pass whose digit is the same for all keys (the high bits of probabilities, say) is
@@ -19,7 +20,6 @@
 #include <vector>
 
 namespace cvk {
-namespace classification {
 
 template <class F> struct KeyOf;
 template <> struct KeyOf<float> { using type = uint32_t; };
@@ -99,5 +99,4 @@ void radix_sort(K* keys, K* ktmp, double* w, double* wtmp, size_t n) {
   }
 }
 
-}  // namespace classification
 }  // namespace cvk
