@@ -226,6 +226,26 @@ def test_box_coding_bad_input():
         cvkernels.decode_topk(np.zeros((2, 3)), np.zeros((2, 4)), np.zeros((2, 4)), topk=-1)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("topk", [1, 7, 300, 4000, 100000])
+def test_decode_topk_order_with_ties_and_saturation(dtype, topk):
+    """The kept set and order are (sigmoid score descending, flat index), exactly: logits rounded
+    into ties, and large logits whose sigmoids round to 1 (equal scores from unequal logits)."""
+    rng = np.random.default_rng(4)
+    logits = np.round(rng.normal(-1, 3, (30000, 7)), 1)  # several 65,536-logit chunks
+    logits[rng.random(logits.shape) < 0.02] = rng.uniform(16, 40, 1)  # saturated: sigmoid == 1
+    logits = logits.astype(dtype)
+    anchors = np.tile(np.array([[0, 0, 10, 10]], dtype), (30000, 1))
+    _, scores, labels, idx = cvkernels.decode_topk(logits, np.zeros((30000, 4), dtype), anchors, 0.3, topk)
+    s = (1 / (1 + np.exp(-logits.astype(np.float64)))).astype(dtype) if dtype == np.float64 else \
+        (np.float32(1) / (np.float32(1) + np.exp(-logits))).astype(np.float32)
+    flat = s.reshape(-1)
+    keep = np.flatnonzero(flat > dtype(0.3))
+    order = keep[np.lexsort((keep, -flat[keep]))][:topk]
+    np.testing.assert_array_equal(idx * 7 + labels, order)
+    np.testing.assert_allclose(scores, flat[order], rtol=1e-6)  # (numpy's exp and the C library's may differ by an ulp)
+
+
 # --- YOLO ----------------------------------------------------------------------------------------
 
 def _yolov5_torch(pred, anchors, stride, conf_thres, version):

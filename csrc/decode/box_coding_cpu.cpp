@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <type_traits>
 #include <vector>
 
@@ -46,32 +47,64 @@ int64_t decode_topk(const T* logits, const T* deltas, const T* anchors, int64_t 
   const double lt = t <= 0 ? -INFINITY : (t >= 1 ? INFINITY : std::log(t / (1 - t)));
   const T low = static_cast<T>(lt - 1e-3 * (1 + std::fabs(lt)));
   const T thr = static_cast<T>(score_thresh);
+  if (topk <= 0) return 0;
   const int64_t total = N * C, chunk = 1 << 16, chunks = (total + chunk - 1) / chunk;
-  struct Cand {
-    T s;
+  // Candidates are ranked by logit first (the logistic is monotone), and the logistic is
+  // computed only for those that can still make the top k: a chunk keeps its k largest logits
+  // and every logit whose logistic could tie with the k-th's (a margin below it where the
+  // logistic is strictly smaller), then the chunks' survivors are pruned the same way. The
+  // final order is the exact one, by (score descending, flat index).
+  struct Lc {
+    T x;
     int64_t i;
   };
-  std::vector<std::vector<Cand>> part(static_cast<size_t>(chunks));
+  auto by_logit = [](const Lc& a, const Lc& b) { return a.x > b.x || (a.x == b.x && a.i < b.i); };
+  auto sig = [](T x) { return T(1) / (T(1) + exp(-x)); };
+  auto floor_below = [&](T L) -> T {  // a logit whose logistic is strictly below sig(L)
+    T m = static_cast<T>(1e-3) * (T(1) + std::fabs(L));
+    for (int it = 0; it < 256; ++it, m *= T(2))
+      if (sig(L - m) < sig(L)) return L - m;
+    return -std::numeric_limits<T>::infinity();
+  };
+  auto prune = [&](std::vector<Lc>& v) {  // afterwards, with k or more left, v[k - 1] is the k-th
+    if (static_cast<int64_t>(v.size()) < topk) return;
+    std::nth_element(v.begin(), v.begin() + (topk - 1), v.end(), by_logit);
+    const T fl = floor_below(v[topk - 1].x);
+    v.erase(std::remove_if(v.begin() + topk, v.end(), [&](const Lc& e) { return !(e.x > fl); }), v.end());
+  };
+  std::vector<std::vector<Lc>> part(static_cast<size_t>(chunks));
   parallel_for(0, chunks, 1, [&](int64_t c0, int64_t c1) {
+    // Once a chunk holds k candidates, nothing at or below the floor of its k-th can make the
+    // top k of all: the later chunks of this thread compare with that floor instead of low.
+    T cut = low;
     for (int64_t c = c0; c < c1; ++c) {
       const int64_t e = std::min(total, (c + 1) * chunk);
       for (int64_t b = c * chunk; b < e; b += 64) {
         // blocks of 64 logits: a branch-free test first (most blocks hold no candidate)
         const int64_t be = std::min(e, b + 64);
         int hit = 0;
-        for (int64_t i = b; i < be; ++i) hit |= logits[i] > low;
+        for (int64_t i = b; i < be; ++i) hit |= logits[i] > cut;
         if (!hit) continue;
-        for (int64_t i = b; i < be; ++i) {
-          const T x = logits[i];
-          if (!(x > low)) continue;
-          const T s = T(1) / (T(1) + exp(-x));
-          if (s > thr) part[c].push_back({s, i});
-        }
+        for (int64_t i = b; i < be; ++i)
+          if (logits[i] > cut) part[c].push_back({logits[i], i});
       }
+      prune(part[c]);
+      if (static_cast<int64_t>(part[c].size()) >= topk) cut = std::max(cut, floor_below(part[c][topk - 1].x));
     }
   });
+  std::vector<Lc> kept;
+  for (auto& p : part) kept.insert(kept.end(), p.begin(), p.end());
+  prune(kept);
+  struct Cand {
+    T s;
+    int64_t i;
+  };
   std::vector<Cand> cand;
-  for (auto& p : part) cand.insert(cand.end(), p.begin(), p.end());
+  cand.reserve(kept.size());
+  for (const Lc& e : kept) {
+    const T sc = sig(e.x);
+    if (sc > thr) cand.push_back({sc, e.i});
+  }
   auto before = [](const Cand& a, const Cand& b) { return a.s > b.s || (a.s == b.s && a.i < b.i); };
   const int64_t k = std::min<int64_t>(topk, static_cast<int64_t>(cand.size()));
   if (static_cast<int64_t>(cand.size()) > k) std::nth_element(cand.begin(), cand.begin() + k, cand.end(), before);
