@@ -128,7 +128,10 @@ class LVISResults(LVIS):
         if not isinstance(lvis_gt, COCO):
             raise TypeError(f"Unsupported type {type(lvis_gt).__name__} of lvis_gt.")
         if isinstance(results, (str, os.PathLike)):
-            cols = _C.read_coco_json(os.fspath(results), True)
+            with open(results, "rb") as f:
+                raw = f.read()
+            # box results without masks: read in C++ (the columns hold no segmentation)
+            cols = None if b'"segmentation"' in raw else _C.read_coco_json(os.fspath(results), True)
             if isinstance(cols, dict) and len(cols["img"]) and not len(cols["kpts"]):
                 # box results read in C++: cut and reordered as columns, no dicts
                 order = _limited_order(cols["img"], cols["score"], max_dets) if max_dets >= 0 else slice(None)
@@ -137,8 +140,7 @@ class LVISResults(LVIS):
                 self.__dict__.update(res.__dict__)
                 self._may_ignore = False
                 return
-            with open(results) as f:
-                results = json.load(f)
+            results = json.loads(raw)
         if not isinstance(results, list):
             raise ValueError(f"results must be a list of result dicts or a path to one, got {type(results).__name__}")
         if max_dets >= 0 and results:

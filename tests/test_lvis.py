@@ -96,6 +96,23 @@ def test_files_and_the_ignore_flag_like_lvis_api(lvis_api, tmp_path):
     _same(e0, e1)
 
 
+def test_segm_results_file_with_boxes_like_lvis_api(lvis_api, tmp_path):
+    # mask results that also carry a "bbox": read with their masks, not as box results
+    gt, dets = synthetic_lvis(8, n_cats=40, dets_per_image=12, seed=6, polygons=True)
+    dets = _rle_results(gt, dets)
+    for d in dets:
+        d["bbox"] = [float(v) for v in mask_utils.toBbox(d["segmentation"])]
+    path = tmp_path / "gt.json"
+    path.write_text(json.dumps(gt))
+    res = tmp_path / "dets.json"
+    res.write_text(json.dumps(dets))
+    e0 = lvis_api.LVISEval(str(path), str(res), "segm")
+    e0.run()
+    e1 = CL.LVISEval(str(path), str(res), "segm")
+    e1.run()
+    _same(e0, e1)
+
+
 def _tiny():
     cats = [{"id": c, "frequency": f} for c, f in ((1, "f"), (2, "c"), (3, "r"))]
     images = [{"id": 1, "width": 100, "height": 100, "neg_category_ids": [2], "not_exhaustive_category_ids": [1]}]
