@@ -56,6 +56,18 @@ def _both(lv, gt, dets, max_dets, iou_type):
     return e0, e1
 
 
+def _both_from_files(lv, folder, gt, dets, iou_type):
+    """(lvis-api's evaluator, ours), each reading the same two JSON files."""
+    path, res = folder / "gt.json", folder / "dets.json"
+    path.write_text(json.dumps(gt))
+    res.write_text(json.dumps(dets))
+    e0 = lv.LVISEval(str(path), str(res), iou_type)
+    e1 = CL.LVISEval(str(path), str(res), iou_type)
+    e0.run()
+    e1.run()
+    return e0, e1
+
+
 def _same(e0, e1):
     assert list(e0.results) == list(e1.results)
     for k, v in e0.results.items():
@@ -85,15 +97,7 @@ def test_files_and_the_ignore_flag_like_lvis_api(lvis_api, tmp_path):
     gt, dets = synthetic_lvis(25, n_cats=80, dets_per_image=30, seed=7)
     for a in gt["annotations"][::9]:
         a["ignore"] = 1  # read from the file too (the fast reader does not keep it)
-    path = tmp_path / "gt.json"
-    path.write_text(json.dumps(gt))
-    res = tmp_path / "dets.json"
-    res.write_text(json.dumps(dets))
-    e0 = lvis_api.LVISEval(str(path), str(res), "bbox")
-    e0.run()
-    e1 = CL.LVISEval(str(path), str(res), "bbox")
-    e1.run()
-    _same(e0, e1)
+    _same(*_both_from_files(lvis_api, tmp_path, gt, dets, "bbox"))
 
 
 def test_segm_results_file_with_boxes_like_lvis_api(lvis_api, tmp_path):
@@ -102,15 +106,7 @@ def test_segm_results_file_with_boxes_like_lvis_api(lvis_api, tmp_path):
     dets = _rle_results(gt, dets)
     for d in dets:
         d["bbox"] = [float(v) for v in mask_utils.toBbox(d["segmentation"])]
-    path = tmp_path / "gt.json"
-    path.write_text(json.dumps(gt))
-    res = tmp_path / "dets.json"
-    res.write_text(json.dumps(dets))
-    e0 = lvis_api.LVISEval(str(path), str(res), "segm")
-    e0.run()
-    e1 = CL.LVISEval(str(path), str(res), "segm")
-    e1.run()
-    _same(e0, e1)
+    _same(*_both_from_files(lvis_api, tmp_path, gt, dets, "segm"))
 
 
 def _tiny():
