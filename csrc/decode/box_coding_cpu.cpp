@@ -22,6 +22,33 @@
 
 namespace cvk {
 namespace decode {
+namespace {
+
+// Puts the topk best candidates (each with a score s and a flat index i) first in cand, by
+// descending score, ties by index; returns how many there are (min(topk, cand.size())). Many
+// float candidates that arrive in index order are ranked by a radix sort of packed (score,
+// position) keys (position order is index order then); the rest by comparisons.
+template <class Cand>
+int64_t rank_candidates(std::vector<Cand>& cand, int64_t topk) {
+  const int64_t nc = static_cast<int64_t>(cand.size()), k = std::min<int64_t>(topk, nc);
+  auto by_index = [](const Cand& a, const Cand& b) { return a.i < b.i; };
+  if (std::is_same<decltype(Cand::s), float>::value && nc > 2048 && nc < (int64_t(1) << 32) &&
+      std::is_sorted(cand.begin(), cand.end(), by_index)) {
+    std::vector<uint64_t> key(static_cast<size_t>(nc)), tmp(static_cast<size_t>(nc));
+    for (int64_t j = 0; j < nc; ++j) key[j] = (uint64_t(~float_key(float(cand[j].s))) << 32) | uint64_t(j);
+    radix_sort(key.data(), tmp.data(), nullptr, nullptr, static_cast<size_t>(nc));
+    std::vector<Cand> ranked(static_cast<size_t>(k));
+    for (int64_t j = 0; j < k; ++j) ranked[j] = cand[key[j] & 0xffffffffu];
+    cand.swap(ranked);
+    return k;
+  }
+  auto before = [](const Cand& a, const Cand& b) { return a.s > b.s || (a.s == b.s && a.i < b.i); };
+  if (nc > k) std::nth_element(cand.begin(), cand.begin() + k, cand.end(), before);
+  std::sort(cand.begin(), cand.begin() + k, before);
+  return k;
+}
+
+}  // namespace
 
 template <class T>
 void decode_boxes(const T* deltas, const T* anchors, int64_t n, const T* w, T clip, T* out) {
@@ -105,10 +132,7 @@ int64_t decode_topk(const T* logits, const T* deltas, const T* anchors, int64_t 
     const T sc = sig(e.x);
     if (sc > thr) cand.push_back({sc, e.i});
   }
-  auto before = [](const Cand& a, const Cand& b) { return a.s > b.s || (a.s == b.s && a.i < b.i); };
-  const int64_t k = std::min<int64_t>(topk, static_cast<int64_t>(cand.size()));
-  if (static_cast<int64_t>(cand.size()) > k) std::nth_element(cand.begin(), cand.begin() + k, cand.end(), before);
-  std::sort(cand.begin(), cand.begin() + k, before);
+  const int64_t k = rank_candidates(cand, topk);
   for (int64_t j = 0; j < k; ++j) {
     const int64_t a = cand[j].i / C;
     scores[j] = cand[j].s;
@@ -177,24 +201,7 @@ int64_t decode_yolo(const T* pred, const T* anchors, int64_t A, int64_t H, int64
   });
   std::vector<Cand> cand;
   for (auto& pc : part) cand.insert(cand.end(), pc.begin(), pc.end());
-  const int64_t nc = static_cast<int64_t>(cand.size()), k = std::min<int64_t>(topk, nc);
-  if (std::is_same<T, float>::value && nc > 2048 && cells < (int64_t(1) << 32)) {
-    // Many candidates (a low threshold): a radix sort of (score descending, cell) packed in
-    // one 64-bit key, instead of comparisons.
-    std::vector<uint64_t> key(static_cast<size_t>(nc)), tmp(static_cast<size_t>(nc));
-    std::vector<Cand> by_key(static_cast<size_t>(nc));
-    for (int64_t j = 0; j < nc; ++j)
-      key[j] = (uint64_t(~float_key(float(cand[j].s))) << 32) | uint64_t(cand[j].i);
-    std::vector<int32_t> at(static_cast<size_t>(cells));
-    for (int64_t j = 0; j < nc; ++j) at[cand[j].i] = static_cast<int32_t>(j);
-    radix_sort(key.data(), tmp.data(), nullptr, nullptr, static_cast<size_t>(nc));
-    for (int64_t j = 0; j < k; ++j) by_key[j] = cand[at[key[j] & 0xffffffffu]];
-    cand.swap(by_key);
-  } else {
-    auto before = [](const Cand& a, const Cand& b) { return a.s > b.s || (a.s == b.s && a.i < b.i); };
-    if (nc > k) std::nth_element(cand.begin(), cand.begin() + k, cand.end(), before);
-    std::sort(cand.begin(), cand.begin() + k, before);
-  }
+  const int64_t k = rank_candidates(cand, topk);
   parallel_for(0, k, 1024, [&](int64_t j0, int64_t j1) {
     for (int64_t j = j0; j < j1; ++j) {
       const int64_t i = cand[j].i, a = i / (H * W), y = (i / W) % H, x = i % W;

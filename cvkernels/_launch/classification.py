@@ -172,7 +172,7 @@ class Targets:
             if hi - lo < DENSE_RANGE:
                 self.t, self.p, self.lo, self.K = t, p, lo, hi - lo + 1
                 self.label_dtype = np.result_type(yt.dtype, yp.dtype)
-                if matrix and self.K * self.K <= min(DENSE_CELLS, max(1 << 20, 8 * self.n)):
+                if matrix and self._dense_matrix():
                     full = self.full_confusion(weighted=False)
                     self._sums[False] = [np.diagonal(full).copy(), full.sum(1), full.sum(0)]
                 tp, ts, ps = self.sums(weighted=False)
@@ -188,6 +188,11 @@ class Targets:
         self.p = np.ascontiguousarray(inv[self.n :], dtype=np.int64)
         self.lo, self.K, self.classes, self.label_dtype = 0, len(uniq), uniq, uniq.dtype
         self._finish()
+
+    def _dense_matrix(self) -> bool:
+        """Whether a confusion matrix counts the whole value range (no remapping pass): while
+        its square is small next to the samples; else only the rows asked for are counted."""
+        return self.K * self.K <= min(DENSE_CELLS, max(1 << 20, 8 * self.n))
 
     def _finish(self):
         if self.kind == "binary" and len(self.classes) > 2:
@@ -243,8 +248,7 @@ class Targets:
         with a label outside `labels` are left out."""
         at = self.positions(labels)
         L = len(at)
-        # the whole value range when it is small (no remapping pass); else only the rows asked for
-        if self.K * self.K <= min(DENSE_CELLS, max(1 << 20, 8 * self.n)):
+        if self._dense_matrix():
             full = self.full_confusion()
             ok = at >= 0
             if ok.all() and L == self.K and np.array_equal(at, np.arange(L)):

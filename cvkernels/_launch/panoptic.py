@@ -36,15 +36,14 @@ def id_map(name: str, m):
     if a.ndim == 3 and a.shape[2] == 3 and a.dtype == np.uint8:
         return np.ascontiguousarray(a)
     if a.ndim == 3 and a.shape[2] == 3 and a.dtype.kind in "iu":  # colours read with a wider dtype
-        a = a[..., 0].astype(np.int64) + 256 * a[..., 1].astype(np.int64) + 65536 * a[..., 2].astype(np.int64)
+        a = _ids(a)
     if a.ndim != 2 or a.dtype.kind not in "iu":
         raise ValueError(f"{name} must be a (H, W) integer id map or a (H, W, 3) uint8 colour map, got "
                          f"{a.dtype} of shape {a.shape}")
     if a.dtype in (np.int32, np.int64):
         return np.ascontiguousarray(a)
-    if a.dtype == np.uint32 or a.dtype.itemsize < 4:  # COCO ids are below 2^24: exact in int32
-        return np.ascontiguousarray(a, dtype=np.int32 if a.dtype.itemsize <= 2 else np.int64)
-    return np.ascontiguousarray(a, dtype=np.int64)
+    # narrower integers fit int32; uint32 and uint64 ids may not
+    return np.ascontiguousarray(a, dtype=np.int32 if a.dtype.itemsize < 4 else np.int64)
 
 
 def pq_stats(pairs, categories):
