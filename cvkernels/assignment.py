@@ -63,16 +63,12 @@ def linear_sum_assignment(cost_matrix, maximize=False, sizes=None):
         >>> cols.tolist(), int(c[rows, cols].sum())
         ([1, 0, 2], 5)
     """
-    if isinstance(cost_matrix, (list, tuple)) and all(
-            type(c) is np.ndarray and c.dtype in _SOLVED and c.flags.c_contiguous for c in cost_matrix):
-        # the common batch: float numpy matrices, handed over as they are (about 1 us a matrix)
+    if type(cost_matrix) in (list, tuple) and sizes is None:
+        # the common batch, float numpy matrices, goes to C++ as it is (None: something else)
         _threads.sync()
-        if sizes is not None:
-            raise ValueError("sizes goes with a padded (B, N, M) batch, not with a list of matrices")
-        for i, c in enumerate(cost_matrix):
-            if c.ndim != 2:
-                raise ValueError(f"cost_matrix[{i}] must be 2-D, got shape {c.shape}")
-        return [tuple(p) for p in _C.linear_sum_assignment(list(cost_matrix), bool(maximize))]
+        pairs = _C.linear_sum_assignment(cost_matrix, bool(maximize), True)
+        if pairs is not None:
+            return pairs
     like_torch = fe.is_tensor(cost_matrix) or (isinstance(cost_matrix, (list, tuple)) and any(
         fe.is_tensor(c) for c in cost_matrix))
     if isinstance(cost_matrix, (list, tuple)):

@@ -45,6 +45,28 @@ def test_tied_integer_costs_equal_scipy(seed):
     np.testing.assert_array_equal(cols, c2)  # the same algorithm and tie rules: the same choice
 
 
+@requires_scipy
+@pytest.mark.parametrize("shape", [(20, 100), (100, 20), (3, 64), (64, 3), (17, 17)])
+@pytest.mark.parametrize("maximize", [False, True])
+def test_ties_and_forbidden_cells_equal_scipy(shape, maximize):
+    # The first step of each search (every column at once, then the tie rule) and the steps
+    # after it (scipy's column order) both meet ties here; forbidden cells take the slow check.
+    for seed in range(8):
+        rng = np.random.default_rng(seed)
+        c = rng.integers(0, 4, size=shape).astype(np.float64)
+        if seed % 2:
+            c[rng.uniform(size=shape) < 0.1] = -np.inf if maximize else np.inf
+        try:
+            r2, c2 = scipy_optimize.linear_sum_assignment(c, maximize=maximize)
+        except ValueError:
+            with pytest.raises(ValueError, match="infeasible"):
+                cvkernels.linear_sum_assignment(c, maximize=maximize)
+            continue
+        rows, cols = cvkernels.linear_sum_assignment(c, maximize=maximize)
+        np.testing.assert_array_equal(rows, r2)
+        np.testing.assert_array_equal(cols, c2)
+
+
 @pytest.mark.parametrize("seed", range(20))
 def test_equals_the_exhaustive_reference(seed):
     rng = np.random.default_rng(seed)
@@ -73,6 +95,14 @@ def test_empty_and_bad_matrices():
         cvkernels.linear_sum_assignment([np.eye(2), np.array([[np.nan, 1.0]])])
     with pytest.raises(ValueError, match="invalid numeric entries"):
         cvkernels.linear_sum_assignment(np.array([[-np.inf, 1.0]]))
+    for bad in (np.nan, -np.inf):  # an invalid cell is reported before infeasibility, in any row or column
+        for shape in [(3, 5), (5, 3), (4, 4), (1, 7)]:
+            c = np.ones(shape)
+            c[0, :] = np.inf  # row 0 cannot be assigned
+            c[-1, -1] = bad
+            for m in (c, c.astype(np.float32)):
+                with pytest.raises(ValueError, match="invalid numeric entries"):
+                    cvkernels.linear_sum_assignment(m)
     with pytest.raises(ValueError, match="invalid numeric entries"):  # +inf is -inf once maximized
         cvkernels.linear_sum_assignment(np.array([[np.inf, 1.0]]), maximize=True)
     np.testing.assert_array_equal(cvkernels.linear_sum_assignment(np.array([[-np.inf, 1.0]]), maximize=True)[1], [1])

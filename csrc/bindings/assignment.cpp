@@ -105,51 +105,75 @@ py::list detr_match(CArr<T> probs, CArr<T> boxes, const std::vector<CArr<int64_t
 }  // namespace
 
 void register_assignment(py::module_& m) {
-  // costs: a list of 2-D float32 / float64 arrays (solved in float64, as scipy does) -> a list
-  // of (row_ind, col_ind) int64 pairs. Raises ValueError naming the first matrix that is not
-  // 2-D, holds NaN (or -inf; +inf when maximizing) or allows no full assignment.
+  // costs: a list or tuple of 2-D float32 / float64 arrays (solved in float64, as scipy does)
+  // -> a list of (row_ind, col_ind) int64 pairs. Raises ValueError naming the first matrix that
+  // is not 2-D, holds NaN (or -inf; +inf when maximizing) or allows no full assignment. With
+  // plain_only, returns None unless every matrix is a plain numpy array (no subclass), 2-D,
+  // float32 / float64, C-contiguous and native-endian: the Python side's fast path, which
+  // leaves everything else (and its error messages) to its general path.
   m.def(
       "linear_sum_assignment",
-      [](py::list costs, bool maximize) {
+      [](py::sequence costs, bool maximize, bool plain_only) -> py::object {
         const int64_t B = static_cast<int64_t>(costs.size());
-        std::vector<Buffer> mats;
-        mats.reserve(static_cast<size_t>(B));
-        std::vector<py::array_t<int64_t>> ri, ci;
-        for (int64_t b = 0; b < B; ++b) {
-          mats.push_back(take_on(costs[b], "cost matrix", kCPU));
-          Buffer& c = mats.back();
-          c.floating();
-          if (c.ndim() != 2)
-            throw py::value_error("cost matrix " + std::to_string(b) + " must be 2-D, got " +
-                                  std::to_string(c.ndim()) + " dimensions");
-          const py::ssize_t k = std::min(c.size(0), c.size(1));
-          ri.emplace_back(k);
-          ci.emplace_back(k);
+        struct Matrix {
+          const void* data;
+          int64_t rows, cols;
+          bool f32;
+        };
+        std::vector<Matrix> mats(static_cast<size_t>(B));
+        std::vector<Buffer> held;  // keeps the general path's views alive
+        if (plain_only) {  // checked here and read directly (no Buffer: this path is per-matrix overhead)
+          static const py::handle ndarray = py::object(py::module_::import("numpy").attr("ndarray")).release();
+          for (int64_t b = 0; b < B; ++b) {
+            py::handle obj = costs[b];
+            if (!py::type::handle_of(obj).is(ndarray)) return py::none();
+            auto a = py::reinterpret_borrow<py::array>(obj);
+            const py::dtype dt = a.dtype();
+            if (a.ndim() != 2 || (dt.kind() != 'f' || (dt.itemsize() != 4 && dt.itemsize() != 8)) ||
+                dt.byteorder() == '>' || !(a.flags() & py::array::c_style))
+              return py::none();
+            mats[b] = {a.data(), a.shape(0), a.shape(1), dt.itemsize() == 4};
+          }
+        } else {
+          held.reserve(static_cast<size_t>(B));
+          for (int64_t b = 0; b < B; ++b) {
+            held.push_back(take_on(costs[b], "cost matrix", kCPU));
+            Buffer& c = held.back();
+            c.floating();
+            if (c.ndim() != 2)
+              throw py::value_error("cost matrix " + std::to_string(b) + " must be 2-D, got " +
+                                    std::to_string(c.ndim()) + " dimensions");
+            mats[b] = {c.data, c.size(0), c.size(1), c.elem == Elem::F32};
+          }
         }
+        std::vector<py::array_t<int64_t>> ri, ci;
+        ri.reserve(static_cast<size_t>(B));
+        ci.reserve(static_cast<size_t>(B));
         std::vector<int64_t*> rp(B), cp(B);
         for (int64_t b = 0; b < B; ++b) {
-          rp[b] = ri[b].mutable_data();
-          cp[b] = ci[b].mutable_data();
+          const py::ssize_t k = std::min(mats[b].rows, mats[b].cols);
+          rp[b] = ri.emplace_back(k).mutable_data();
+          cp[b] = ci.emplace_back(k).mutable_data();
         }
         std::vector<int> status(B, assignment::kLsaOk);
         {
           py::gil_scoped_release nogil;
           parallel_for_each(B, [&](int64_t b) {
-            const Buffer& c = mats[b];
-            status[b] = c.elem == Elem::F32
-                            ? assignment::linear_sum_assignment(c.cp<float>(), c.size(0), c.size(1), maximize, rp[b], cp[b])
-                            : assignment::linear_sum_assignment(c.cp<double>(), c.size(0), c.size(1), maximize, rp[b],
-                                                                cp[b]);
+            const Matrix& c = mats[b];
+            status[b] = c.f32 ? assignment::linear_sum_assignment(static_cast<const float*>(c.data), c.rows, c.cols,
+                                                                  maximize, rp[b], cp[b])
+                              : assignment::linear_sum_assignment(static_cast<const double*>(c.data), c.rows, c.cols,
+                                                                  maximize, rp[b], cp[b]);
           });
         }
-        py::list out;
+        py::list out(B);
         for (int64_t b = 0; b < B; ++b) {
           throw_status(status[b], b, maximize);
-          out.append(py::make_tuple(ri[b], ci[b]));
+          out[b] = py::make_tuple(ri[b], ci[b]);
         }
-        return out;
+        return std::move(out);
       },
-      py::arg("costs"), py::arg("maximize") = false);
+      py::arg("costs"), py::arg("maximize") = false, py::arg("plain_only") = false);
   m.def("detr_match", &detr_match<float>, py::arg("probs"), py::arg("boxes"), py::arg("labels"), py::arg("gt_boxes"),
         py::arg("w_class"), py::arg("w_bbox"), py::arg("w_giou"));
   m.def("detr_match", &detr_match<double>, py::arg("probs"), py::arg("boxes"), py::arg("labels"), py::arg("gt_boxes"),

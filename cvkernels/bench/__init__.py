@@ -50,6 +50,37 @@ def time_call(fn: Callable[[], object], min_time: float = 0.25, min_reps: int = 
     return statistics.median(times)
 
 
+def time_impls(impls, rounds: int = 5, min_time: float = 0.25, max_reps: int = 200, on_error=None) -> dict:
+    """Median seconds of each implementation of a case. Calls under a second are timed in
+    rounds that visit every implementation in turn (a short burst each), so that a slow spell
+    of a shared machine lands on all of them rather than on whichever ran during it; longer
+    ones as time_call. An implementation that raises is reported to on_error(label, error)
+    and left out (or re-raised when on_error is None)."""
+    times, first = {}, {}
+    for label, fn in impls.items():
+        try:
+            t0 = time.perf_counter()
+            fn()  # warm-up
+            first[label] = time.perf_counter() - t0
+        except Exception as e:  # noqa: BLE001
+            if on_error is None:
+                raise
+            on_error(label, e)
+    quick = [label for label in first if first[label] <= 1]
+    samples: Dict[str, List[float]] = {label: [] for label in quick}
+    for _ in range(rounds):
+        for label in quick:
+            fn, mine = impls[label], samples[label]
+            start, before = time.perf_counter(), len(mine)
+            while len(mine) == before or (time.perf_counter() - start < min_time / rounds and len(mine) < max_reps):
+                t0 = time.perf_counter()
+                fn()
+                mine.append(time.perf_counter() - t0)
+    for label in first:
+        times[label] = statistics.median(samples[label]) if label in samples else time_call(impls[label])
+    return times
+
+
 def memcpy_bandwidth(nbytes: int = 64 << 20):
     """GB/s of a plain copy of nbytes, as bytes copied per second: into a buffer that already
     exists (pages mapped), and into a freshly allocated one (clone: pays the page faults that
@@ -139,7 +170,8 @@ def run(threads: Optional[int] = None, quick: bool = False, only: Optional[List[
     copy_gbs, clone_gbs = memcpy_bandwidth()
     print(f"memcpy 64 MiB: {copy_gbs:.1f} GB/s into an existing buffer, {clone_gbs:.1f} GB/s into a new one (clone)",
           file=file)
-    print("ratio = peer time / cvkernels time (higher is better for cvkernels); median of repeats\n", file=file)
+    print("ratio = peer time / cvkernels time (higher is better for cvkernels); median of repeats, taken in rounds\n"
+          "that alternate the implementations\n", file=file)
     header = f"{'case':<44} {'implementation':<28} {'median':>10} {'ratio':>8} {'GB/s out':>9}"
     print(header, file=file)
     print("-" * len(header), file=file)
@@ -153,14 +185,12 @@ def run(threads: Optional[int] = None, quick: bool = False, only: Optional[List[
     gc.collect()
     gc.freeze()
     for case in cases:
-        times = {}
-        for label, fn in case.impls.items():
-            try:
-                times[label] = time_call(fn)
-            except Exception as e:  # noqa: BLE001  (a peer that cannot run this input)
-                if label == OURS:
-                    raise
-                print(f"{case.name:<44} {label:<28} failed: {type(e).__name__}: {str(e)[:60]}", file=file)
+        def failed(label, e, case=case):  # a peer that cannot run this input
+            if label == OURS:
+                raise e
+            print(f"{case.name:<44} {label:<28} failed: {type(e).__name__}: {str(e)[:60]}", file=file)
+
+        times = time_impls(case.impls, on_error=failed)
         ours = times.get(OURS)
         for label, t in times.items():
             ratio = "" if ours is None or label == OURS else f"{t / ours:.1f}x"
