@@ -385,3 +385,30 @@ def test_areas_edited_after_create_index_count():
     ours = _as_torchmetrics_builds(COCO, COCOeval, gt, dt, edit=edit)
     assert ours == _as_torchmetrics_builds(PyCOCO, PyCOCOeval, gt, dt, edit=edit)
     assert ours[3] == pytest.approx(1.0)  # AP_small: the edited area makes the object small
+
+
+def test_file_gt_segmentations_edited_after_an_evaluation(tmp_path):
+    # A file read by the fast reader gets its segmentations from a one-off load that is not
+    # kept; editing them through .dataset afterwards must still count, as in pycocotools.
+    gt, dets = with_segmentations(*synthetic_coco(8, 3, seed=2, gt_per_image=4, dets_per_image=6))
+    path = tmp_path / "gt.json"
+    path.write_text(json.dumps(gt))
+
+    def run(C, E, edit):
+        g = _quiet(lambda: C(str(path)))[0]
+        stats = []
+        for step in range(2):
+            if step:
+                edit(g)
+            e = E(g, _quiet(lambda: g.loadRes(copy.deepcopy(dets)))[0], "segm")
+            _quiet(lambda: (e.evaluate(), e.accumulate(), e.summarize()))
+            stats.append(e.stats.tolist())
+        return stats
+
+    def edit(g):  # every ground-truth mask becomes a one-pixel square in the corner
+        for a in g.dataset["annotations"]:
+            a["segmentation"] = [[0, 0, 1, 0, 1, 1, 0, 1]]
+
+    ours = run(COCO, COCOeval, edit)
+    assert ours == run(PyCOCO, PyCOCOeval, edit)
+    assert ours[0] != ours[1] and ours[0][0] > 0

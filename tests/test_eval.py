@@ -71,6 +71,26 @@ def assert_same(ours, theirs, stats=True):
 
 
 @requires_pycocotools
+def test_accumulate_arrays_are_reused_only_when_let_go():
+    # accumulate's output arrays come from a pool: an array someone still holds (or a view of
+    # it) is never handed out again, and a reused one is written whole.
+    sets = [synthetic_coco(20, 5, seed=s) for s in (10, 11, 12)]
+    first = run_ours(*sets[0])
+    held = {k: first.eval[k] for k in ("precision", "scores")}
+    view = first.eval["precision"][0]
+    saved = {k: v.copy() for k, v in held.items()}
+    del first
+    second = run_ours(*sets[1])
+    for k, v in held.items():
+        np.testing.assert_array_equal(v, saved[k])
+        assert not np.shares_memory(v, second.eval[k])
+    assert_same(second, run_theirs(*sets[1]))
+    del held, view, saved, second  # now the pool may hand both sets of arrays out again
+    for gt, dets in (sets[2], sets[0]):
+        assert_same(run_ours(gt, dets), run_theirs(gt, dets))
+
+
+@requires_pycocotools
 @pytest.mark.parametrize("seed,decimals", [(0, None), (1, 1), (2, 2)])
 def test_identical_to_pycocotools(seed, decimals):
     gt, dets = synthetic_coco(N_IMAGES, 12, seed=seed, score_decimals=decimals)

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <tuple>
+#include <string_view>
 #include <vector>
 
 #include "masks/rle.h"
@@ -32,13 +33,16 @@ void register_panoptic(pybind11::module_& m);
 using RleObj = std::tuple<int64_t, int64_t, pybind11::bytes>;
 // Parses RLEs in parallel (rle.cpp); errors name `label` and the index.
 std::vector<rle::Rle> parse_rles(const std::vector<RleObj>& objs, const char* label);
-// The same from sizes and compressed counts strings (copied out of Python already).
+// The same from sizes and compressed counts strings (views of Python objects that the caller
+// keeps alive; read without the GIL).
 std::vector<rle::Rle> parse_rle_strings(const std::vector<int64_t>& hs, const std::vector<int64_t>& ws,
-                                        const std::vector<std::string>& strs, const char* label);
+                                        const std::vector<std::string_view>& strs, const char* label);
 // A segmentation that is a plain compressed RLE dict ({"size": [h, w] ints, "counts": ASCII str
-// or bytes}): its size and counts; false for anything else (polygons, run lists, subclasses).
-// Needs the GIL.
-bool compressed_rle_of(PyObject* segm, int64_t& h, int64_t& w, std::string& counts);
+// or bytes}): its size and a view of its counts' characters, whose owner (the counts object) is
+// appended to `owners` (so the view outlives any edit of the dict while the GIL is released);
+// false for anything else (polygons, run lists, subclasses). Needs the GIL.
+bool compressed_rle_of(PyObject* segm, int64_t& h, int64_t& w, std::string_view& counts,
+                       std::vector<pybind11::object>& owners);
 
 }  // namespace bindings
 }  // namespace cvk

@@ -3,6 +3,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "bindings/bindings.h"
@@ -36,17 +37,20 @@ struct RleSet {
 };
 
 // The "segmentation" of every annotation of a list when each is a plain compressed RLE dict
-// (compressed_rle_of), copied out of Python: false at the first that is not.
+// (compressed_rle_of): sizes and views of the counts (their objects kept in owners); false at
+// the first that is not.
 bool compressed_rles_of(const py::list& anns, std::vector<int64_t>& hs, std::vector<int64_t>& ws,
-                        std::vector<std::string>& strs) {
+                        std::vector<std::string_view>& strs, std::vector<py::object>& owners) {
   static const py::str k_segm("segmentation");
   const py::ssize_t n = static_cast<py::ssize_t>(PyList_GET_SIZE(anns.ptr()));
   hs.resize(n);
   ws.resize(n);
   strs.resize(n);
+  owners.reserve(n);
   for (py::ssize_t i = 0; i < n; ++i) {
     PyObject* a = PyList_GET_ITEM(anns.ptr(), i);
-    if (!PyDict_CheckExact(a) || !compressed_rle_of(PyDict_GetItemWithError(a, k_segm.ptr()), hs[i], ws[i], strs[i])) {
+    if (!PyDict_CheckExact(a) ||
+        !compressed_rle_of(PyDict_GetItemWithError(a, k_segm.ptr()), hs[i], ws[i], strs[i], owners)) {
       PyErr_Clear();
       return false;
     }
@@ -60,9 +64,11 @@ bool compressed_rles_of(const py::list& anns, std::vector<int64_t>& hs, std::vec
 py::object rle_columns(const py::list& rles) {
   const py::ssize_t n = static_cast<py::ssize_t>(PyList_GET_SIZE(rles.ptr()));
   std::vector<int64_t> hs(n), ws(n);
-  std::vector<std::string> strs(n);
+  std::vector<std::string_view> strs(n);
+  std::vector<py::object> owners;
+  owners.reserve(n);
   for (py::ssize_t i = 0; i < n; ++i)
-    if (!compressed_rle_of(PyList_GET_ITEM(rles.ptr(), i), hs[i], ws[i], strs[i])) {
+    if (!compressed_rle_of(PyList_GET_ITEM(rles.ptr(), i), hs[i], ws[i], strs[i], owners)) {
       PyErr_Clear();
       return py::none();
     }
@@ -86,24 +92,49 @@ py::object rle_columns(const py::list& rles) {
 // (the Python path converts polygons and run lists).
 py::object rle_set_from_list(const py::list& anns) {
   std::vector<int64_t> hs, ws;
-  std::vector<std::string> strs;
-  if (!compressed_rles_of(anns, hs, ws, strs)) return py::none();
+  std::vector<std::string_view> strs;
+  std::vector<py::object> owners;  // the counts objects, alive while they are parsed
+  if (!compressed_rles_of(anns, hs, ws, strs, owners)) return py::none();
   return py::cast(RleSet(parse_rle_strings(hs, ws, strs, "segmentation")));
 }
 
 // accumulate's outputs: precision, scores (T, R, K, A, M), recall (T, K, A, M) (accumulate
 // writes every entry).
+// accumulate's output arrays come from a small pool: an array of an earlier call is handed out
+// again once nothing but the pool holds it (the COCOeval that had it is gone, and every view of
+// it), since accumulate writes every element. A fresh array of 10 x 101 x 80 x 4 x 3 doubles
+// (7.8 MB) costs its page faults, about 2.5 ms on a 2-core VM, as much as accumulate's own work
+// on a few thousand detections. Arrays up to 64 MiB, 6 at most (two accumulates' worth); the
+// pool is never destroyed (its arrays would be released after the interpreter). GIL held.
+py::array_t<double> pooled_array(const std::vector<py::ssize_t>& shape) {
+  static auto* pool = new std::vector<py::array_t<double>>();
+  auto same = [&](const py::array_t<double>& a) {
+    return a.ndim() == static_cast<py::ssize_t>(shape.size()) && std::equal(shape.begin(), shape.end(), a.shape());
+  };
+  for (const auto& a : *pool)
+    if (a.ref_count() == 1 && same(a)) return a;
+  py::array_t<double> fresh(shape);
+  double* data = fresh.mutable_data();
+  const int64_t bytes = static_cast<int64_t>(fresh.size()) * static_cast<int64_t>(sizeof(double));
+  advise_huge_pages(data, bytes);  // huge pages spare most of the faults
+  if (bytes <= (int64_t(64) << 20)) {
+    auto unused = std::find_if(pool->begin(), pool->end(), [](const py::array_t<double>& a) { return a.ref_count() == 1; });
+    if (pool->size() < 6)
+      pool->push_back(fresh);
+    else if (unused != pool->end())
+      *unused = fresh;
+  }
+  return fresh;
+}
+
 struct AccumulateOut {
   py::array_t<double> precision, recall, scores;
   double *p, *r, *s;
   AccumulateOut(py::ssize_t T, py::ssize_t R, py::ssize_t K, py::ssize_t A, py::ssize_t M)
-      : precision({T, R, K, A, M}), recall({T, K, A, M}), scores({T, R, K, A, M}) {
+      : precision(pooled_array({T, R, K, A, M})), recall({T, K, A, M}), scores(pooled_array({T, R, K, A, M})) {
     p = precision.mutable_data();
     r = recall.mutable_data();
     s = scores.mutable_data();
-    // fresh arrays of several MiB (10 x 101 x K x 4 x 3 doubles): huge pages spare the faults
-    advise_huge_pages(p, static_cast<int64_t>(precision.size() * sizeof(double)));
-    advise_huge_pages(s, static_cast<int64_t>(scores.size() * sizeof(double)));
   }
   py::tuple tuple() const { return py::make_tuple(precision, recall, scores); }
 };
@@ -191,8 +222,9 @@ py::object segm_results_from_list(const py::list& anns) {
   const py::ssize_t n = static_cast<py::ssize_t>(PyList_GET_SIZE(anns.ptr()));
   static const py::str k_img("image_id"), k_cat("category_id"), k_box("bbox"), k_score("score");
   std::vector<int64_t> hs, ws;
-  std::vector<std::string> strs;
-  if (!compressed_rles_of(anns, hs, ws, strs)) return py::none();
+  std::vector<std::string_view> strs;
+  std::vector<py::object> owners;  // the counts objects, alive while they are parsed
+  if (!compressed_rles_of(anns, hs, ws, strs, owners)) return py::none();
   py::array_t<int64_t> img(n), cat(n);
   py::array_t<double> score(n), area(n), box({n, py::ssize_t(4)});
   int64_t* ip = img.mutable_data();

@@ -42,18 +42,19 @@ void check_coordinates(const double* v, size_t n, const std::string& what) {
 
 std::vector<rle::Rle> parse_rles(const std::vector<RleObj>& objs, const char* label) {
   const int64_t n = static_cast<int64_t>(objs.size());
-  std::vector<std::string> strs(n);
+  std::vector<std::string_view> strs(n);  // views of the bytes objects that objs holds
   std::vector<int64_t> hs(n), ws(n);
   for (int64_t i = 0; i < n; ++i) {
     hs[i] = std::get<0>(objs[i]);
     ws[i] = std::get<1>(objs[i]);
-    strs[i] = std::get<2>(objs[i]);  // copy out while holding the GIL
+    PyObject* b = std::get<2>(objs[i]).ptr();
+    strs[i] = std::string_view(PyBytes_AS_STRING(b), static_cast<size_t>(PyBytes_GET_SIZE(b)));
   }
   return parse_rle_strings(hs, ws, strs, label);
 }
 
 std::vector<rle::Rle> parse_rle_strings(const std::vector<int64_t>& hs, const std::vector<int64_t>& ws,
-                                        const std::vector<std::string>& strs, const char* label) {
+                                        const std::vector<std::string_view>& strs, const char* label) {
   const int64_t n = static_cast<int64_t>(strs.size());
   for (int64_t i = 0; i < n; ++i) check_size(hs[i], ws[i], std::string(label) + " " + std::to_string(i));
   std::vector<rle::Rle> out(n);
@@ -71,7 +72,8 @@ std::vector<rle::Rle> parse_rle_strings(const std::vector<int64_t>& hs, const st
   return out;
 }
 
-bool compressed_rle_of(PyObject* segm, int64_t& h, int64_t& w, std::string& counts) {
+bool compressed_rle_of(PyObject* segm, int64_t& h, int64_t& w, std::string_view& counts,
+                       std::vector<py::object>& owners) {
   if (segm == nullptr || !PyDict_CheckExact(segm)) return false;
   static const py::str k_size("size"), k_counts("counts");  // hashed once
   PyObject* size = PyDict_GetItemWithError(segm, k_size.ptr());
@@ -89,14 +91,15 @@ bool compressed_rle_of(PyObject* segm, int64_t& h, int64_t& w, std::string& coun
   h = hw[0];
   w = hw[1];
   if (PyBytes_CheckExact(c)) {
-    counts.assign(PyBytes_AS_STRING(c), static_cast<size_t>(PyBytes_GET_SIZE(c)));
-    return true;
+    counts = std::string_view(PyBytes_AS_STRING(c), static_cast<size_t>(PyBytes_GET_SIZE(c)));
+  } else {
+    if (!PyUnicode_CheckExact(c) || !PyUnicode_IS_ASCII(c)) return false;
+    Py_ssize_t len = 0;
+    const char* text = PyUnicode_AsUTF8AndSize(c, &len);  // an ASCII str's own characters
+    if (text == nullptr) return false;
+    counts = std::string_view(text, static_cast<size_t>(len));
   }
-  if (!PyUnicode_CheckExact(c) || !PyUnicode_IS_ASCII(c)) return false;
-  Py_ssize_t len = 0;
-  const char* text = PyUnicode_AsUTF8AndSize(c, &len);
-  if (text == nullptr) return false;
-  counts.assign(text, static_cast<size_t>(len));
+  owners.push_back(py::reinterpret_borrow<py::object>(c));
   return true;
 }
 

@@ -389,6 +389,13 @@ class COCO:
         straight from the dicts; polygons and run lists are converted (annToRLE) first."""
         if self._dataset is None and self._native_rle_set is not None:  # parsed by loadRes already
             return self._native_rle_set
+        if self._dataset is None and self._native is not None:
+            # Read by the fast reader, which skips segmentations: they come from a one-off load
+            # of the dicts that is not kept, so evaluate() goes on using the reader's columns
+            # (with self.dataset loaded it would re-read them from the dicts every time, to
+            # honour edits). Asking for self.dataset later loads it, and that path takes over.
+            self._native_rle_set = COCO(self._dataset_loader())._rle_set()
+            return self._native_rle_set
         anns = self.dataset.get("annotations", [])
         key = (id(anns), len(anns))
         if getattr(self, "_rle_set_cache", None) is None or self._rle_set_key != key:
