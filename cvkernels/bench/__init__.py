@@ -54,8 +54,10 @@ def time_impls(impls, rounds: int = 5, min_time: float = 0.25, max_reps: int = 2
     """Median seconds of each implementation of a case. Calls under a second are timed in
     rounds that visit every implementation in turn (a short burst each), so that a slow spell
     of a shared machine lands on all of them rather than on whichever ran during it; longer
-    ones as time_call. An implementation that raises is reported to on_error(label, error)
-    and left out (or re-raised when on_error is None)."""
+    ones as time_call. A burst of calls under 0.1 s starts with an untimed call: the previous
+    implementation's threads may still be spinning (OpenMP, rayon), and the first call after
+    it would pay for them. An implementation that raises is reported to on_error(label,
+    error) and left out (or re-raised when on_error is None)."""
     times, first = {}, {}
     for label, fn in impls.items():
         try:
@@ -71,6 +73,8 @@ def time_impls(impls, rounds: int = 5, min_time: float = 0.25, max_reps: int = 2
     for _ in range(rounds):
         for label in quick:
             fn, mine = impls[label], samples[label]
+            if first[label] < 0.1:
+                fn()
             start, before = time.perf_counter(), len(mine)
             while len(mine) == before or (time.perf_counter() - start < min_time / rounds and len(mine) < max_reps):
                 t0 = time.perf_counter()
