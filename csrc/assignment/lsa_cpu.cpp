@@ -68,7 +68,8 @@ struct Costs {
 
 // The solver's state, reused by a thread across the matrices it solves (no allocation per
 // matrix). Only what a search touches is reset: the rows and columns that joined its tree are
-// listed (tree_rows, tree_cols), and dist / path are written whole by its first step.
+// listed (tree_rows, tree_cols), dist is written whole by its first step, and path (the tree's
+// back pointers) only when the search goes past that step.
 struct Solver {
   std::vector<double> u, v, dist;
   std::vector<int64_t> path, col4row, row4col, remaining, tree_rows, tree_cols;
@@ -231,7 +232,7 @@ int linear_sum_assignment(const T* cost, int64_t rows, int64_t cols, bool maximi
   const int status = maximize ? s.solve(Costs<T, true, true>{cost, cols}, cols, rows)
                               : s.solve(Costs<T, true, false>{cost, cols}, cols, rows);
   if (status != kLsaOk) return status;
-  std::vector<int64_t>& row_of = s.row4col;  // reused: rows x 1, -1 where the row is unassigned
+  std::vector<int64_t>& row_of = s.row4col;  // reused: per caller's row, its column or -1
   std::fill(row_of.begin(), row_of.end(), -1);
   for (int64_t q = 0; q < cols; ++q) row_of[s.col4row[q]] = q;
   int64_t k = 0;
