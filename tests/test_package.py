@@ -253,3 +253,22 @@ def test_huge_output_arguments_raise_value_error():
             cvkernels.multiclass_nms(tb, ts, max_total=2**62)
         with pytest.raises(ValueError, match="cannot be allocated"):
             cvkernels.roi_align(torch.from_numpy(x), torch.from_numpy(rois), (2**31, 2**31))
+
+
+def test_bench_timer_alternates_and_reports_failures():
+    # cvkernels bench times a case's implementations in alternating rounds: every
+    # implementation runs in every round, a failing peer is reported and left out, and a
+    # failure of cvkernels' own implementation is raised.
+    from cvkernels.bench import OURS, time_impls
+
+    calls = []
+    impls = {OURS: lambda: calls.append("a"), "peer": lambda: calls.append("b"),
+             "broken": lambda: 1 / 0}
+    failed = []
+    times = time_impls(impls, rounds=3, min_time=0.003, on_error=lambda label, e: failed.append((label, type(e))))
+    assert set(times) == {OURS, "peer"} and all(t >= 0 for t in times.values())
+    assert failed == [("broken", ZeroDivisionError)]
+    switches = sum(x != y for x, y in zip(calls, calls[1:]))
+    assert switches >= 2 * 3 - 1  # a, b, a, b, ... by bursts: at least one switch a round
+    with pytest.raises(ZeroDivisionError):
+        time_impls({OURS: lambda: 1 / 0, "peer": lambda: None}, rounds=1, min_time=0.001)
