@@ -98,8 +98,6 @@ py::object rle_set_from_list(const py::list& anns) {
   return py::cast(RleSet(parse_rle_strings(hs, ws, strs, "segmentation")));
 }
 
-// accumulate's outputs: precision, scores (T, R, K, A, M), recall (T, K, A, M) (accumulate
-// writes every entry).
 // accumulate's output arrays come from a small pool: an array of an earlier call is handed out
 // again once nothing but the pool holds it (the COCOeval that had it is gone, and every view of
 // it), since accumulate writes every element. A fresh array of 10 x 101 x 80 x 4 x 3 doubles
@@ -127,6 +125,8 @@ py::array_t<double> pooled_array(const std::vector<py::ssize_t>& shape) {
   return fresh;
 }
 
+// accumulate's outputs: precision, scores (T, R, K, A, M), recall (T, K, A, M) (accumulate
+// writes every entry).
 struct AccumulateOut {
   py::array_t<double> precision, recall, scores;
   double *p, *r, *s;

@@ -31,12 +31,15 @@ class Case:
     flops: int = 0  # floating-point operations: GFLOP/s next to torch.mm's
 
 
-def time_call(fn: Callable[[], object], min_time: float = 0.25, min_reps: int = 5, max_reps: int = 200) -> float:
-    """Median seconds of fn() over repeats, after one warm-up call. A call that takes seconds
-    is repeated fewer times (at least 2; the warm-up counts when it takes over 10 s)."""
-    t0 = time.perf_counter()
-    fn()
-    first = time.perf_counter() - t0
+def time_call(fn: Callable[[], object], min_time: float = 0.25, min_reps: int = 5, max_reps: int = 200,
+              first: Optional[float] = None) -> float:
+    """Median seconds of fn() over repeats, after one warm-up call (or given the seconds of a
+    warm-up already made, `first`). A call that takes seconds is repeated fewer times (at
+    least 2; the warm-up counts when it takes over 10 s)."""
+    if first is None:
+        t0 = time.perf_counter()
+        fn()
+        first = time.perf_counter() - t0
     if first > 10:
         return first
     if first > 1:
@@ -54,9 +57,9 @@ def time_impls(impls, rounds: int = 5, min_time: float = 0.25, max_reps: int = 2
     """Median seconds of each implementation of a case. Calls under a second are timed in
     rounds that visit every implementation in turn (a short burst each), so that a slow spell
     of a shared machine lands on all of them rather than on whichever ran during it; longer
-    ones as time_call does (two more calls; over 10 s, the warm-up alone). A burst of calls under 0.1 s starts with an untimed call: the previous
-    implementation's threads may still be spinning (OpenMP, rayon), and the first call after
-    it would pay for them. An implementation that raises is reported to on_error(label,
+    ones by time_call, after the same warm-up. A burst of calls under 0.1 s starts with an
+    untimed call: the previous implementation's threads may still be spinning (OpenMP, rayon),
+    and the first call after it would pay for them. An implementation that raises is reported to on_error(label,
     error) and left out (or re-raised when on_error is None)."""
     times, first = {}, {}
     for label, fn in impls.items():
@@ -81,17 +84,8 @@ def time_impls(impls, rounds: int = 5, min_time: float = 0.25, max_reps: int = 2
                 fn()
                 mine.append(time.perf_counter() - t0)
     for label in first:
-        if label in samples:
-            times[label] = statistics.median(samples[label])
-        elif first[label] > 10:  # as time_call: the warm-up is the measurement
-            times[label] = first[label]
-        else:  # as time_call: two more calls
-            reps = []
-            for _ in range(2):
-                t0 = time.perf_counter()
-                impls[label]()
-                reps.append(time.perf_counter() - t0)
-            times[label] = statistics.median(reps)
+        times[label] = (statistics.median(samples[label]) if label in samples
+                        else time_call(impls[label], first=first[label]))
     return times
 
 
