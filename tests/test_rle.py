@@ -118,6 +118,24 @@ def test_to_bbox_with_zero_length_runs_as_pycocotools(rng):
         np.testing.assert_array_equal(cm.toBbox(ours), pm.toBbox(theirs), err_msg=str(counts))
 
 
+def test_to_bbox_matches_the_reference_past_32_bit_positions(rng):
+    """toBbox divides run positions by h with a multiply-shift; pin it to pycocotools' division
+    (the reference) on masks of every height, including positions that wrap past 2^32 as
+    pycocotools' unsigned sum does (pycocotools itself crashes on such masks, so only the
+    reference judges them)."""
+    from cvkernels.reference.masks import rle_bbox
+
+    for h, w in [(1, 9), (2, 7), (3, 1000), (480, 640), (65521, 3), (70000, 70000), (2**31 - 1, 5)]:
+        for _ in range(150):
+            k = int(rng.integers(0, 12))
+            cuts = np.sort(rng.integers(0, h * w + 1, k, dtype=np.int64))
+            counts = np.diff(np.concatenate([[0], cuts, [h * w]])).tolist()
+            if max(counts) >= 2**32:
+                continue
+            ours = cm.frPyObjects({"size": [h, w], "counts": counts}, h, w)
+            np.testing.assert_array_equal(cm.toBbox(ours), rle_bbox(counts, h, w), err_msg=f"{h}x{w} {counts}")
+
+
 def test_fr_py_objects_takes_an_uncompressed_rles_own_size():
     obj = {"size": [2, 8], "counts": [4, 4, 8]}
     ours = cm.frPyObjects(obj, 4, 4)  # h, w are not used for an RLE, as in pycocotools

@@ -33,16 +33,26 @@ void register_panoptic(pybind11::module_& m);
 using RleObj = std::tuple<int64_t, int64_t, pybind11::bytes>;
 // Parses RLEs in parallel (rle.cpp); errors name `label` and the index.
 std::vector<rle::Rle> parse_rles(const std::vector<RleObj>& objs, const char* label);
-// The same from sizes and compressed counts strings (views of Python objects that the caller
-// keeps alive; read without the GIL).
-std::vector<rle::Rle> parse_rle_strings(const std::vector<int64_t>& hs, const std::vector<int64_t>& ws,
-                                        const std::vector<std::string_view>& strs, const char* label);
-// A segmentation that is a plain compressed RLE dict ({"size": [h, w] ints, "counts": ASCII str
-// or bytes}): its size and a view of its counts' characters, whose owner (the counts object) is
-// appended to `owners` (so the view outlives any edit of the dict while the GIL is released);
-// false for anything else (polygons, run lists, subclasses). Needs the GIL.
-bool compressed_rle_of(PyObject* segm, int64_t& h, int64_t& w, std::string_view& counts,
-                       std::vector<pybind11::object>& owners);
+// Compressed RLEs as read from Python objects, to be parsed without the GIL: their sizes and
+// views of their counts' characters. `owners` keeps the counts objects of dicts alive, so that a
+// view outlives any edit of its dict while the GIL is released.
+struct RleStrings {
+  std::vector<int64_t> hs, ws;
+  std::vector<std::string_view> counts;
+  std::vector<pybind11::object> owners;
+
+  explicit RleStrings(size_t n = 0);
+  size_t size() const { return counts.size(); }
+  // Appends a segmentation that is a plain compressed RLE dict ({"size": [h, w] ints, "counts":
+  // ASCII str or bytes}); false, appending nothing, for anything else (polygons, run lists,
+  // subclasses). Needs the GIL.
+  bool add_dict(PyObject* segm);
+};
+// Parses them in parallel (rle.cpp); errors name `label` and the index. Given `area` and `box`
+// (n and 4 n doubles), it also writes each mask's area (pycocotools' uint32 values) and box
+// (x, y, w, h) while the mask's runs are still in the cache.
+std::vector<rle::Rle> parse_rle_strings(const RleStrings& in, const char* label, double* area = nullptr,
+                                        double* box = nullptr);
 
 }  // namespace bindings
 }  // namespace cvk

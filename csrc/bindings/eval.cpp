@@ -37,20 +37,13 @@ struct RleSet {
 };
 
 // The "segmentation" of every annotation of a list when each is a plain compressed RLE dict
-// (compressed_rle_of): sizes and views of the counts (their objects kept in owners); false at
-// the first that is not.
-bool compressed_rles_of(const py::list& anns, std::vector<int64_t>& hs, std::vector<int64_t>& ws,
-                        std::vector<std::string_view>& strs, std::vector<py::object>& owners) {
+// (RleStrings::add_dict); false at the first that is not.
+bool compressed_rles_of(const py::list& anns, RleStrings& out) {
   static const py::str k_segm("segmentation");
   const py::ssize_t n = static_cast<py::ssize_t>(PyList_GET_SIZE(anns.ptr()));
-  hs.resize(n);
-  ws.resize(n);
-  strs.resize(n);
-  owners.reserve(n);
   for (py::ssize_t i = 0; i < n; ++i) {
     PyObject* a = PyList_GET_ITEM(anns.ptr(), i);
-    if (!PyDict_CheckExact(a) ||
-        !compressed_rle_of(PyDict_GetItemWithError(a, k_segm.ptr()), hs[i], ws[i], strs[i], owners)) {
+    if (!PyDict_CheckExact(a) || !out.add_dict(PyDict_GetItemWithError(a, k_segm.ptr()))) {
       PyErr_Clear();
       return false;
     }
@@ -63,39 +56,23 @@ bool compressed_rles_of(const py::list& anns, std::vector<int64_t>& hs, std::vec
 // a plain compressed RLE dict (the Python path says what is wrong with it).
 py::object rle_columns(const py::list& rles) {
   const py::ssize_t n = static_cast<py::ssize_t>(PyList_GET_SIZE(rles.ptr()));
-  std::vector<int64_t> hs(n), ws(n);
-  std::vector<std::string_view> strs(n);
-  std::vector<py::object> owners;
-  owners.reserve(n);
+  RleStrings in(n);
   for (py::ssize_t i = 0; i < n; ++i)
-    if (!compressed_rle_of(PyList_GET_ITEM(rles.ptr(), i), hs[i], ws[i], strs[i], owners)) {
+    if (!in.add_dict(PyList_GET_ITEM(rles.ptr(), i))) {
       PyErr_Clear();
       return py::none();
     }
-  RleSet set(parse_rle_strings(hs, ws, strs, "segmentation"));
   py::array_t<double> area(n), box({n, py::ssize_t(4)});
-  double* ap = area.mutable_data();
-  double* bp = box.mutable_data();
-  {
-    py::gil_scoped_release nogil;
-    parallel_for(0, n, 64, [&](int64_t i0, int64_t i1) {
-      for (int64_t i = i0; i < i1; ++i) {
-        ap[i] = static_cast<double>(static_cast<uint32_t>(rle::area(set.rles[i])));
-        rle::to_bbox(set.rles[i], bp + 4 * i);
-      }
-    });
-  }
+  RleSet set(parse_rle_strings(in, "segmentation", area.mutable_data(), box.mutable_data()));
   return py::make_tuple(py::cast(std::move(set)), area, box);
 }
 
 // The parsed segmentations of a list of annotations that are all compressed RLEs, or None
 // (the Python path converts polygons and run lists).
 py::object rle_set_from_list(const py::list& anns) {
-  std::vector<int64_t> hs, ws;
-  std::vector<std::string_view> strs;
-  std::vector<py::object> owners;  // the counts objects, alive while they are parsed
-  if (!compressed_rles_of(anns, hs, ws, strs, owners)) return py::none();
-  return py::cast(RleSet(parse_rle_strings(hs, ws, strs, "segmentation")));
+  RleStrings in(PyList_GET_SIZE(anns.ptr()));
+  if (!compressed_rles_of(anns, in)) return py::none();
+  return py::cast(RleSet(parse_rle_strings(in, "segmentation")));
 }
 
 // accumulate's output arrays come from a small pool: an array of an earlier call is handed out
@@ -221,10 +198,8 @@ py::object box_results_from_list(const py::list& anns) {
 py::object segm_results_from_list(const py::list& anns) {
   const py::ssize_t n = static_cast<py::ssize_t>(PyList_GET_SIZE(anns.ptr()));
   static const py::str k_img("image_id"), k_cat("category_id"), k_box("bbox"), k_score("score");
-  std::vector<int64_t> hs, ws;
-  std::vector<std::string_view> strs;
-  std::vector<py::object> owners;  // the counts objects, alive while they are parsed
-  if (!compressed_rles_of(anns, hs, ws, strs, owners)) return py::none();
+  RleStrings in(n);
+  if (!compressed_rles_of(anns, in)) return py::none();
   py::array_t<int64_t> img(n), cat(n);
   py::array_t<double> score(n), area(n), box({n, py::ssize_t(4)});
   int64_t* ip = img.mutable_data();
@@ -239,18 +214,7 @@ py::object segm_results_from_list(const py::list& anns) {
       return py::none();
     }
   }
-  RleSet set(parse_rle_strings(hs, ws, strs, "result"));
-  double* ap = area.mutable_data();
-  double* bp = box.mutable_data();
-  {
-    py::gil_scoped_release nogil;
-    parallel_for(0, n, 64, [&](int64_t i0, int64_t i1) {
-      for (int64_t i = i0; i < i1; ++i) {
-        ap[i] = static_cast<double>(static_cast<uint32_t>(rle::area(set.rles[i])));  // pycocotools' uint32
-        rle::to_bbox(set.rles[i], bp + 4 * i);
-      }
-    });
-  }
+  RleSet set(parse_rle_strings(in, "result", area.mutable_data(), box.mutable_data()));
   return py::make_tuple(img, cat, score, area, box, py::cast(std::move(set)));
 }
 

@@ -40,31 +40,40 @@ void check_coordinates(const double* v, size_t n, const std::string& what) {
 
 }  // namespace
 
-std::vector<rle::Rle> parse_rles(const std::vector<RleObj>& objs, const char* label) {
-  const int64_t n = static_cast<int64_t>(objs.size());
-  std::vector<std::string_view> strs(n);  // views of the bytes objects that objs holds
-  std::vector<int64_t> hs(n), ws(n);
-  for (int64_t i = 0; i < n; ++i) {
-    hs[i] = std::get<0>(objs[i]);
-    ws[i] = std::get<1>(objs[i]);
-    PyObject* b = std::get<2>(objs[i]).ptr();
-    strs[i] = std::string_view(PyBytes_AS_STRING(b), static_cast<size_t>(PyBytes_GET_SIZE(b)));
-  }
-  return parse_rle_strings(hs, ws, strs, label);
+RleStrings::RleStrings(size_t n) {
+  hs.reserve(n);
+  ws.reserve(n);
+  counts.reserve(n);
+  owners.reserve(n);
 }
 
-std::vector<rle::Rle> parse_rle_strings(const std::vector<int64_t>& hs, const std::vector<int64_t>& ws,
-                                        const std::vector<std::string_view>& strs, const char* label) {
-  const int64_t n = static_cast<int64_t>(strs.size());
-  for (int64_t i = 0; i < n; ++i) check_size(hs[i], ws[i], std::string(label) + " " + std::to_string(i));
+std::vector<rle::Rle> parse_rles(const std::vector<RleObj>& objs, const char* label) {
+  RleStrings in(objs.size());  // views of the bytes objects that objs holds
+  for (const RleObj& o : objs) {
+    PyObject* b = std::get<2>(o).ptr();
+    in.hs.push_back(std::get<0>(o));
+    in.ws.push_back(std::get<1>(o));
+    in.counts.emplace_back(PyBytes_AS_STRING(b), static_cast<size_t>(PyBytes_GET_SIZE(b)));
+  }
+  return parse_rle_strings(in, label);
+}
+
+std::vector<rle::Rle> parse_rle_strings(const RleStrings& in, const char* label, double* area, double* box) {
+  const int64_t n = static_cast<int64_t>(in.size());
+  for (int64_t i = 0; i < n; ++i) check_size(in.hs[i], in.ws[i], std::string(label) + " " + std::to_string(i));
   std::vector<rle::Rle> out(n);
   std::vector<std::string> why(n);
   std::vector<uint8_t> ok(n, 1);
   {
     py::gil_scoped_release nogil;
     parallel_for(0, n, 16, [&](int64_t i0, int64_t i1) {
-      for (int64_t i = i0; i < i1; ++i)
-        ok[i] = rle::from_string(strs[i].data(), strs[i].size(), hs[i], ws[i], out[i], why[i]);
+      for (int64_t i = i0; i < i1; ++i) {
+        ok[i] = rle::from_string(in.counts[i].data(), in.counts[i].size(), in.hs[i], in.ws[i], out[i], why[i]);
+        if (ok[i] && area != nullptr) {
+          area[i] = static_cast<double>(static_cast<uint32_t>(rle::area(out[i])));  // pycocotools' uint32
+          rle::to_bbox(out[i], box + 4 * i);
+        }
+      }
     });
   }
   for (int64_t i = 0; i < n; ++i)
@@ -72,8 +81,7 @@ std::vector<rle::Rle> parse_rle_strings(const std::vector<int64_t>& hs, const st
   return out;
 }
 
-bool compressed_rle_of(PyObject* segm, int64_t& h, int64_t& w, std::string_view& counts,
-                       std::vector<py::object>& owners) {
+bool RleStrings::add_dict(PyObject* segm) {
   if (segm == nullptr || !PyDict_CheckExact(segm)) return false;
   static const py::str k_size("size"), k_counts("counts");  // hashed once
   PyObject* size = PyDict_GetItemWithError(segm, k_size.ptr());
@@ -88,17 +96,19 @@ bool compressed_rle_of(PyObject* segm, int64_t& h, int64_t& w, std::string_view&
     hw[k] = PyLong_AsLongLongAndOverflow(v, &overflow);
     if (overflow || hw[k] < 0 || hw[k] > kMaxSide) return false;
   }
-  h = hw[0];
-  w = hw[1];
+  std::string_view view;
   if (PyBytes_CheckExact(c)) {
-    counts = std::string_view(PyBytes_AS_STRING(c), static_cast<size_t>(PyBytes_GET_SIZE(c)));
+    view = std::string_view(PyBytes_AS_STRING(c), static_cast<size_t>(PyBytes_GET_SIZE(c)));
   } else {
     if (!PyUnicode_CheckExact(c) || !PyUnicode_IS_ASCII(c)) return false;
     Py_ssize_t len = 0;
     const char* text = PyUnicode_AsUTF8AndSize(c, &len);  // an ASCII str's own characters
     if (text == nullptr) return false;
-    counts = std::string_view(text, static_cast<size_t>(len));
+    view = std::string_view(text, static_cast<size_t>(len));
   }
+  hs.push_back(hw[0]);
+  ws.push_back(hw[1]);
+  counts.push_back(view);
   owners.push_back(py::reinterpret_borrow<py::object>(c));
   return true;
 }

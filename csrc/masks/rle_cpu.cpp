@@ -91,7 +91,58 @@ std::string to_string(const Rle& r) {
   return s;
 }
 
+namespace {
+
+// from_string's fast path: true with `out` filled for a well-formed string, false for anything
+// from_string would reject (which then runs its checking decoder for the reason). The characters
+// are checked in one vectorized pass first. Most numbers are one character (a delta of -16..15
+// from the run two before: an object's boundary moves little from column to column), so that
+// case is a short predictable branch, and the two runs a delta builds on are kept in registers
+// rather than read back from the array just written.
+bool from_string_fast(const char* s, size_t n, int64_t h, int64_t w, Rle& out) {
+  unsigned bad = 0;
+  for (size_t i = 0; i < n; ++i) bad |= static_cast<unsigned char>(s[i] - 48) > 63;
+  if (bad) return false;
+  out.h = h;
+  out.w = w;
+  out.cnts.resize(n);  // at most one run per character
+  uint32_t* cnts = out.cnts.data();
+  size_t m = 0, p = 0;
+  uint64_t total = 0;
+  int64_t two_before = 0, one_before = 0;
+  while (p < n) {
+    int64_t x;
+    const int c = s[p] - 48;
+    if ((c & 0x20) == 0) {  // one character: 5 bits, the top one the sign
+      x = (c & 0x1f) - ((c & 0x10) << 1);
+      ++p;
+    } else {
+      x = 0;
+      int k = 0;
+      for (bool more = true; more; ++k) {
+        if (p >= n || k > 12) return false;
+        const int d = s[p++] - 48;
+        x |= static_cast<int64_t>(d & 0x1f) << (5 * k);
+        more = d & 0x20;
+        if (!more && (d & 0x10)) x |= static_cast<int64_t>(-1) * (int64_t(1) << (5 * (k + 1)));
+      }
+    }
+    if (m > 2) x += two_before;
+    if (x < 0 || x > 0xffffffffLL) return false;
+    cnts[m++] = static_cast<uint32_t>(x);
+    total += static_cast<uint64_t>(x);
+    two_before = one_before;
+    one_before = x;
+  }
+  out.cnts.resize(m);
+  return total == static_cast<uint64_t>(h * w);
+}
+
+}  // namespace
+
 bool from_string(const char* s, size_t n, int64_t h, int64_t w, Rle& out, std::string& why) {
+  if (from_string_fast(s, n, h, w, out)) return true;
+  // The same decoding, one check at a time, to say what is wrong.
   out.h = h;
   out.w = w;
   out.cnts.clear();
@@ -148,20 +199,28 @@ void to_bbox(const Rle& r, double* bb) {
   // pycocotools' rleToBbox (2.0.8+): walk the (background, foreground) run pairs; a pair whose
   // foreground run is empty moves the position but marks nothing. A foreground run that ends in
   // a later column than it starts covers every row. With no foreground the unsigned
-  // differences wrap exactly as pycocotools' do (w = 0 - w + 1, ...).
+  // differences wrap exactly as pycocotools' do (w = 0 - w + 1, ...), and so does the position,
+  // a 32-bit unsigned sum as in pycocotools.
+  // pycocotools divides each run's start and end by h; here the quotient is a multiply-shift
+  // (Lemire, Kaser & Kurz 2019: with M = ceil(2^64 / h), floor(c / h) = (M * c) >> 64 for every
+  // 32-bit c and h > 1), whose runs do not wait on each other as divisions would.
   const uint32_t h = static_cast<uint32_t>(r.h), w = static_cast<uint32_t>(r.w);
   const size_t m = (r.cnts.size() / 2) * 2;
   if (m == 0 || h == 0) {
     bb[0] = bb[1] = bb[2] = bb[3] = 0;
     return;
   }
+  const uint64_t M = h > 1 ? ~uint64_t(0) / h + 1 : 0;
+  auto column = [&](uint32_t c) {
+    return h > 1 ? static_cast<uint32_t>((static_cast<unsigned __int128>(M) * c) >> 64) : c;
+  };
   uint32_t xs = w, ys = h, xe = 0, ye = 0, cc = 0;
   for (size_t j = 0; j < m; j += 2) {
     cc += r.cnts[j];
     if (r.cnts[j + 1] == 0) continue;
-    const uint32_t y0 = cc % h, x0 = cc / h;
+    const uint32_t x0 = column(cc), y0 = cc - x0 * h;
     cc += r.cnts[j + 1];
-    const uint32_t t = cc - 1, y1 = t % h, x1 = t / h;
+    const uint32_t t = cc - 1, x1 = column(t), y1 = t - x1 * h;
     if (x0 < x1) {
       ys = 0;
       ye = h - 1;

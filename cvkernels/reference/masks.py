@@ -80,3 +80,26 @@ def pairwise_iou(a, b, dice_instead=False):
     num, den = (2 * inter, sa + sb) if dice_instead else (inter, sa + sb - inter)
     with np.errstate(all="ignore"):
         return np.where(den > 0, num / den, 0.0)
+
+
+def rle_bbox(counts, h, w):
+    """pycocotools' rleToBbox (2.0.8+) on uncompressed run lengths (background first): the
+    position is a 32-bit unsigned sum, as in pycocotools, so runs adding up past 2^32 wrap."""
+    mask32 = 0xFFFFFFFF
+    m = len(counts) // 2 * 2
+    if m == 0 or h == 0:
+        return [0.0, 0.0, 0.0, 0.0]
+    xs, ys, xe, ye, cc = w, h, 0, 0, 0
+    for j in range(0, m, 2):
+        cc = (cc + counts[j]) & mask32
+        if counts[j + 1] == 0:
+            continue
+        y0, x0 = cc % h, cc // h
+        cc = (cc + counts[j + 1]) & mask32
+        t = (cc - 1) & mask32
+        y1, x1 = t % h, t // h
+        if x0 < x1:
+            ys, ye = 0, h - 1
+        xs, xe = min(xs, x0), max(xe, x1)
+        ys, ye = min(ys, y0, y1), max(ye, y0, y1)
+    return [float(xs), float(ys), float((xe - xs + 1) & mask32), float((ye - ys + 1) & mask32)]
