@@ -1,9 +1,11 @@
-// Bindings of the linear sum assignment: a batch of cost matrices (float64 copies, taken with
-// the GIL), solved in parallel without it, one matrix per task.
+// Bindings of the linear sum assignment: a batch of cost matrices (read in place, float32 or
+// float64), solved in parallel without the GIL, one matrix per task.
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "assignment/detr_cost.h"
@@ -146,30 +148,47 @@ void register_assignment(py::module_& m) {
             mats[b] = {c.data, c.size(0), c.size(1), c.elem == Elem::F32};
           }
         }
-        std::vector<py::array_t<int64_t>> ri, ci;
-        ri.reserve(static_cast<size_t>(B));
-        ci.reserve(static_cast<size_t>(B));
-        std::vector<int64_t*> rp(B), cp(B);
-        for (int64_t b = 0; b < B; ++b) {
-          const py::ssize_t k = std::min(mats[b].rows, mats[b].cols);
-          rp[b] = ri.emplace_back(k).mutable_data();
-          cp[b] = ci.emplace_back(k).mutable_data();
-        }
+        // The solutions go to one scratch block; the 2 B output arrays and their pairs are made
+        // meanwhile by the calling thread (its first task takes the GIL for that), so that this
+        // per-matrix Python work overlaps the other threads' solving instead of adding to it.
+        std::vector<int64_t> offset(B + 1, 0);
+        for (int64_t b = 0; b < B; ++b) offset[b + 1] = offset[b] + std::min(mats[b].rows, mats[b].cols);
+        std::vector<int64_t> rows(offset[B]), cols(offset[B]);
         std::vector<int> status(B, assignment::kLsaOk);
+        std::vector<py::array_t<int64_t>> ri, ci;
+        py::list out(B);
+        auto make_outputs = [&] {  // GIL held
+          ri.reserve(static_cast<size_t>(B));
+          ci.reserve(static_cast<size_t>(B));
+          for (int64_t b = 0; b < B; ++b) {
+            const py::ssize_t k = offset[b + 1] - offset[b];
+            out[b] = py::make_tuple(ri.emplace_back(k), ci.emplace_back(k));
+          }
+        };
+        const std::thread::id caller = std::this_thread::get_id();
+        bool made = false;  // read and written by the calling thread only
         {
           py::gil_scoped_release nogil;
           parallel_for_each(B, [&](int64_t b) {
+            if (!made && std::this_thread::get_id() == caller) {
+              made = true;
+              py::gil_scoped_acquire gil;
+              make_outputs();
+            }
             const Matrix& c = mats[b];
+            int64_t* r = rows.data() + offset[b];
+            int64_t* k = cols.data() + offset[b];
             status[b] = c.f32 ? assignment::linear_sum_assignment(static_cast<const float*>(c.data), c.rows, c.cols,
-                                                                  maximize, rp[b], cp[b])
+                                                                  maximize, r, k)
                               : assignment::linear_sum_assignment(static_cast<const double*>(c.data), c.rows, c.cols,
-                                                                  maximize, rp[b], cp[b]);
+                                                                  maximize, r, k);
           });
         }
-        py::list out(B);
+        if (!made) make_outputs();  // the other threads took every matrix
         for (int64_t b = 0; b < B; ++b) {
           throw_status(status[b], b, maximize);
-          out[b] = py::make_tuple(ri[b], ci[b]);
+          std::copy(rows.begin() + offset[b], rows.begin() + offset[b + 1], ri[b].mutable_data());
+          std::copy(cols.begin() + offset[b], cols.begin() + offset[b + 1], ci[b].mutable_data());
         }
         return std::move(out);
       },
