@@ -176,6 +176,7 @@ def test_every_array_entry_is_covered():
     converted = {"bbox_iou_xywh", "keypoint_oks", "match_detections", "rle_area", "rle_to_bbox", "rle_merge", "rle_iou",
                  "rle_from_polygons", "rle_from_bboxes", "rle_from_counts", "accumulate_records", "linear_sum_assignment",
                  "detr_match", "box_results_from_list", "segm_results_from_list", "rle_set_from_list", "rle_columns",
+                 "values_above",
                  "panoptic_stats"}
     assert entries - scalar_only - converted == set(CASES)
 

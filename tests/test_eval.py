@@ -629,3 +629,17 @@ def test_bench_e2e_cases_give_every_evaluator_the_same_stats(iou_type):
         np.testing.assert_array_equal(case.impls[OURS](), ours, err_msg=case.name)
         if "pycocotools" in case.impls:
             np.testing.assert_array_equal(case.impls["pycocotools"](), ours, err_msg=case.name)
+
+
+def test_values_above_is_numpys_boolean_selection_on_strided_views(rng):
+    """summarize's s[s > -1] of strided slices of accumulate's output: the same values in the
+    same order (so np.mean of it is pycocotools' number to the bit)."""
+    from cvkernels import _C
+
+    a = rng.choice([-1.0, 0.0, 0.25, 1.0], size=(3, 5, 4, 4, 3)) + rng.random((3, 5, 4, 4, 3)) * (rng.random((3, 5, 4, 4, 3)) > 0.5)
+    views = [a, a[..., 2, 1], a[:, ::2, :, 0, 2], a[[1]][..., 3, 0], a[0, 0, 0, 0], a[..., 1, :][..., ::-1], a[:0], np.float64(0.5) * a[0, 0, 0, 0, 0]]
+    for v in views:
+        v = np.asarray(v, dtype=np.float64)
+        got = _C.values_above(v, -1.0)
+        np.testing.assert_array_equal(got, v[v > -1])
+        assert got.ndim == 1

@@ -218,6 +218,42 @@ py::object segm_results_from_list(const py::list& anns) {
   return py::make_tuple(img, cat, score, area, box, py::cast(std::move(set)));
 }
 
+// The elements of a float64 array (any strides) above `floor`, in C order, as a 1-D array:
+// `a[a > floor]` in one pass (a view of the first n elements of an array of a.size: no second
+// pass to count). summarize's means take s[s > -1] of strided slices of accumulate's output;
+// numpy's mask-then-gather reads such a slice twice.
+py::array values_above(const py::array_t<double>& a, double floor) {
+  const int nd = static_cast<int>(a.ndim());
+  py::array_t<double> out(a.size());
+  double* dst = out.mutable_data();
+  py::ssize_t n = 0;
+  if (a.size() > 0) {
+    // a as (outer dimensions..., R rows, J): the outer positions in C order, then rows, then J
+    const py::ssize_t J = nd >= 1 ? a.shape(nd - 1) : 1, sj = nd >= 1 ? a.strides(nd - 1) : 0;
+    const py::ssize_t R = nd >= 2 ? a.shape(nd - 2) : 1, sr = nd >= 2 ? a.strides(nd - 2) : 0;
+    const int outer = std::max(nd - 2, 0);
+    const char* base = reinterpret_cast<const char*>(a.data());
+    std::vector<py::ssize_t> index(outer, 0);
+    while (true) {
+      const char* p = base;
+      for (int d = 0; d < outer; ++d) p += index[d] * a.strides(d);
+      for (py::ssize_t r = 0; r < R; ++r)
+        for (py::ssize_t j = 0; j < J; ++j) {
+          const double v = *reinterpret_cast<const double*>(p + r * sr + j * sj);
+          dst[n] = v;
+          n += v > floor;
+        }
+      int d = outer - 1;
+      for (; d >= 0; --d) {
+        if (++index[d] < a.shape(d)) break;
+        index[d] = 0;
+      }
+      if (d < 0) break;
+    }
+  }
+  return out[py::slice(0, n, 1)];
+}
+
 class PyCocoEval {
  public:
   PyCocoEval(std::vector<double> iou_thrs, std::vector<double> rec_thrs, Arr<double> area_rng,
@@ -391,6 +427,7 @@ void register_eval(py::module_& m) {
   m.def("segm_results_from_list", &segm_results_from_list, py::arg("results"));
   m.def("rle_set_from_list", &rle_set_from_list, py::arg("annotations"));
   m.def("rle_columns", &rle_columns, py::arg("rles"));
+  m.def("values_above", &values_above, py::arg("a"), py::arg("floor"));
   m.def("accumulate_records", &accumulate_records, py::arg("cat"), py::arg("image"), py::arg("rank"),
         py::arg("score"), py::arg("state"), py::arg("npig"), py::arg("num_cats"), py::arg("rec_thrs"),
         py::arg("max_dets"));

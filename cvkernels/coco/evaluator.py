@@ -183,17 +183,14 @@ class COCOeval(Reports):
             iouStr = (f"{p.iouThrs[0]:0.2f}:{p.iouThrs[-1]:0.2f}" if iouThr is None else f"{iouThr:0.2f}")
             aind = [i for i, aRng in enumerate(p.areaRngLbl) if aRng == areaRng]
             mind = [i for i, mDet in enumerate(p.maxDets) if mDet == maxDets]
-            if ap == 1:
-                s = self.eval["precision"]
-                if iouThr is not None:
-                    s = s[np.where(iouThr == p.iouThrs)[0]]
-                s = s[:, :, :, aind, mind]
-            else:
-                s = self.eval["recall"]
-                if iouThr is not None:
-                    s = s[np.where(iouThr == p.iouThrs)[0]]
-                s = s[:, :, aind, mind]
-            mean_s = -1 if len(s[s > -1]) == 0 else np.mean(s[s > -1])
+            s = self.eval["precision" if ap == 1 else "recall"]
+            if iouThr is not None:
+                s = s[np.where(iouThr == p.iouThrs)[0]]
+            # pycocotools' s[s > -1] of the copy s[:, :, :, aind, mind]: read from a view when
+            # aind and mind are single indices (the same elements in the same order), in one pass
+            s = s[..., aind[0], mind[0]] if len(aind) == 1 and len(mind) == 1 else s[..., aind, mind]
+            valid = _C.values_above(np.asarray(s, dtype=np.float64), -1.0)
+            mean_s = -1 if len(valid) == 0 else np.mean(valid)
             print(iStr.format(titleStr, typeStr, iouStr, areaRng, maxDets, mean_s))
             return mean_s
 
