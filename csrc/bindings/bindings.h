@@ -48,9 +48,11 @@ struct RleStrings {
   // subclasses). Needs the GIL.
   bool add_dict(PyObject* segm);
 };
-// Parses them in parallel (rle.cpp); errors name `label` and the index. Given `area` and `box`
-// (n and 4 n doubles), it also writes each mask's area (pycocotools' uint32 values) and box
-// (x, y, w, h) while the mask's runs are still in the cache.
+// The same as views of the bytes objects that objs holds.
+RleStrings strings_of(const std::vector<RleObj>& objs);
+// Parses them in parallel (rle.cpp); errors name `label` and the index. Given `area` (n
+// doubles) and / or `box` (4 n), it also writes each mask's area (pycocotools' uint32 values)
+// and box (x, y, w, h) while the mask's runs are still in the cache.
 std::vector<rle::Rle> parse_rle_strings(const RleStrings& in, const char* label, double* area = nullptr,
                                         double* box = nullptr);
 

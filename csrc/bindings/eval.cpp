@@ -29,11 +29,16 @@ py::array_t<T> to_numpy(const std::vector<T>& v) {
   return out;
 }
 
-// Parsed RLEs of a COCO object's annotations (parsed in parallel, once).
+// Parsed RLEs of a COCO object's annotations (parsed in parallel, once), with each mask's box
+// (x, y, w, h as pycocotools' toBbox), which evaluate's mask IoU reads for its early out.
 struct RleSet {
   std::vector<rle::Rle> rles;
-  explicit RleSet(const std::vector<RleObj>& objs) : rles(parse_rles(objs, "segmentation")) {}
-  explicit RleSet(std::vector<rle::Rle> parsed) : rles(std::move(parsed)) {}
+  std::vector<double> boxes;  // 4 per mask
+  // Parses `in`; given `area` (n doubles), also writes each mask's area there.
+  RleSet(const RleStrings& in, const char* label, double* area = nullptr) : boxes(4 * in.size()) {
+    rles = parse_rle_strings(in, label, area, boxes.data());
+  }
+  explicit RleSet(const std::vector<RleObj>& objs) : RleSet(strings_of(objs), "segmentation") {}
 };
 
 // The "segmentation" of every annotation of a list when each is a plain compressed RLE dict
@@ -63,7 +68,8 @@ py::object rle_columns(const py::list& rles) {
       return py::none();
     }
   py::array_t<double> area(n), box({n, py::ssize_t(4)});
-  RleSet set(parse_rle_strings(in, "segmentation", area.mutable_data(), box.mutable_data()));
+  RleSet set(in, "segmentation", area.mutable_data());
+  std::copy(set.boxes.begin(), set.boxes.end(), box.mutable_data());
   return py::make_tuple(py::cast(std::move(set)), area, box);
 }
 
@@ -72,7 +78,7 @@ py::object rle_columns(const py::list& rles) {
 py::object rle_set_from_list(const py::list& anns) {
   RleStrings in(PyList_GET_SIZE(anns.ptr()));
   if (!compressed_rles_of(anns, in)) return py::none();
-  return py::cast(RleSet(parse_rle_strings(in, "segmentation")));
+  return py::cast(RleSet(in, "segmentation"));
 }
 
 // accumulate's output arrays come from a small pool: an array of an earlier call is handed out
@@ -214,7 +220,8 @@ py::object segm_results_from_list(const py::list& anns) {
       return py::none();
     }
   }
-  RleSet set(parse_rle_strings(in, "result", area.mutable_data(), box.mutable_data()));
+  RleSet set(in, "result", area.mutable_data());
+  std::copy(set.boxes.begin(), set.boxes.end(), box.mutable_data());
   return py::make_tuple(img, cat, score, area, box, py::cast(std::move(set)));
 }
 
@@ -308,21 +315,26 @@ class PyCocoEval {
   // Segmentation: the RLEs of the annotations the arrays hold, as sets (parsed once per COCO
   // object) and the index of each annotation in its set.
   void set_masks(const RleSet& gt, Arr<int64_t> gt_index, const RleSet& dt, Arr<int64_t> dt_index) {
-    auto pick = [](const RleSet& set, const Arr<int64_t>& index, py::ssize_t n) {
+    auto pick = [](const RleSet& set, const Arr<int64_t>& index, py::ssize_t n, std::vector<const double*>& box) {
       if (index.size() != n)
         throw std::invalid_argument("mask index has " + std::to_string(index.size()) +
                                     " entries for " + std::to_string(n) + " annotations");
       std::vector<const rle::Rle*> out(static_cast<size_t>(index.size()));
+      box.resize(out.size());
       for (py::ssize_t i = 0; i < index.size(); ++i) {
         const int64_t k = index.data()[i];
         if (k < 0 || k >= static_cast<int64_t>(set.rles.size()))
           throw std::invalid_argument("mask index out of range");
         out[i] = &set.rles[k];
+        box[i] = &set.boxes[4 * k];
       }
       return out;
     };
     gt_sets_ = {py::cast(gt), py::cast(dt)};  // keep the sets alive
-    ev_->use_masks(pick(gt, gt_index, n_gt_), pick(dt, dt_index, n_dt_));
+    std::vector<const double*> gbox, dbox;
+    auto g = pick(gt, gt_index, n_gt_, gbox);
+    auto d = pick(dt, dt_index, n_dt_, dbox);
+    ev_->use_masks(std::move(g), std::move(d), std::move(gbox), std::move(dbox));
   }
 
   // Keypoints: (N, 3K) rows of each side, the OKS sigmas (K) and the ground truth ignored for

@@ -47,15 +47,19 @@ RleStrings::RleStrings(size_t n) {
   owners.reserve(n);
 }
 
-std::vector<rle::Rle> parse_rles(const std::vector<RleObj>& objs, const char* label) {
-  RleStrings in(objs.size());  // views of the bytes objects that objs holds
+RleStrings strings_of(const std::vector<RleObj>& objs) {
+  RleStrings in(objs.size());
   for (const RleObj& o : objs) {
     PyObject* b = std::get<2>(o).ptr();
     in.hs.push_back(std::get<0>(o));
     in.ws.push_back(std::get<1>(o));
     in.counts.emplace_back(PyBytes_AS_STRING(b), static_cast<size_t>(PyBytes_GET_SIZE(b)));
   }
-  return parse_rle_strings(in, label);
+  return in;
+}
+
+std::vector<rle::Rle> parse_rles(const std::vector<RleObj>& objs, const char* label) {
+  return parse_rle_strings(strings_of(objs), label);
 }
 
 std::vector<rle::Rle> parse_rle_strings(const RleStrings& in, const char* label, double* area, double* box) {
@@ -69,10 +73,8 @@ std::vector<rle::Rle> parse_rle_strings(const RleStrings& in, const char* label,
     parallel_for(0, n, 16, [&](int64_t i0, int64_t i1) {
       for (int64_t i = i0; i < i1; ++i) {
         ok[i] = rle::from_string(in.counts[i].data(), in.counts[i].size(), in.hs[i], in.ws[i], out[i], why[i]);
-        if (ok[i] && area != nullptr) {
-          area[i] = static_cast<double>(static_cast<uint32_t>(rle::area(out[i])));  // pycocotools' uint32
-          rle::to_bbox(out[i], box + 4 * i);
-        }
+        if (ok[i] && area != nullptr) area[i] = static_cast<double>(static_cast<uint32_t>(rle::area(out[i])));  // pycocotools' uint32
+        if (ok[i] && box != nullptr) rle::to_bbox(out[i], box + 4 * i);
       }
     });
   }

@@ -79,10 +79,14 @@ class CocoEval {
            Annotations dt);
 
   // Segmentation: IoU of masks (one RLE per annotation, same order as gt / dt) instead of
-  // boxes. The RLEs must outlive the evaluator.
-  void use_masks(std::vector<const rle::Rle*> gt, std::vector<const rle::Rle*> dt) {
+  // boxes, with each mask's box (rle::to_bbox, 4 doubles) where it was computed once (null:
+  // computed per group). The RLEs and boxes must outlive the evaluator.
+  void use_masks(std::vector<const rle::Rle*> gt, std::vector<const rle::Rle*> dt,
+                 std::vector<const double*> gt_box = {}, std::vector<const double*> dt_box = {}) {
     gt_rle_ = std::move(gt);
     dt_rle_ = std::move(dt);
+    gt_mask_box_ = std::move(gt_box);
+    dt_mask_box_ = std::move(dt_box);
   }
 
   // Keypoints: OKS (oks.h) of (D, 3K) keypoint rows instead of box IoU; the ground truth's box
@@ -178,6 +182,7 @@ class CocoEval {
   std::vector<int64_t> npig_;  // (group, area): non-ignored ground truth
   std::vector<double> dt_score_;  // (group, detection): the kept detections' scores, in order
   std::vector<const rle::Rle*> gt_rle_, dt_rle_;  // empty: boxes
+  std::vector<const double*> gt_mask_box_, dt_mask_box_;  // empty: computed per group
   const double* gt_kpts_ = nullptr;               // null: not keypoints
   const double* dt_kpts_ = nullptr;
   std::vector<double> sigmas_;

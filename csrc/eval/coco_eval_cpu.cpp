@@ -170,7 +170,16 @@ void CocoEval::load_group(int64_t g, GroupScratch& sc) const {
     std::vector<const rle::Rle*> dr(D), gr(G);
     for (int64_t d = 0; d < D; ++d) dr[d] = dt_rle_[dets[d]];
     for (int64_t j = 0; j < G; ++j) gr[j] = gt_rle_[gts[j]];
-    rle::iou(dr.data(), D, gr.data(), G, sc.crowd.data(), sc.iou.data());
+    auto boxes_of = [](const std::vector<const double*>& box, const int64_t* idx, int64_t n, std::vector<double>& out) {
+      if (box.empty()) return static_cast<const double*>(nullptr);
+      out.resize(4 * n);
+      for (int64_t i = 0; i < n; ++i) std::copy(box[idx[i]], box[idx[i]] + 4, &out[4 * i]);
+      return static_cast<const double*>(out.data());
+    };
+    std::vector<double> mdb, mgb;
+    const double* db = boxes_of(dt_mask_box_, dets, D, mdb);
+    const double* gb = boxes_of(gt_mask_box_, gts, G, mgb);
+    rle::iou(dr.data(), D, gr.data(), G, sc.crowd.data(), sc.iou.data(), db, gb);
     return;
   }
   bbox_iou_xywh(sc.dbox.data(), D, sc.gbox.data(), G, sc.crowd.data(), sc.iou.data());

@@ -35,8 +35,10 @@ Rle merge(const std::vector<const Rle*>& rs, bool intersect);
 // the detection's area. -1 where the sizes differ.
 void iou(const std::vector<Rle>& dt, const std::vector<Rle>& gt, const uint8_t* crowd,
          double* out);
+// dt_box / gt_box: the masks' boxes (to_bbox, 4 per mask) when the caller has them; computed here
+// when null.
 void iou(const Rle* const* dt, size_t D, const Rle* const* gt, size_t G, const uint8_t* crowd,
-         double* out);
+         double* out, const double* dt_box = nullptr, const double* gt_box = nullptr);
 // Polygon (k points x, y) rasterized as pycocotools does (5x upsampled boundary).
 Rle from_polygon(const double* xy, int64_t k, int64_t h, int64_t w);
 Rle from_bbox(const double* bb, int64_t h, int64_t w);

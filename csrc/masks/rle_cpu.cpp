@@ -329,14 +329,22 @@ uint64_t intersection(const OnRuns& A, const OnRuns& B) {
 }  // namespace
 
 void iou(const Rle* const* dtp, size_t D, const Rle* const* gtp, size_t G, const uint8_t* crowd,
-         double* out) {
+         double* out, const double* dt_box, const double* gt_box) {
   struct View {  // dt[d] / gt[g] as references
     const Rle* const* p;
     const Rle& operator[](size_t i) const { return *p[i]; }
   } dt{dtp}, gt{gtp};
-  std::vector<double> db(4 * D), gb(4 * G);
-  for (size_t d = 0; d < D; ++d) to_bbox(dt[d], &db[4 * d]);
-  for (size_t g = 0; g < G; ++g) to_bbox(gt[g], &gb[4 * g]);
+  std::vector<double> db, gb;
+  if (dt_box == nullptr) {
+    db.resize(4 * D);
+    for (size_t d = 0; d < D; ++d) to_bbox(dt[d], &db[4 * d]);
+    dt_box = db.data();
+  }
+  if (gt_box == nullptr) {
+    gb.resize(4 * G);
+    for (size_t g = 0; g < G; ++g) to_bbox(gt[g], &gb[4 * g]);
+    gt_box = gb.data();
+  }
   std::vector<OnRuns> don(D), gon(G);  // built when a pair first needs them
   std::vector<uint8_t> dready(D, 0), gready(G, 0);
   for (size_t d = 0; d < D; ++d)
@@ -344,8 +352,8 @@ void iou(const Rle* const* dtp, size_t D, const Rle* const* gtp, size_t G, const
       const bool cr = crowd && crowd[g];
       double& o = out[d * G + g];
       // Bounding boxes first (pycocotools' bbIou, crowd-aware): no overlap, no work.
-      const double* A = &db[4 * d];
-      const double* B = &gb[4 * g];
+      const double* A = dt_box + 4 * d;
+      const double* B = gt_box + 4 * g;
       o = 0;
       const double bw = std::fmin(A[2] + A[0], B[2] + B[0]) - std::fmax(A[0], B[0]);
       if (bw <= 0) continue;
