@@ -295,15 +295,22 @@ struct OnRuns {
 
 OnRuns on_runs(const Rle& r) {
   OnRuns o;
+  const size_t n = r.cnts.size();
+  o.start.resize(n / 2);  // at most one "on" run per (off, on) pair
+  o.end.resize(n / 2);
+  size_t k = 0;
   uint32_t pos = 0;
-  for (size_t i = 0; i < r.cnts.size(); ++i) {
-    if (i % 2 == 1 && r.cnts[i] > 0) {
-      o.start.push_back(pos);
-      o.end.push_back(pos + r.cnts[i]);
-      o.area += r.cnts[i];
-    }
+  for (size_t i = 0; i + 1 < n; i += 2) {
     pos += r.cnts[i];
+    const uint32_t len = r.cnts[i + 1];
+    o.start[k] = pos;  // kept only when the run is not empty
+    o.end[k] = pos + len;
+    k += len > 0;
+    o.area += len;
+    pos += len;
   }
+  o.start.resize(k);
+  o.end.resize(k);
   return o;
 }
 
