@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <numeric>
 #include <stdexcept>
@@ -270,6 +271,41 @@ void CocoEval::evaluate_group(int64_t g, EvalScratch& es) {
 
 namespace {
 
+// The true positives of n states (0 ignored, 1 true, 2 false positive): the place of each in
+// pos[] and the false positives before it in nfp_before[]; their count in ntp, the false
+// positives' in nfp. Eight states at a time: a word's true and false positive flags as one bit
+// per byte, whose count is a multiply (bytes of 0 / 1 add up in the top byte), and only its
+// true positives visited; a loop over every state was a third of accumulate's time.
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "scan_true_positives reads bytes in little-endian order");
+
+void scan_true_positives(const uint8_t* st, int64_t n, int64_t* pos, int64_t* nfp_before, int64_t& ntp,
+                         int64_t& nfp) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
+  auto bytes_set = [](uint64_t m) { return static_cast<int64_t>((m * kOnes) >> 56); };  // m: 0 / 1 bytes
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    uint64_t w;
+    std::memcpy(&w, st + j, 8);  // bytes in memory order (little-endian x86 / ARM)
+    uint64_t tp = w & kOnes;
+    const uint64_t fp = (w >> 1) & kOnes;
+    while (tp != 0) {
+      const int bit = __builtin_ctzll(tp);  // 8 x the byte's place
+      pos[ntp] = j + (bit >> 3);
+      nfp_before[ntp] = nfp + bytes_set(fp & ((uint64_t(1) << bit) - 1));
+      ++ntp;
+      tp &= tp - 1;
+    }
+    nfp += bytes_set(fp);
+  }
+  for (; j < n; ++j) {
+    const uint8_t v = st[j];
+    pos[ntp] = j;  // overwritten until a true positive claims the slot
+    nfp_before[ntp] = nfp;
+    ntp += v & 1;
+    nfp += v >> 1;
+  }
+}
+
 // accumulate on records; state_of(i, a) points to record i's states for area range a (T bytes).
 template <class StateOf>
 void accumulate_impl(const MatchRecords& rec, int64_t K, int64_t A, int64_t T,
@@ -387,16 +423,9 @@ void accumulate_impl(const MatchRecords& rec, int64_t K, int64_t A, int64_t T,
           }
           // Precision only changes upwards at a true positive, so the envelope (the running
           // maximum from the right) is the suffix maximum over true positives: record where
-          // each true positive is and how many false positives precede it, without branches
-          // (the slot is overwritten until a true positive claims it).
+          // each true positive is and how many false positives precede it.
           int64_t ntp = 0, nfp = 0;
-          for (int64_t j = 0; j < nd; ++j) {
-            const uint8_t v = st[j];
-            tp_pos[ntp] = j;
-            tp_nfp[ntp] = nfp;
-            ntp += v & 1;
-            nfp += v >> 1;
-          }
+          scan_true_positives(st, nd, tp_pos.data(), tp_nfp.data(), ntp, nfp);
           // numpy's division: float(tp) / (float(fp) + float(tp) + eps)
           for (int64_t i = 0; i < ntp; ++i)
             tp_prec[i] = static_cast<double>(i + 1) /
