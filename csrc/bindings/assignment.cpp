@@ -110,9 +110,9 @@ void register_assignment(py::module_& m) {
   // costs: a list or tuple of 2-D float32 / float64 arrays (solved in float64, as scipy does)
   // -> a list of (row_ind, col_ind) int64 pairs. Raises ValueError naming the first matrix that
   // is not 2-D, holds NaN (or -inf; +inf when maximizing) or allows no full assignment. With
-  // plain_only, returns None unless every matrix is a plain numpy array (no subclass), 2-D,
-  // float32 / float64, C-contiguous and native-endian: the Python side's fast path, which
-  // leaves everything else (and its error messages) to its general path.
+  // plain_only, returns None unless costs is a list or tuple and every matrix a plain numpy array
+  // (no subclass), 2-D, float32 / float64, C-contiguous, aligned and native-endian: the Python
+  // side's fast path, which leaves everything else (and its error messages) to its general path.
   m.def(
       "linear_sum_assignment",
       [](py::sequence costs, bool maximize, bool plain_only) -> py::object {
@@ -124,17 +124,24 @@ void register_assignment(py::module_& m) {
         };
         std::vector<Matrix> mats(static_cast<size_t>(B));
         std::vector<Buffer> held;  // keeps the general path's views alive
-        if (plain_only) {  // checked here and read directly (no Buffer: this path is per-matrix overhead)
-          static const py::handle ndarray = py::object(py::module_::import("numpy").attr("ndarray")).release();
+        std::vector<py::object> plain;  // the plain path's matrices, held while they are solved
+        if (plain_only) {  // checked here and read directly through numpy's struct (per-matrix overhead)
+          static PyObject* const ndarray = py::object(py::module_::import("numpy").attr("ndarray")).release().ptr();
+          PyObject* seq = costs.ptr();
+          if (!PyList_CheckExact(seq) && !PyTuple_CheckExact(seq)) return py::none();
+          plain.reserve(static_cast<size_t>(B));
           for (int64_t b = 0; b < B; ++b) {
-            py::handle obj = costs[b];
-            if (!py::type::handle_of(obj).is(ndarray)) return py::none();
-            auto a = py::reinterpret_borrow<py::array>(obj);
-            const py::dtype dt = a.dtype();
-            if (a.ndim() != 2 || (dt.kind() != 'f' || (dt.itemsize() != 4 && dt.itemsize() != 8)) ||
-                dt.byteorder() == '>' || !(a.flags() & py::array::c_style))
+            PyObject* obj = PyList_CheckExact(seq) ? PyList_GET_ITEM(seq, b) : PyTuple_GET_ITEM(seq, b);
+            if (reinterpret_cast<PyObject*>(Py_TYPE(obj)) != ndarray) return py::none();
+            const auto* a = py::detail::array_proxy(obj);
+            const auto* d = py::detail::array_descriptor_proxy(a->descr);
+            constexpr int kFloat = 11, kDouble = 12;  // NPY_FLOAT, NPY_DOUBLE
+            constexpr int kPlainFlags = py::detail::npy_api::NPY_ARRAY_C_CONTIGUOUS_ | py::detail::npy_api::NPY_ARRAY_ALIGNED_;
+            if (a->nd != 2 || (d->type_num != kFloat && d->type_num != kDouble) || d->byteorder == '>' ||
+                (a->flags & kPlainFlags) != kPlainFlags)
               return py::none();
-            mats[b] = {a.data(), a.shape(0), a.shape(1), dt.itemsize() == 4};
+            plain.push_back(py::reinterpret_borrow<py::object>(obj));
+            mats[b] = {a->data, a->dimensions[0], a->dimensions[1], d->type_num == kFloat};
           }
         } else {
           held.reserve(static_cast<size_t>(B));
