@@ -323,8 +323,12 @@ def test_list_readers_and_converted_entries_refuse_garbage():
                  [{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1], "score": None}]):
         assert _C.box_results_from_list(junk) is None
     ok = [{"image_id": 1, "category_id": 2, "bbox": (0, 0, 1.5, 2), "score": 1}]
-    img, cat, box, score = _C.box_results_from_list(ok)
+    img, cat, box, score, sane = _C.box_results_from_list(ok)
     assert img.tolist() == [1] and cat.tolist() == [2] and box.tolist() == [[0, 0, 1.5, 2]] and score.tolist() == [1.0]
+    assert sane is True
+    for bad in ({"bbox": (0, 0, -1, 2)}, {"bbox": (0, 0, 1, -0.5)}, {"bbox": (float("inf"), 0, 1, 1)},
+                {"bbox": (0, float("nan"), 1, 1)}, {"score": float("nan")}):
+        assert _C.box_results_from_list(ok + [dict(ok[0], **bad)])[4] is False, bad
     rle = {"size": [4, 4], "counts": "01400000"}  # the 4 x 4 identity
     for junk in ([{"segmentation": [[0, 0, 1, 1, 2, 2]]}], [{"segmentation": {"size": [4], "counts": "01400000"}}],
                  [{"segmentation": {"size": [4, -4], "counts": "01400000"}}], [{"segmentation": {"size": [4, 4], "counts": 5}}],

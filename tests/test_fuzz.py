@@ -296,6 +296,10 @@ def _load_res_of_any_list(results):
         slow = _box_result_columns(results, _id_column(results, "image_id", "result"))
         for got, key in zip(fast, ("img", "cat", "box", "score")):
             np.testing.assert_array_equal(got, slow[key])
+        b, s = slow["box"], slow["score"]
+        with np.errstate(invalid="ignore"):
+            sane = bool(np.isfinite(b).all() and (b[:, 2:] >= 0).all() and not np.isnan(s).any())
+        assert fast[4] is sane  # the C++ reader's "every value is sane" flag
     try:
         gt.loadRes(results)
     except ACCEPTED:

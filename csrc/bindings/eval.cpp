@@ -4,6 +4,7 @@
 #include <pybind11/stl.h>
 
 #include <algorithm>
+#include <cmath>
 #include <memory>
 
 #include "bindings/bindings.h"
@@ -169,7 +170,9 @@ bool result_double(PyObject* v, double& out) {
 // (other keys ignored), read straight into columns (image_id, category_id, bbox (N, 4), score)
 // without a Python object per result. None when any entry is anything else (a subclass, a
 // string id, a numpy scalar, a missing key): the Python reader then takes the list and says
-// what is wrong with it. Values are not checked here (NaN, negative sizes): the caller does.
+// what is wrong with it. The fifth element says whether every value is sane (finite boxes with
+// no negative width or height, no NaN score), found while the values are read; when it is
+// false the caller finds the first bad one and says what is wrong.
 py::object box_results_from_list(const py::list& anns) {
   const py::ssize_t n = static_cast<py::ssize_t>(PyList_GET_SIZE(anns.ptr()));
   static const py::str k_img("image_id"), k_cat("category_id"), k_box("bbox"), k_score("score");
@@ -182,6 +185,7 @@ py::object box_results_from_list(const py::list& anns) {
   auto get = [](PyObject* d, const py::str& key) { return PyDict_GetItemWithError(d, key.ptr()); };
   auto as_int = result_int;
   auto as_double = result_double;
+  bool sane = true;
   for (py::ssize_t i = 0; i < n; ++i) {
     PyObject* a = PyList_GET_ITEM(anns.ptr(), i);
     bool ok = PyDict_CheckExact(a) && as_int(get(a, k_img), ip[i]) && as_int(get(a, k_cat), cp[i]) &&
@@ -193,8 +197,11 @@ py::object box_results_from_list(const py::list& anns) {
       PyErr_Clear();  // an int too large for a float, say: the Python reader reports it
       return py::none();
     }
+    const double* q = bp + 4 * i;
+    sane = sane && std::isfinite(q[0]) && std::isfinite(q[1]) && std::isfinite(q[2]) && std::isfinite(q[3]) &&
+           q[2] >= 0 && q[3] >= 0 && !std::isnan(sp[i]);
   }
-  return py::make_tuple(img, cat, box, score);
+  return py::make_tuple(img, cat, box, score, sane);
 }
 
 // loadRes' fast path for segmentation results: dicts with "image_id" and "category_id" ints,

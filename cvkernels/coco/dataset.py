@@ -231,11 +231,12 @@ class COCO:
             raise ValueError(f"results must be a list of objects, got {type(anns).__name__}")
         fast = _C.box_results_from_list(anns)  # plain box results: read in C++, no per-result objects
         if fast is not None and anns:
-            img, cat, boxes, score = fast
-            _check_box_values(boxes, anns, "result")
+            img, cat, boxes, score, sane = fast
+            if not sane:  # say which value is wrong
+                _check_box_values(boxes, anns, "result")
+                _checked_scores(score)
             self._check_result_images(img)
-            return _native_result(_box_columns(img, cat, boxes, _checked_scores(score)),
-                                  lambda: self._result_dataset(anns))
+            return _native_result(_box_columns(img, cat, boxes, score), lambda: self._result_dataset(anns))
         if anns and type(anns[0]) is dict and "bbox" not in anns[0]:
             fast = _C.segm_results_from_list(anns)  # compressed-RLE results: parsed in C++ once
             if fast is not None:
