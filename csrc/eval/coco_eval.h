@@ -79,8 +79,8 @@ class CocoEval {
            Annotations dt);
 
   // Segmentation: IoU of masks (one RLE per annotation, same order as gt / dt) instead of
-  // boxes, with each mask's box (rle::to_bbox, 4 doubles) where it was computed once (null:
-  // computed per group). The RLEs and boxes must outlive the evaluator.
+  // boxes, with each mask's box (rle::to_bbox, 4 doubles) when they were computed once (empty
+  // box vectors: computed per group). The RLEs and boxes must outlive the evaluator.
   void use_masks(std::vector<const rle::Rle*> gt, std::vector<const rle::Rle*> dt,
                  std::vector<const double*> gt_box = {}, std::vector<const double*> dt_box = {}) {
     gt_rle_ = std::move(gt);
