@@ -431,8 +431,9 @@ void accumulate_impl(const MatchRecords& rec, int64_t K, int64_t A, int64_t T,
             tp_prec[i] = static_cast<double>(i + 1) /
                          (static_cast<double>(tp_nfp[i]) + static_cast<double>(i + 1) + eps);
           const double tp = static_cast<double>(ntp);
-          for (int64_t i = ntp - 1; i > 0; --i)
-            if (tp_prec[i] > tp_prec[i - 1]) tp_prec[i - 1] = tp_prec[i];
+          // pycocotools' "if pr[i] > pr[i-1]: pr[i-1] = pr[i]" from the right, as a running
+          // maximum (no NaN here: the same values, without a branch that mispredicts)
+          for (int64_t i = ntp - 1; i > 0; --i) tp_prec[i - 1] = std::max(tp_prec[i - 1], tp_prec[i]);
           recall_k[rat(t, ai, mi)] = nd ? tp / static_cast<double>(npig) : 0.0;
           bool reached = true;
           double* precision_r = prec_k + at(t, 0, ai, mi);
