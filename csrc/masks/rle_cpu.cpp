@@ -91,18 +91,11 @@ std::string to_string(const Rle& r) {
   return s;
 }
 
-namespace {
-
-// from_string's fast path: true with `out` filled for a well-formed string, false for anything
-// from_string would reject (which then runs its checking decoder for the reason). The characters
-// are checked in one vectorized pass first. Most numbers are one character (a delta of -16..15
-// from the run two before: an object's boundary moves little from column to column), so that
-// case is a short predictable branch, and the two runs a delta builds on are kept in registers
-// rather than read back from the array just written.
-bool from_string_fast(const char* s, size_t n, int64_t h, int64_t w, Rle& out) {
-  unsigned bad = 0;
-  for (size_t i = 0; i < n; ++i) bad |= static_cast<unsigned char>(s[i] - 48) > 63;
-  if (bad) return false;
+bool from_string(const char* s, size_t n, int64_t h, int64_t w, Rle& out, std::string& why) {
+  // Most numbers are one character (a delta of -16..15 from the run two before: an object's
+  // boundary moves little from column to column), so that case is a short predictable branch;
+  // longer numbers (and any bad character) take the loop that checks each character. The two
+  // runs a delta builds on are kept in registers rather than read back from the array.
   out.h = h;
   out.w = w;
   out.cnts.resize(n);  // at most one run per character
@@ -112,76 +105,43 @@ bool from_string_fast(const char* s, size_t n, int64_t h, int64_t w, Rle& out) {
   int64_t two_before = 0, one_before = 0;
   while (p < n) {
     int64_t x;
-    const int c = s[p] - 48;
-    if ((c & 0x20) == 0) {  // one character: 5 bits, the top one the sign
+    const int c = static_cast<unsigned char>(s[p]) - 48;
+    if (c >= 0 && c < 32) {  // one valid character without continuation: 5 bits, the top one the sign
       x = (c & 0x1f) - ((c & 0x10) << 1);
       ++p;
     } else {
       x = 0;
-      int k = 0;
-      for (bool more = true; more; ++k) {
-        if (p >= n || k > 12) return false;
-        const int d = s[p++] - 48;
+      for (int k = 0, more = 1; more; ++k) {
+        if (p >= n) {
+          why = "truncated number";
+          return false;
+        }
+        const int d = static_cast<unsigned char>(s[p]) - 48;
+        if (d < 0 || d > 63) {
+          why = "character outside '0'..'o'";
+          return false;
+        }
+        if (k > 12) {
+          why = "number too long";
+          return false;
+        }
         x |= static_cast<int64_t>(d & 0x1f) << (5 * k);
         more = d & 0x20;
+        ++p;
         if (!more && (d & 0x10)) x |= static_cast<int64_t>(-1) * (int64_t(1) << (5 * (k + 1)));
       }
     }
     if (m > 2) x += two_before;
-    if (x < 0 || x > 0xffffffffLL) return false;
+    if (x < 0 || x > 0xffffffffLL) {
+      why = "a run length out of range";
+      return false;
+    }
     cnts[m++] = static_cast<uint32_t>(x);
     total += static_cast<uint64_t>(x);
     two_before = one_before;
     one_before = x;
   }
   out.cnts.resize(m);
-  return total == static_cast<uint64_t>(h * w);
-}
-
-}  // namespace
-
-bool from_string(const char* s, size_t n, int64_t h, int64_t w, Rle& out, std::string& why) {
-  if (from_string_fast(s, n, h, w, out)) return true;
-  // The same decoding, one check at a time, to say what is wrong.
-  out.h = h;
-  out.w = w;
-  out.cnts.clear();
-  out.cnts.reserve(n);  // at most one run per character
-  size_t p = 0;
-  uint64_t total = 0;
-  while (p < n) {
-    int64_t x = 0;
-    int k = 0;
-    bool more = true;
-    while (more) {
-      if (p >= n) {
-        why = "truncated number";
-        return false;
-      }
-      const int c = static_cast<unsigned char>(s[p]) - 48;
-      if (c < 0 || c > 63) {
-        why = "character outside '0'..'o'";
-        return false;
-      }
-      if (k > 12) {
-        why = "number too long";
-        return false;
-      }
-      x |= static_cast<int64_t>(c & 0x1f) << (5 * k);
-      more = c & 0x20;
-      ++p;
-      ++k;
-      if (!more && (c & 0x10)) x |= static_cast<int64_t>(-1) * (int64_t(1) << (5 * k));
-    }
-    const size_t m = out.cnts.size();
-    if (m > 2) x += static_cast<int64_t>(out.cnts[m - 2]);
-    if (x < 0 || x > 0xffffffffLL) {
-      why = "a run length out of range";
-      return false;
-    }
-    out.cnts.push_back(static_cast<uint32_t>(x));
-    total += static_cast<uint64_t>(x);
-  }
   if (total != static_cast<uint64_t>(h * w)) {
     why = "run lengths add up to " + std::to_string(total) + ", not h*w = " + std::to_string(h * w);
     return false;
