@@ -9,6 +9,7 @@ import pytest
 
 import cvkernels.metrics as M
 from cvkernels.reference import classification as R
+from conftest import requires_cuda
 
 RTOL = 1e-12
 
@@ -291,6 +292,93 @@ def test_torch_inputs_match_numpy():
                                   M.confusion_matrix(t, p))
     half = torch.from_numpy(s).to(torch.bfloat16)  # computed in float32
     assert M.roc_auc_score(y, half) == M.roc_auc_score(y, half.float().numpy())
+
+
+def _label_metric_calls(t, p, multilabel=False):
+    """(name, args, kwargs) of the label metrics over one (y_true, y_pred) pair."""
+    calls = [("accuracy_score", {}), ("multilabel_confusion_matrix", {}),
+             ("multilabel_confusion_matrix", {"labels": [2, 0]})]
+    for avg in (None, "micro", "macro", "weighted"):
+        calls += [("precision_recall_fscore_support", {"average": avg, "zero_division": 0}),
+                  ("f1_score", {"average": avg, "labels": [0, 2]})]
+    if multilabel:
+        calls += [("multilabel_confusion_matrix", {"samplewise": True}), ("f1_score", {"average": "samples"})]
+    else:
+        calls += [("confusion_matrix", {}), ("confusion_matrix", {"labels": [2, 0, 9], "normalize": "true"}),
+                  ("balanced_accuracy_score", {}), ("accuracy_score", {"normalize": False})]
+    return calls
+
+
+def _gpu_path_cases(torch):
+    t, p, _ = labels_case(5, n=400, seed=11)
+    rng = np.random.default_rng(12)
+    yield t, p, False
+    yield (t - 3).astype(np.int32), (p - 3).astype(np.int8), False  # negative labels, mixed integer dtypes
+    yield t.reshape(-1, 1), p, False  # a column vector
+    yield t * 1000, p * 1000, False  # a wide range: counted in place, rows mapped for labels=
+    yield rng.integers(0, 2, (150, 6)), rng.integers(0, 2, (150, 6)), True
+    yield rng.integers(0, 2, (150, 6)).astype(bool), rng.integers(0, 2, (150, 6)).astype(bool), True
+
+
+def _metric_results(t, p, multilabel):
+    """Per call: its value (or exception type), then its warnings."""
+    out = []
+    for name, kwargs in _label_metric_calls(t, p, multilabel):
+        out += _with_warnings(getattr(M, name), t, p, **kwargs)
+    return out
+
+
+def _assert_same_results(a, b):
+    assert len(a) == len(b)
+    for x, y in zip(a, b):
+        if isinstance(x, (type, list)):  # an exception's type, or the warnings
+            assert x == y
+        elif isinstance(x, tuple):
+            for u, v in zip(x, y):
+                np.testing.assert_array_equal(np.asarray(u), np.asarray(v))
+        else:
+            np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+            assert np.asarray(x).dtype == np.asarray(y).dtype
+
+
+def test_labels_on_the_gpu_path_match_numpy(monkeypatch):
+    """The path of labels held in GPU tensors (counted where they are, by _C_cuda's kernels),
+    taken here by CPU tensors with _C's: the same values, bit for bit, as numpy labels."""
+    torch = pytest.importorskip("torch")
+    from cvkernels._launch import arrays
+    from cvkernels._launch import classification as L
+    monkeypatch.setattr(L, "TENSOR_PATH_ON_CPU", True)
+    for t, p, multilabel in _gpu_path_cases(torch):
+        tt, pt = torch.from_numpy(np.ascontiguousarray(t)), torch.from_numpy(np.ascontiguousarray(p))
+        assert L.Targets(tt, pt)._xp is not arrays.NUMPY  # the tensor path was taken
+        _assert_same_results(_metric_results(t, p, multilabel), _metric_results(tt, pt, multilabel))
+    # pairs the tensor path leaves to the host path: the same answers or errors either way
+    t, p, w = labels_case(3, n=50, seed=2)
+    for a, b, kw in [(t, p, {"sample_weight": w}), (t * 1.0, p * 1.0, {}), (t * 10**12, p * 10**12, {}),
+                     (t, p[:-1], {}), (np.ones((5, 3), int), np.ones(5, int), {})]:
+        ta, tb = torch.from_numpy(np.ascontiguousarray(a)), torch.from_numpy(np.ascontiguousarray(b))
+        want, _ = _with_warnings(M.f1_score, a, b, average="macro", **kw)
+        got, _ = _with_warnings(M.f1_score, ta, tb, average="macro", **kw)
+        assert want == got
+
+
+@requires_cuda
+def test_labels_on_a_gpu_match_numpy():
+    torch = pytest.importorskip("torch")
+    from cvkernels._launch import arrays
+    from cvkernels._launch import classification as L
+    for t, p, multilabel in _gpu_path_cases(torch):
+        tt = torch.from_numpy(np.ascontiguousarray(t)).cuda()
+        pt = torch.from_numpy(np.ascontiguousarray(p)).cuda()
+        assert L.Targets(tt, pt)._xp is not arrays.NUMPY
+        _assert_same_results(_metric_results(t, p, multilabel), _metric_results(tt, pt, multilabel))
+    # many classes: the confusion matrix and the class totals in global memory
+    rng = np.random.default_rng(4)
+    t, p = rng.integers(0, 5000, 200_000), rng.integers(0, 5000, 200_000)
+    np.testing.assert_array_equal(M.confusion_matrix(torch.from_numpy(t).cuda(), torch.from_numpy(p).cuda()),
+                                  M.confusion_matrix(t, p))
+    assert M.f1_score(torch.from_numpy(t).cuda(), torch.from_numpy(p).cuda(), average="macro") == \
+        M.f1_score(t, p, average="macro")
 
 
 def test_torchmetrics_agrees_where_the_definitions_do():

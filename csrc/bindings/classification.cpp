@@ -1,13 +1,14 @@
-// Bindings of the classification metric kernels (csrc/classification/): label counts and
-// ranking curves. Every output buffer is provided by the caller.
+// Bindings of the classification metric kernels (csrc/classification/): label ranges, ranking
+// curves, and the label counts (bindings/classification.h, shared with _C_cuda). Every output
+// buffer is provided by the caller.
 #include <pybind11/pybind11.h>
 
 #include <string>
 
 #include "bindings/bindings.h"
 #include "bindings/buffer.h"
+#include "bindings/classification.h"
 #include "bindings/device.h"
-#include "classification/label_counts.h"
 #include "classification/ranking.h"
 
 namespace py = pybind11;
@@ -16,30 +17,10 @@ namespace cvk {
 namespace bindings {
 namespace {
 
-// A 0/1 array: uint8 or bool (one byte per entry either way).
-Buffer& bytes01(Buffer& b) {
-  if (b.elem != Elem::U8 && b.elem != Elem::Bool)
-    throw py::type_error(std::string(b.name) + " must be uint8 or bool, got " + elem_name(b.elem));
-  return b;
-}
+using classification_detail::bytes01;
 
 // Optional (n,) float64 sample weights.
-Buffer weights(py::handle w_, int64_t n) {
-  Buffer w = take_opt(w_, "sample_weight", kCPU);
-  if (w.data) w.dtype(Elem::F64).is_shape({n});
-  return w;
-}
-
-// Two (n,) int64 label vectors.
-int64_t label_pair(Buffer& t, Buffer& p) {
-  t.dtype(Elem::I64).rank(1);
-  p.dtype(Elem::I64).is_shape(t.shape);
-  return t.size(0);
-}
-
-void check_classes(int64_t K) {
-  if (K < 1) throw py::value_error("the number of classes must be at least 1, got " + std::to_string(K));
-}
+Buffer weights(py::handle w_, int64_t n) { return classification_detail::weights(w_, n, kCPU); }
 
 }  // namespace
 
@@ -57,50 +38,7 @@ void register_classification(py::module_& m) {
     return py::make_tuple(lo, hi);
   }, py::arg("labels"));
 
-  // Per class c in [lo, lo + K): true positives, support and predicted count (weight sums
-  // with sample_weight), into three (K,) float64 buffers.
-  m.def("class_sums", [](py::handle t_, py::handle p_, py::handle w_, int64_t lo, int64_t K, py::handle tp_,
-                         py::handle ts_, py::handle ps_) {
-    Buffer t = take_on(t_, "y_true", kCPU), p = take_on(p_, "y_pred", kCPU);
-    const int64_t n = label_pair(t, p);
-    Buffer w = weights(w_, n);
-    check_classes(K);
-    Buffer tp = take_on(tp_, "tp", kCPU), ts = take_on(ts_, "true_sum", kCPU), ps = take_on(ps_, "pred_sum", kCPU);
-    for (Buffer* b : {&tp, &ts, &ps}) b->dtype(Elem::F64).writable().is_shape({K});
-    py::gil_scoped_release nogil;
-    classification::class_sums(t.cp<int64_t>(), p.cp<int64_t>(), w.cp<double>(), n, lo, K, tp.mp<double>(),
-                               ts.mp<double>(), ps.mp<double>());
-  }, py::arg("y_true"), py::arg("y_pred"), py::arg("sample_weight"), py::arg("lo"), py::arg("K"), py::arg("tp"),
-     py::arg("true_sum"), py::arg("pred_sum"));
-
-  // The (K, K) float64 matrix of (y_true - lo, y_pred - lo) pairs (weight sums).
-  m.def("confusion_counts", [](py::handle t_, py::handle p_, py::handle w_, int64_t lo, int64_t K, py::handle out_) {
-    Buffer t = take_on(t_, "y_true", kCPU), p = take_on(p_, "y_pred", kCPU);
-    const int64_t n = label_pair(t, p);
-    Buffer w = weights(w_, n);
-    check_classes(K);
-    Buffer out = take_on(out_, "out", kCPU);
-    out.dtype(Elem::F64).writable().is_shape({K, K});
-    py::gil_scoped_release nogil;
-    classification::confusion_counts(t.cp<int64_t>(), p.cp<int64_t>(), w.cp<double>(), n, lo, K, out.mp<double>());
-  }, py::arg("y_true"), py::arg("y_pred"), py::arg("sample_weight"), py::arg("lo"), py::arg("K"), py::arg("out"));
-
-  // Multilabel (n, L) 0/1 matrices: per label (or per sample) true positives, true and
-  // predicted counts into three float64 buffers of (L,) (or (n,)).
-  m.def("indicator_sums", [](py::handle t_, py::handle p_, py::handle w_, bool samplewise, py::handle tp_,
-                             py::handle ts_, py::handle ps_) {
-    Buffer t = take_on(t_, "y_true", kCPU), p = take_on(p_, "y_pred", kCPU);
-    bytes01(t).rank(2);
-    bytes01(p).is_shape(t.shape);
-    const int64_t n = t.size(0), L = t.size(1);
-    Buffer w = weights(w_, n);
-    Buffer tp = take_on(tp_, "tp", kCPU), ts = take_on(ts_, "true_sum", kCPU), ps = take_on(ps_, "pred_sum", kCPU);
-    for (Buffer* b : {&tp, &ts, &ps}) b->dtype(Elem::F64).writable().is_shape({samplewise ? n : L});
-    py::gil_scoped_release nogil;
-    classification::indicator_sums(t.cp<uint8_t>(), p.cp<uint8_t>(), w.cp<double>(), n, L, samplewise,
-                                   tp.mp<double>(), ts.mp<double>(), ps.mp<double>());
-  }, py::arg("y_true"), py::arg("y_pred"), py::arg("sample_weight"), py::arg("samplewise"), py::arg("tp"),
-     py::arg("true_sum"), py::arg("pred_sum"));
+  register_label_counts<Cpu>(m);
 
   // The curve of one binary problem: scores (n,) float32/float64, positive flags (n,) 0/1,
   // weights or None; writes the distinct thresholds (descending, the scores' dtype) and the

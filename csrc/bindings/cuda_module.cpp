@@ -2,7 +2,8 @@
 // capsules of CUDA tensors, checked as in _C (bindings/buffer.h); the trailing `stream` is the
 // caller's cudaStream_t as an integer (torch.cuda.current_stream().cuda_stream), and each launch
 // runs with the buffers' device made current.
-//   * boxes, roi, conv: the very entries of _C (bindings/<area>.h, written once for both);
+//   * boxes, roi, conv and the label counts of the classification metrics: the very entries of
+//     _C (bindings/<area>.h, written once for both);
 //   * masks: _C's names and arguments, plus the device scratch a kernel needs before the stream;
 //   * nms: building blocks of their own (nms_sorted, soft_nms_segments, greedy_sets), which
 //     cvkernels/_launch/nms_cuda.py orchestrates with torch (ranking, gathering, merging).
@@ -39,6 +40,7 @@ struct Cuda {
 }  // namespace cvk
 
 #include "bindings/boxes.h"
+#include "bindings/classification.h"
 #include "bindings/conv.h"
 #include "bindings/roi.h"
 #include "bindings/masks.h"
@@ -61,6 +63,7 @@ PYBIND11_MODULE(_C_cuda, m) {
   using namespace cvk::masks;
   m.doc() = "cvkernels CUDA kernels (private: use the cvkernels package)";
   cvk::bindings::register_boxes<cvk::bindings::Cuda>(m);
+  cvk::bindings::register_label_counts<cvk::bindings::Cuda>(m);
   // Rotated boxes: boxes1 (N, 5), boxes2 (M, 5), out (N, M), one float dtype (as _C's).
   m.def("box_iou_rotated", [](py::handle a_, py::handle b_, py::handle out_, uintptr_t stream) {
     Buffer a = take_on(a_, "boxes1", kCUDA), b = take_on(b_, "boxes2", kCUDA), out = take_on(out_, "out", kCUDA);

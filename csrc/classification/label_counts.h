@@ -17,8 +17,17 @@
 
 #include <cstdint>
 
+#include "common/cvk.h"
+
 namespace cvk {
 namespace classification {
+
+// The counter of label y in a range starting at lo: y - lo, computed without signed overflow;
+// labels below lo wrap to huge values, so one unsigned compare with K tells a label in
+// [lo, lo + K) from one outside (shared by the CPU and CUDA kernels).
+CVK_HD inline uint64_t label_offset(int64_t y, int64_t lo) {
+  return static_cast<uint64_t>(y) - static_cast<uint64_t>(lo);
+}
 
 // Smallest and largest of x[0, n) (n >= 1).
 void label_range(const int64_t* x, int64_t n, int64_t* lo, int64_t* hi);

@@ -67,7 +67,7 @@ void class_sums(const int64_t* y_true, const int64_t* y_pred, const double* w, i
   sum_weighted_slices(w, n, 3 * K, out.data(), [&](int64_t b, int64_t e, auto* t, auto weight_of) {
     const uint64_t k = static_cast<uint64_t>(K);
     for (int64_t i = b; i < e; ++i) {
-      const uint64_t a = static_cast<uint64_t>(y_true[i] - lo), p = static_cast<uint64_t>(y_pred[i] - lo);
+      const uint64_t a = label_offset(y_true[i], lo), p = label_offset(y_pred[i], lo);
       const auto wi = weight_of(i);
       if (a < k) {
         t[K + a] += wi;
@@ -86,7 +86,7 @@ void confusion_counts(const int64_t* y_true, const int64_t* y_pred, const double
   sum_weighted_slices(w, n, K * K, out, [&](int64_t b, int64_t e, auto* t, auto weight_of) {
     const uint64_t k = static_cast<uint64_t>(K);
     for (int64_t i = b; i < e; ++i) {
-      const uint64_t a = static_cast<uint64_t>(y_true[i] - lo), p = static_cast<uint64_t>(y_pred[i] - lo);
+      const uint64_t a = label_offset(y_true[i], lo), p = label_offset(y_pred[i], lo);
       if (a < k && p < k) t[a * k + p] += weight_of(i);
     }
   });

@@ -15,6 +15,7 @@ import sys
 import numpy as np
 
 from .. import _C
+from . import arrays
 
 # Integer labels are counted in place while their range hi - lo + 1 is at most this; beyond,
 # they are encoded to 0..K-1 first. (The counts need 3 floats per value of the range.)
@@ -22,6 +23,29 @@ DENSE_RANGE = 1 << 22
 # A confusion matrix over the range itself (sliced to the labels afterwards) while it has at
 # most this many cells; beyond, labels are mapped to their row first.
 DENSE_CELLS = 1 << 24
+
+# Labels in torch tensors on a GPU are counted there (_C_cuda); the tests set this to send CPU
+# tensors down the same path (with _C's kernels), so that its logic runs without a GPU.
+TENSOR_PATH_ON_CPU = False
+
+
+def _on_gpu(*xs) -> bool:
+    """Whether every x is a torch tensor on a GPU (or, for the tests, on any device)."""
+    torch = sys.modules.get("torch")
+    return torch is not None and all(isinstance(x, torch.Tensor) and (x.is_cuda or TENSOR_PATH_ON_CPU) for x in xs)
+
+
+def _multilabel_tensor(torch, y) -> bool:
+    """is_multilabel for an integer (N, L) tensor, on its device."""
+    if y.shape[1] < 2 or y.numel() == 0:
+        return False
+    lo, hi = torch.aminmax(y)
+    return bool(((y == lo) | (y == hi)).all())
+
+
+def to_numpy(x) -> np.ndarray:
+    """A kernel's output as a numpy array (tensors are copied to host memory)."""
+    return x if isinstance(x, np.ndarray) else x.cpu().numpy()
 
 
 def as_array(name: str, x) -> np.ndarray:
@@ -139,6 +163,9 @@ class Targets:
         """matrix=True: the caller wants the confusion matrix (its first pass then also finds
         the labels present)."""
         self._sums, self._full = {}, {}
+        self._xp = arrays.NUMPY  # the adapter of self.t and self.p
+        if sample_weight is None and _on_gpu(y_true, y_pred) and self._on_device(y_true, y_pred, matrix):
+            return
         yt = as_array("y_true", y_true)
         yp = as_array("y_pred", y_pred)
         n_t = yt.shape[0] if yt.ndim else 0
@@ -170,14 +197,7 @@ class Targets:
             lo_p, hi_p = _C.label_range(p)
             lo, hi = min(lo_t, lo_p), max(hi_t, hi_p)
             if hi - lo < DENSE_RANGE:
-                self.t, self.p, self.lo, self.K = t, p, lo, hi - lo + 1
-                self.label_dtype = np.result_type(yt.dtype, yp.dtype)
-                if matrix and self._dense_matrix():
-                    full = self.full_confusion(weighted=False)
-                    self._sums[False] = [np.diagonal(full).copy(), full.sum(1), full.sum(0)]
-                tp, ts, ps = self.sums(weighted=False)
-                self.classes = (np.flatnonzero(ts + ps) + lo).astype(self.label_dtype)
-                self._finish()
+                self._count_in_place(t, p, lo, hi, np.result_type(yt.dtype, yp.dtype), matrix)
                 return
         try:
             uniq, inv = np.unique(np.concatenate([yt, yp]), return_inverse=True)
@@ -188,6 +208,47 @@ class Targets:
         self.p = np.ascontiguousarray(inv[self.n :], dtype=np.int64)
         self.lo, self.K, self.classes, self.label_dtype = 0, len(uniq), uniq, uniq.dtype
         self._finish()
+
+    def _count_in_place(self, t, p, lo, hi, label_dtype, matrix):
+        """Integer labels t, p (int64, numpy or torch) counted over their range [lo, hi]."""
+        self.t, self.p, self.lo, self.K = t, p, lo, hi - lo + 1
+        self.label_dtype = label_dtype
+        if matrix and self._dense_matrix():
+            full = self.full_confusion(weighted=False)
+            self._sums[False] = [np.diagonal(full).copy(), full.sum(1), full.sum(0)]
+        tp, ts, ps = self.sums(weighted=False)
+        self.classes = (np.flatnonzero(ts + ps) + lo).astype(self.label_dtype)
+        self._finish()
+
+    def _on_device(self, yt, yp, matrix) -> bool:
+        """Unweighted integer labels held as torch tensors on a GPU: checked and counted where
+        they are (the counts come back, not the labels). False when the pair needs the host
+        path (floats, other shapes, a huge label range, targets sklearn rejects: the host path
+        then gives the answer or the error)."""
+        torch = sys.modules["torch"]
+        if yt.device != yp.device or any(x.dtype.is_floating_point or x.dtype.is_complex for x in (yt, yp)):
+            return False
+        yt, yp = (x.reshape(-1) if x.dim() == 2 and x.shape[1] == 1 else x for x in (yt, yp))  # columns: 1-D
+        if yt.dim() != yp.dim() or yt.dim() not in (1, 2) or yt.shape[0] != yp.shape[0] or yt.shape[0] < 1:
+            return False
+        xp = arrays.torch_arrays()
+        if yt.dim() == 2:
+            if yt.shape != yp.shape or not (_multilabel_tensor(torch, yt) and _multilabel_tensor(torch, yp)):
+                return False
+            self.n, self.w, self._xp, self.kind = yt.shape[0], None, xp, "multilabel-indicator"
+            self.t = (yt != 0).to(torch.uint8).contiguous()
+            self.p = (yp != 0).to(torch.uint8).contiguous()
+            self.classes = np.arange(yt.shape[1])
+            return True
+        t, p = yt.to(torch.int64).contiguous(), yp.to(torch.int64).contiguous()
+        lo_t, hi_t, lo_p, hi_p = torch.stack([t.min(), t.max(), p.min(), p.max()]).tolist()  # one synchronisation
+        lo, hi = min(lo_t, lo_p), max(hi_t, hi_p)
+        if hi - lo >= DENSE_RANGE:
+            return False
+        self.n, self.w, self._xp, self.kind, self.encoded = t.shape[0], None, xp, "binary", False
+        label_dtype = torch.empty(0, dtype=torch.promote_types(yt.dtype, yp.dtype)).numpy().dtype
+        self._count_in_place(t, p, lo, hi, label_dtype, matrix)
+        return True
 
     def _dense_matrix(self) -> bool:
         """Whether a confusion matrix counts the whole value range (no remapping pass): while
@@ -202,19 +263,26 @@ class Targets:
         """(tp, true_sum, pred_sum) over the whole range [lo, lo + K), float64 (computed once)."""
         weighted = weighted and self.w is not None
         if weighted not in self._sums:
-            out = [np.empty(self.K) for _ in range(3)]
-            _C.class_sums(self.t, self.p, self.w if weighted else None, self.lo, self.K, *out)
-            self._sums[weighted] = out
+            xp = self._xp
+            out = [xp.empty((self.K,), xp.float64, self.t) for _ in range(3)]
+            xp.kernels(self.t).class_sums(xp.view(self.t), xp.view(self.p), self.w if weighted else None, self.lo,
+                                          self.K, *map(xp.view, out), xp.stream(self.t))
+            self._sums[weighted] = [to_numpy(o) for o in out]
         return self._sums[weighted]
 
     def full_confusion(self, weighted=True):
         """(K, K) float64 counts over the whole range (computed once)."""
         weighted = weighted and self.w is not None
         if weighted not in self._full:
-            full = np.empty((self.K, self.K))
-            _C.confusion_counts(self.t, self.p, self.w if weighted else None, self.lo, self.K, full)
-            self._full[weighted] = full
+            self._full[weighted] = self._confusion_counts(self.t, self.p, self.w if weighted else None, self.lo,
+                                                          self.K)
         return self._full[weighted]
+
+    def _confusion_counts(self, t, p, w, lo, K):
+        xp = self._xp
+        out = xp.empty((K, K), xp.float64, t)
+        xp.kernels(t).confusion_counts(xp.view(t), xp.view(p), w, lo, K, xp.view(out), xp.stream(t))
+        return to_numpy(out)
 
     def positions(self, labels) -> np.ndarray:
         """Index of each label in [0, K) of the counted range, -1 for labels that never occur."""
@@ -258,21 +326,27 @@ class Targets:
             return out
         row = np.full(self.K, L, dtype=np.int64)  # value -> its row, L for left out
         row[at[at >= 0]] = np.flatnonzero(at >= 0)
-        out = np.empty((L, L))
-        _C.confusion_counts(row[self.t - self.lo], row[self.p - self.lo], self.w, 0, max(L, 1), out)
-        return out
+        row = self._like_labels(row)
+        return self._confusion_counts(row[self.t - self.lo], row[self.p - self.lo], self.w, 0, max(L, 1))
+
+    def _like_labels(self, a: np.ndarray):
+        """a where the labels are (a numpy array, or a tensor on their device)."""
+        if self._xp is arrays.NUMPY:
+            return a
+        return self._xp.torch.as_tensor(a, device=self.t.device)
 
     def indicator_sums(self, samplewise=False, weighted=True, columns=None):
         """Multilabel (tp, true_sum, pred_sum) per label (or per sample), float64; over the
         given label columns only (in their order) when columns is not None."""
-        t, p = self.t, self.p
+        t, p, xp = self.t, self.p, self._xp
         if columns is not None:
-            cols = np.asarray(columns, dtype=np.int64).ravel()
-            t, p = np.ascontiguousarray(t[:, cols]), np.ascontiguousarray(p[:, cols])
+            cols = self._like_labels(np.asarray(columns, dtype=np.int64).ravel())
+            t, p = xp.contiguous(t[:, cols], xp.uint8), xp.contiguous(p[:, cols], xp.uint8)
         m = self.n if samplewise else t.shape[1]
-        out = [np.empty(m) for _ in range(3)]
-        _C.indicator_sums(t, p, self.w if weighted else None, samplewise, *out)
-        return out
+        out = [xp.empty((m,), xp.float64, t) for _ in range(3)]
+        xp.kernels(t).indicator_sums(xp.view(t), xp.view(p), self.w if weighted else None, samplewise,
+                                     *map(xp.view, out), xp.stream(t))
+        return [to_numpy(o) for o in out]
 
 
 def binary_curve(y_score: np.ndarray, positive: np.ndarray, w):
