@@ -7,7 +7,7 @@ import typing
 # An array argument: a DLPack capsule of a CUDA tensor (torch.utils.dlpack.to_dlpack).
 # C++ checks its dtype, shape, contiguity and device.
 Buffer: typing.TypeAlias = typing.Any
-__all__: list[str] = ['NMS_SORTED_MAX_BOXES', 'box_area', 'box_convert', 'box_iou_rotated', 'box_loss', 'box_loss_backward', 'box_pairwise', 'box_pairwise_backward', 'class_sums', 'confusion_counts', 'conv2d_backward', 'conv2d_forward', 'dice_stats', 'dice_stats_backward', 'dice_stats_blocks', 'greedy_sets', 'indicator_sums', 'mask_argmax', 'mask_binary_counts', 'mask_label_counts', 'nms_sorted', 'pairwise_masks', 'roi_align_backward', 'roi_align_forward', 'roi_pool_backward', 'roi_pool_forward', 'soft_nms_segments']
+__all__: list[str] = ['NMS_SORTED_MAX_BOXES', 'box_area', 'box_convert', 'box_iou_rotated', 'box_loss', 'box_loss_backward', 'box_pairwise', 'box_pairwise_backward', 'class_sums', 'confusion_counts', 'conv2d_backward', 'conv2d_forward', 'dice_stats', 'dice_stats_backward', 'dice_stats_blocks', 'greedy_sets', 'indicator_sums', 'mask_argmax', 'mask_binary_counts', 'mask_label_counts', 'nms_sorted', 'pairwise_masks', 'ranking_columns', 'ranking_columns_scratch', 'roi_align_backward', 'roi_align_forward', 'roi_pool_backward', 'roi_pool_forward', 'soft_nms_segments']
 def box_area(boxes: Buffer, out: Buffer, stream: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
     ...
 def box_convert(boxes: Buffer, out: Buffer, in_fmt: typing.SupportsInt | typing.SupportsIndex, out_fmt: typing.SupportsInt | typing.SupportsIndex, stream: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
@@ -52,6 +52,12 @@ def nms_sorted(boxes: Buffer, cls: Buffer, iou_threshold: typing.SupportsFloat |
     ...
 def pairwise_masks(masks1: Buffer, masks2: Buffer, dice: bool, out: Buffer, bits: Buffer, info: Buffer, stream: typing.SupportsInt | typing.SupportsIndex) -> None:
     ...
+def ranking_columns(y_score: Buffer, labels: Buffer, indicator: Buffer, sample_weight: Buffer, max_fpr: typing.SupportsFloat | typing.SupportsIndex, npos: Buffer, nneg: Buffer, auc: Buffer, pauc: Buffer, ap: Buffer, scratch: Buffer, stream: typing.SupportsInt | typing.SupportsIndex) -> None:
+    ...
+def ranking_columns_scratch(y_score: Buffer) -> int:
+    """
+    Bytes of scratch that ranking_columns needs for this score matrix
+    """
 def roi_align_backward(grad: Buffer, rois: Buffer, grad_input: Buffer, channels_last: bool, spatial_scale: typing.SupportsFloat | typing.SupportsIndex, sampling_ratio: typing.SupportsInt | typing.SupportsIndex, aligned: bool, deterministic: bool, stream: typing.SupportsInt | typing.SupportsIndex = 0) -> None:
     ...
 def roi_align_forward(input: Buffer, channels_last: bool, rois: Buffer, out: Buffer, spatial_scale: typing.SupportsFloat | typing.SupportsIndex, sampling_ratio: typing.SupportsInt | typing.SupportsIndex, aligned: bool, stream: typing.SupportsInt | typing.SupportsIndex = 0, out_rows: typing.Any = None) -> None:

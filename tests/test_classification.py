@@ -362,6 +362,44 @@ def test_labels_on_the_gpu_path_match_numpy(monkeypatch):
         assert want == got
 
 
+def _ranking_cases():
+    """(y_true, y_score, kwargs) of roc_auc_score / average_precision_score calls."""
+    y, s, _ = scores_case(300, True, seed=13, dtype=np.float32)
+    yield "roc_auc_score", y, s, {}
+    yield "roc_auc_score", y, s.astype(np.float64), {"max_fpr": 0.3}
+    yield "average_precision_score", y, s, {}
+    yield "roc_auc_score", np.zeros(20, int), np.linspace(0, 1, 20), {}  # one class: NaN and a warning
+    rng = np.random.default_rng(14)
+    t = rng.integers(0, 4, 240)
+    p = rng.random((240, 4)) + np.eye(4)[t]
+    p = np.round(p / p.sum(1, keepdims=True), 2)
+    p[:, -1] = 1 - p[:, :-1].sum(1)
+    for avg in ("macro", "weighted", None):
+        yield "roc_auc_score", t, p, {"multi_class": "ovr", "average": avg}
+        yield "average_precision_score", t, p, {"average": avg}
+    yield "roc_auc_score", t, p, {"multi_class": "ovo"}
+    yield "roc_auc_score", t, p, {"multi_class": "ovr", "average": "micro"}
+    ind = rng.integers(0, 2, (120, 5))
+    sc = np.round(rng.random((120, 5)), 2)
+    for avg in ("micro", "macro", "weighted", "samples", None):
+        yield "roc_auc_score", ind, sc, {"average": avg}
+        yield "average_precision_score", ind, sc, {"average": avg}
+    yield "roc_auc_score", y, np.where(np.arange(300) == 7, np.nan, s), {}  # non-finite: an error
+
+
+def test_scores_on_the_gpu_path_match_numpy(monkeypatch):
+    """roc_auc_score / average_precision_score with the scores in a GPU tensor (left there,
+    ranked by _C_cuda), taken here by CPU tensors: the same values and warnings as numpy."""
+    torch = pytest.importorskip("torch")
+    from cvkernels._launch import classification as L
+    monkeypatch.setattr(L, "TENSOR_PATH_ON_CPU", True)
+    assert isinstance(L.device_scores("y_score", torch.zeros(3, dtype=torch.int32)), torch.Tensor)
+    for name, y, s, kwargs in _ranking_cases():
+        want = _with_warnings(getattr(M, name), y, s, **kwargs)
+        got = _with_warnings(getattr(M, name), y, torch.from_numpy(s), **kwargs)
+        _assert_same_results(list(want), list(got))
+
+
 @requires_cuda
 def test_labels_on_a_gpu_match_numpy():
     torch = pytest.importorskip("torch")
@@ -379,6 +417,24 @@ def test_labels_on_a_gpu_match_numpy():
                                   M.confusion_matrix(t, p))
     assert M.f1_score(torch.from_numpy(t).cuda(), torch.from_numpy(p).cuda(), average="macro") == \
         M.f1_score(t, p, average="macro")
+
+
+@requires_cuda
+def test_scores_on_a_gpu_match_numpy():
+    torch = pytest.importorskip("torch")
+    for name, y, s, kwargs in _ranking_cases():
+        want = _with_warnings(getattr(M, name), y, s, **kwargs)
+        got = _with_warnings(getattr(M, name), y, torch.from_numpy(s).cuda(), **kwargs)
+        _assert_same_results(list(want), list(got))
+    # a large binary problem (one sort) and a wide one-vs-rest problem (a segmented sort)
+    rng = np.random.default_rng(15)
+    y, s = rng.integers(0, 2, 1_000_000), rng.random(1_000_000).astype(np.float32)
+    assert M.roc_auc_score(y, torch.from_numpy(s).cuda()) == M.roc_auc_score(y, s)
+    t = rng.integers(0, 100, 20_000)
+    p = rng.random((20_000, 100))
+    p /= p.sum(1, keepdims=True)
+    assert M.roc_auc_score(t, torch.from_numpy(p).cuda(), multi_class="ovr") == \
+        M.roc_auc_score(t, p, multi_class="ovr")
 
 
 def test_torchmetrics_agrees_where_the_definitions_do():

@@ -203,9 +203,11 @@ def test_typed_package_with_stubs_of_the_compiled_modules():
     public = {n for n in dir(cvkernels._C) if not n.startswith("_")}
     assert _stub_names(pkg / "_C.pyi") == public
     cuda = _stub_names(pkg / "_C_cuda.pyi")
-    # the CUDA module shares the box, RoI, conv and mask entries of _C and has its NMS blocks
-    assert {"box_pairwise", "roi_align_forward", "conv2d_forward", "mask_binary_counts"} <= cuda & public
-    assert {"nms_sorted", "soft_nms_segments", "greedy_sets"} <= cuda
+    # the CUDA module shares the box, RoI, conv, mask and label-count entries of _C and has its NMS
+    # blocks and the ranking scratch
+    assert {"box_pairwise", "roi_align_forward", "conv2d_forward", "mask_binary_counts", "class_sums",
+            "confusion_counts", "indicator_sums", "ranking_columns"} <= cuda & public
+    assert {"nms_sorted", "soft_nms_segments", "greedy_sets", "ranking_columns_scratch"} <= cuda
 
 
 def test_version_is_defined_once():

@@ -45,6 +45,7 @@ struct Cuda {
 #include "bindings/roi.h"
 #include "bindings/masks.h"
 #include "boxes/boxes_cuda.h"
+#include "classification/ranking_cuda.h"
 #include "boxes/rotated_cuda.h"
 #include "nms/nms_cuda.h"
 #include "roi/roi_cuda.h"
@@ -235,6 +236,52 @@ PYBIND11_MODULE(_C_cuda, m) {
     pairwise_masks_cuda(a.cp<uint8_t>(), a.size(0), b.cp<uint8_t>(), b.size(0), a.size(1), a.size(2), dice_,
                         out.floating(), out.data, bits.mp<uint64_t>(), info.mp<int64_t>(), sptr(stream));
   }, py::arg("masks1"), py::arg("masks2"), py::arg("dice"), py::arg("out"), py::arg("bits"), py::arg("info"),
+     py::arg("stream"));
+
+  // --- ranking summaries (_C's ranking_columns, unweighted, plus its device scratch) ----------
+  m.def("ranking_columns_scratch", [](py::handle s_) {
+    Buffer s = take_on(s_, "y_score", kCUDA);
+    const int dt = s.floating();
+    s.rank(2);
+    return cvk::classification::ranking_columns_scratch_cuda(dt, s.size(0), s.size(1));
+  }, py::arg("y_score"), "Bytes of scratch that ranking_columns needs for this score matrix");
+  // y_score (N, C) finite float32/float64 (N, C >= 1, N * C < 2^31); labels (N,) int64 or
+  // indicator (N, C) 0/1, exactly one; (C,) float64 outputs as _C's (pauc may be None);
+  // scratch: ranking_columns_scratch(y_score) bytes, uint8.
+  m.def("ranking_columns", [](py::handle s_, py::handle lab_, py::handle ind_, py::handle w_, double max_fpr,
+                              py::handle npos_, py::handle nneg_, py::handle auc_, py::handle pauc_, py::handle ap_,
+                              py::handle scratch_, uintptr_t stream) {
+    Buffer s = take_on(s_, "y_score", kCUDA);
+    const int dt = s.floating();
+    s.rank(2);
+    const int64_t N = s.size(0), C = s.size(1);
+    if (N < 1 || C < 1) throw py::value_error("y_score must have at least one row and one column");
+    if (!w_.is_none()) throw py::value_error("sample_weight must be None for CUDA scores (weighted ranking runs on the CPU)");
+    Buffer lab = take_opt(lab_, "labels", kCUDA), ind = take_opt(ind_, "indicator", kCUDA);
+    if ((lab.data == nullptr) == (ind.data == nullptr)) throw py::value_error("give exactly one of labels and indicator");
+    if (lab.data) lab.dtype(Elem::I64).on(s).is_shape({N});
+    if (ind.data) {
+      if (ind.elem != Elem::U8 && ind.elem != Elem::Bool)
+        throw py::type_error(std::string("indicator must be uint8 or bool, got ") + elem_name(ind.elem));
+      ind.on(s).is_shape({N, C});
+    }
+    Buffer npos = take_on(npos_, "npos", kCUDA), nneg = take_on(nneg_, "nneg", kCUDA);
+    Buffer auc = take_on(auc_, "auc", kCUDA), ap = take_on(ap_, "ap", kCUDA), pauc = take_opt(pauc_, "pauc", kCUDA);
+    for (Buffer* b : {&npos, &nneg, &auc, &ap}) b->dtype(Elem::F64).on(s).writable().is_shape({C});
+    if (pauc.data) pauc.dtype(Elem::F64).on(s).writable().is_shape({C});
+    Buffer scratch = take_on(scratch_, "scratch", kCUDA);
+    scratch.dtype(Elem::U8).on(s).writable().rank(1);
+    const int64_t need = cvk::classification::ranking_columns_scratch_cuda(dt, N, C);
+    if (scratch.size(0) < need)
+      throw py::value_error("scratch must hold at least " + std::to_string(need) + " bytes");
+    Cuda::Guard guard(s, stream);
+    py::gil_scoped_release nogil;
+    cvk::classification::ranking_columns_cuda(dt, s.data, N, C, lab.cp<int64_t>(), ind.cp<uint8_t>(), max_fpr,
+                                              npos.mp<double>(), nneg.mp<double>(), auc.mp<double>(),
+                                              pauc.mp<double>(), ap.mp<double>(), scratch.mp<uint8_t>(),
+                                              scratch.size(0), sptr(stream));
+  }, py::arg("y_score"), py::arg("labels"), py::arg("indicator"), py::arg("sample_weight"), py::arg("max_fpr"),
+     py::arg("npos"), py::arg("nneg"), py::arg("auc"), py::arg("pauc"), py::arg("ap"), py::arg("scratch"),
      py::arg("stream"));
   cvk::bindings::register_roi<cvk::bindings::Cuda>(m);
   cvk::bindings::register_conv<cvk::bindings::Cuda>(m);

@@ -83,45 +83,11 @@ void walk(const K* P, const double* wp, int64_t np, const K* Q, const double* wq
 }
 
 // ROC AUC, partial AUC and average precision of one split (sorted), from one walk.
-// Area is the type of twice the area under the un-normalised curve (fps, tps): uint64_t or
-// unsigned __int128 for counts (exact; at most 2 P N), double for weight sums.
 template <class Count, class Area, class K>
 void summarize(const Split<K>& s, double max_fpr, double* auc, double* pauc, double* ap) {
-  const double P = s.wpos, N = s.wneg;
-  Area area2 = 0;
-  Count tp_prev = 0, fp_prev = 0;
-  double ap_sum = 0;
-  const bool partial = pauc && max_fpr > 0 && max_fpr < 1 && P > 0 && N > 0;
-  double part = 0, x_prev = 0, y_prev = 0;
-  bool part_done = !partial;
-  walk<Count>(s.pos(), s.pos_w(), s.np, s.neg(), s.neg_w(), s.nn, [&](K, Count tp, Count fp) {
-    area2 += Area(fp - fp_prev) * Area(tp + tp_prev);
-    // (R_k - R_{k-1}) P_k = (dtp / P) (tp / ps), in one division (a rounding or two away from
-    // sklearn's two); 0 when the score holds no positive.
-    const double ps = double(tp) + double(fp);
-    ap_sum += ps != 0 ? double(tp - tp_prev) * double(tp) / (P * ps) : 0.0;
-    if (!part_done) {  // trapezoids in normalised coordinates up to max_fpr, as sklearn adds them
-      const double x = double(fp) / N, y = double(tp) / P;
-      if (x <= max_fpr) {
-        part += (x - x_prev) * (y + y_prev) / 2;
-        x_prev = x;
-        y_prev = y;
-      } else {  // np.interp between the last point kept and this one, then the closing trapezoid
-        const double y_at = (y - y_prev) / (x - x_prev) * (max_fpr - x_prev) + y_prev;
-        part += (max_fpr - x_prev) * (y_at + y_prev) / 2;
-        part_done = true;
-      }
-    }
-    tp_prev = tp;
-    fp_prev = fp;
-  });
-  const double nan = std::numeric_limits<double>::quiet_NaN();
-  if (auc) *auc = (P > 0 && N > 0) ? double(area2) / (2.0 * P * N) : nan;
-  if (ap) *ap = P > 0 ? std::max(0.0, ap_sum) : 0.0;
-  if (partial) {
-    const double min_area = 0.5 * max_fpr * max_fpr, max_area = max_fpr;  // McClish's correction
-    *pauc = 0.5 * (1 + (part - min_area) / (max_area - min_area));
-  }
+  RankSummary<Count, Area> sum(s.wpos, s.wneg, max_fpr, pauc != nullptr);
+  walk<Count>(s.pos(), s.pos_w(), s.np, s.neg(), s.neg_w(), s.nn, [&](K, Count tp, Count fp) { sum.step(tp, fp); });
+  sum.finish(auc, pauc, ap);
 }
 
 template <class K>

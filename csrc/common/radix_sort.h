@@ -12,12 +12,16 @@
 // numpy's diff says).
 #pragma once
 
+#include <string.h>  // ::memcpy, which CUDA device code also has
+
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
 #include <utility>
 #include <vector>
+
+#include "common/cvk.h"
 
 namespace cvk {
 
@@ -26,12 +30,12 @@ template <> struct KeyOf<float> { using type = uint32_t; };
 template <> struct KeyOf<double> { using type = uint64_t; };
 
 template <class F>
-inline typename KeyOf<F>::type float_key(F x) {
+CVK_HD inline typename KeyOf<F>::type float_key(F x) {  // (also the GPU's sort keys)
   using K = typename KeyOf<F>::type;
   constexpr K sign = K(1) << (sizeof(K) * 8 - 1);
   if (x == F(0)) x = F(0);  // -0.0 -> +0.0
   K u;
-  std::memcpy(&u, &x, sizeof(K));
+  ::memcpy(&u, &x, sizeof(K));
   return (u & sign) ? ~u : (u | sign);
 }
 

@@ -63,10 +63,11 @@ def as_array(name: str, x) -> np.ndarray:
 
 
 def as_1d(name: str, x: np.ndarray) -> np.ndarray:
+    """x (an array, or a tensor from device_scores) as 1-D: (n,) or (n, 1)."""
     if x.ndim == 2 and x.shape[1] == 1:
         return x.ravel()
     if x.ndim != 1:
-        raise ValueError(f"{name} must be a 1d array, got an array of shape {x.shape}")
+        raise ValueError(f"{name} must be a 1d array, got an array of shape {tuple(x.shape)}")
     return x
 
 
@@ -89,6 +90,23 @@ def scores(name: str, x) -> np.ndarray:
         raise TypeError(f"{name} must hold real numbers, got dtype {a.dtype}")
     dtype = a.dtype if a.dtype in (np.float32, np.float64) else np.float64
     return np.ascontiguousarray(a, dtype=dtype)
+
+
+def device_scores(name: str, x):
+    """scores(), except that a torch tensor on a GPU stays there (float32 / float64,
+    contiguous; ranking_columns then sorts it on the GPU). Finiteness is checked by the kernel
+    that reads it."""
+    if not _on_gpu(x):
+        return scores(name, x)
+    torch = sys.modules["torch"]
+    x = x.detach()
+    if x.dtype.is_complex:
+        raise TypeError(f"{name} must hold real numbers, got dtype {x.dtype}")
+    if x.dtype in (torch.float16, torch.bfloat16):
+        x = x.float()
+    elif x.dtype not in (torch.float32, torch.float64):
+        x = x.double()
+    return x.contiguous()
 
 
 def is_multilabel(y: np.ndarray) -> bool:
@@ -360,12 +378,40 @@ def binary_curve(y_score: np.ndarray, positive: np.ndarray, w):
 
 def ranking_columns(y_score: np.ndarray, labels=None, indicator=None, w=None, max_fpr=None):
     """Per column of an (N, C) score matrix: (npos, nneg, auc, pauc or None, ap), float64 (C,)
-    each; positives are labels == column (int64 codes) or indicator != 0 ((N, C) uint8)."""
+    each; positives are labels == column (int64 codes) or indicator != 0 ((N, C) uint8).
+    y_score may be a tensor from device_scores: on a GPU and unweighted it is ranked there,
+    else copied to host memory."""
+    if not isinstance(y_score, np.ndarray):
+        N, C = y_score.shape
+        if y_score.is_cuda and w is None and N >= 1 and C >= 1 and N * C < (1 << 31):
+            return _ranking_columns_gpu(y_score, labels, indicator, max_fpr)
+        y_score = to_numpy(y_score)
     C = y_score.shape[1]
     outs = [np.empty(C) for _ in range(4)]
     pauc = np.empty(C) if max_fpr is not None and 0 < max_fpr < 1 else None
     _C.ranking_columns(y_score, labels, indicator, w, float(max_fpr or 0.0), outs[0], outs[1], outs[2], pauc, outs[3])
     return outs[0], outs[1], outs[2], pauc, outs[3]
+
+
+def _ranking_columns_gpu(y_score, labels, indicator, max_fpr):
+    """ranking_columns by _C_cuda (cub's radix sort, then one scan per column)."""
+    xp = arrays.torch_arrays()
+    torch = xp.torch
+    if not bool(torch.isfinite(y_score).all()):
+        raise ValueError("y_score must be finite: it contains NaN or infinity")
+    C = y_score.shape[1]
+    k = xp.kernels(y_score)
+    dev = y_score.device
+    lab = None if labels is None else torch.as_tensor(labels, dtype=torch.int64, device=dev)
+    ind = None if indicator is None else torch.as_tensor(np.ascontiguousarray(indicator), device=dev)
+    outs = [xp.empty((C,), xp.float64, y_score) for _ in range(4)]
+    pauc = xp.empty((C,), xp.float64, y_score) if max_fpr is not None and 0 < max_fpr < 1 else None
+    scratch = xp.empty((k.ranking_columns_scratch(xp.view(y_score)),), xp.uint8, y_score)
+    k.ranking_columns(xp.view(y_score), None if lab is None else xp.view(lab), None if ind is None else xp.view(ind),
+                      None, float(max_fpr or 0.0), *(xp.view(o) for o in outs[:3]),
+                      None if pauc is None else xp.view(pauc), xp.view(outs[3]), xp.view(scratch), xp.stream(y_score))
+    npos, nneg, auc, ap = (to_numpy(o) for o in outs)
+    return npos, nneg, auc, None if pauc is None else to_numpy(pauc), ap
 
 
 def topk_hits(y_score: np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:

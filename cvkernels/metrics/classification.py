@@ -542,7 +542,9 @@ def precision_recall_curve(y_true, y_score, *, pos_label=None, sample_weight=Non
 
 
 def _score_matrix(y_score, n):
-    s = L.scores("y_score", y_score)
+    """The scores of roc_auc_score / average_precision_score: numpy, or a tensor left on its
+    GPU (L.device_scores; L.ranking_columns ranks it there)."""
+    s = L.device_scores("y_score", y_score)
     if s.shape[0] != n:
         raise ValueError(f"y_true and y_score must have the same number of samples, got {n} and {s.shape[0]}")
     return s
@@ -555,6 +557,8 @@ def _average_columns(kind, y_ind, s, w, average, max_fpr=None, codes=None):
     if average not in AVERAGES:
         raise ValueError(f"average has to be one of {AVERAGES}")
     average_weight = None
+    if average in ("micro", "samples"):  # reshaped or transposed: on the host
+        s = L.to_numpy(s)
     if average == "micro":
         if y_ind is None:
             y_ind = _binarize(codes, s.shape[1])
@@ -643,13 +647,13 @@ def average_precision_score(y_true, y_score, *, average="macro", pos_label=1, sa
                          "pos_label to 1.")
     if kind == "multilabel-indicator":
         if s.shape != yt.shape:
-            raise ValueError(f"y_true and y_score must have the same shape, got {yt.shape} and {s.shape}")
+            raise ValueError(f"y_true and y_score must have the same shape, got {yt.shape} and {tuple(s.shape)}")
         return _average_columns("ap", np.ascontiguousarray(yt != 0, dtype=np.uint8), s, w, average)
     yt = L.as_1d("y_true", yt)
     classes, codes = present, np.searchsorted(present, yt)
     if s.shape != (yt.shape[0], len(classes)):
         raise ValueError("`y_score` needs to be of shape `(n_samples, n_classes)`, since `y_true` contains multiple "
-                         f"classes. Got `y_score.shape={s.shape}`.")
+                         f"classes. Got `y_score.shape={tuple(s.shape)}`.")
     return _average_columns("ap", None, s, w, average, codes=codes.astype(np.int64))
 
 
@@ -687,15 +691,15 @@ def roc_auc_score(y_true, y_score, *, average="macro", sample_weight=None, max_f
         s = L.as_1d("y_score", s)
         return float(_column_scores("auc", s.reshape(-1, 1), None, ind.reshape(-1, 1), w, max_fpr)[0])
     if s.shape != yt.shape:
-        raise ValueError(f"y_true and y_score must have the same shape, got {yt.shape} and {s.shape}")
+        raise ValueError(f"y_true and y_score must have the same shape, got {yt.shape} and {tuple(s.shape)}")
     return _average_columns("auc", np.ascontiguousarray(yt != 0, dtype=np.uint8), s, w, average, max_fpr)
 
 
 def _multiclass_roc_auc(yt, present, s, labels, multi_class, average, w):
     if s.ndim != 2:
         raise ValueError("`y_score` needs to be of shape `(n_samples, n_classes)`, since `y_true` contains multiple "
-                         f"classes. Got `y_score.shape={s.shape}`.")
-    if not np.allclose(1, s.sum(axis=1)):
+                         f"classes. Got `y_score.shape={tuple(s.shape)}`.")
+    if not np.allclose(1, L.to_numpy(s.sum(axis=1))):
         raise ValueError("Target scores need to be probabilities for multiclass roc_auc, i.e. they should sum up to "
                          "1.0 over classes")
     options = ("macro", "weighted", None) if multi_class == "ovo" else ("micro", "macro", "weighted", None)
@@ -730,6 +734,7 @@ def _multiclass_roc_auc(yt, present, s, labels, multi_class, average, w):
                          "None in this case.")
     # Hand & Till: each pair (a, b) of classes present, on the samples of either class, the
     # mean of "a vs b by column a" and "b vs a by column b".
+    s = L.to_numpy(s)
     present = np.unique(codes)
     pairs = list(itertools.combinations(present.tolist(), 2))
     scores_ = np.empty(len(pairs))
