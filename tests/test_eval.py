@@ -156,6 +156,32 @@ def test_eval_imgs_and_ious_match_pycocotools():
 
 
 @requires_pycocotools
+@pytest.mark.parametrize("gt_per_image", [30, 90])
+def test_crowded_images_match_pycocotools(gt_per_image):
+    """Images with tens of ground truth of one category: the bit-mask matcher (up to 64 in an
+    image's category) and the general one (more), with crowds, duplicate boxes (tied IoUs)
+    and tied scores; stats, arrays and evalImgs as pycocotools'."""
+    gt, dets = synthetic_coco(8, 1, gt_per_image=gt_per_image, dets_per_image=150, seed=gt_per_image,
+                              crowd_frac=0.1, score_decimals=1, empty_cats=0)
+    for a in gt["annotations"][::7]:  # exact duplicates of some ground truth
+        gt["annotations"].append({**a, "id": a["id"] + 100000})
+    for d in dets[::5]:  # and of some detections
+        dets.append(dict(d))
+    setup = lambda p: setattr(p, "maxDets", [1, 10, 300])  # noqa: E731
+    ours, theirs = run_ours(gt, dets, setup), run_theirs(gt, dets, setup)
+    assert_same(ours, theirs, stats=False)
+    sizes = {}
+    for a in gt["annotations"]:
+        sizes[a["image_id"], a["category_id"]] = sizes.get((a["image_id"], a["category_id"]), 0) + 1
+    assert max(sizes.values()) > 64 if gt_per_image == 90 else max(sizes.values()) <= 64
+    for a, b in zip(ours.evalImgs, theirs.evalImgs):
+        assert (a is None) == (b is None)
+        if a is not None:
+            for key in ("dtMatches", "gtMatches", "gtIgnore", "dtIgnore"):
+                np.testing.assert_array_equal(np.asarray(a[key], dtype=float), np.asarray(b[key], dtype=float))
+
+
+@requires_pycocotools
 def test_numpy_results():
     gt, dets = synthetic_coco(20, 3, seed=4)
     arr = np.array([[d["image_id"], *d["bbox"], d["score"], d["category_id"]] for d in dets])

@@ -141,15 +141,16 @@ class CocoEval {
   // Whether detection i, if it matches nothing, is ignored for the area range [lo, hi].
   bool unmatched_ignored(int64_t i, double lo, double hi) const {
     const double ar = dt_.area[i];
-    return ar < lo || ar > hi || (dt_.ignore != nullptr && dt_.ignore[i]);
+    return (ar < lo) | (ar > hi) | (dt_.ignore != nullptr && dt_.ignore[i]);
   }
 
   // Scratch of evaluate_group: the group's IoU and flags, per area range the ignore flags and the
   // raw matching (before detections outside the range are ignored), the matcher's own.
   struct EvalScratch {
     GroupScratch group;
-    std::vector<uint8_t> ignore, dig;
+    std::vector<uint8_t> ignore, dig, matched, outside;
     std::vector<int32_t> match;
+    std::vector<uint64_t> ignore_bits;  // per area range, when a group has at most kMatchBits ground truth
     MatchScratch matcher;
   };
   void evaluate_group(int64_t g, EvalScratch& es);
@@ -176,6 +177,7 @@ class CocoEval {
   // dt_idx_[dt_start_[g] ..) sorted by score by evaluate(), of which the first dt_keep_[g].
   std::vector<int64_t> gt_start_, gt_idx_, dt_start_, dt_idx_, dt_keep_;
   std::vector<int64_t> res_off_;  // prefix sums of dt_keep_
+  std::vector<int64_t> by_image_;  // the groups by image, then category: evaluate()'s order
   // (group, detection, area, threshold): kMatched | kIgnored bits (a match record's state). The matched ground truth
   // itself is recomputed for evalImgs, so the common path stores one byte, not five.
   std::vector<uint8_t> state_;

@@ -29,26 +29,25 @@
 namespace cvk {
 namespace eval {
 
+namespace {
+
+// pycocotools' bbIou of one pair: boxes a (detection) and b (ground truth) as (x, y, w, h);
+// a crowd's union is the detection's area.
+inline double iou_xywh(const double* a, const double* b, bool crowd) {
+  const double w = std::fmin(a[2] + a[0], b[2] + b[0]) - std::fmax(a[0], b[0]);
+  if (w <= 0) return 0;
+  const double h = std::fmin(a[3] + a[1], b[3] + b[1]) - std::fmax(a[1], b[1]);
+  if (h <= 0) return 0;
+  const double i = w * h, da = a[2] * a[3];
+  return i / (crowd ? da : da + b[2] * b[3] - i);
+}
+
+}  // namespace
+
 void bbox_iou_xywh(const double* dt, int64_t D, const double* gt, int64_t G,
                    const uint8_t* crowd, double* out) {
-  for (int64_t g = 0; g < G; ++g) {
-    const double* b = gt + 4 * g;
-    const double ga = b[2] * b[3];
-    const bool c = crowd != nullptr && crowd[g];
-    for (int64_t d = 0; d < D; ++d) {
-      const double* a = dt + 4 * d;
-      const double da = a[2] * a[3];
-      double& o = out[d * G + g];
-      o = 0;
-      const double w = std::fmin(a[2] + a[0], b[2] + b[0]) - std::fmax(a[0], b[0]);
-      if (w <= 0) continue;
-      const double h = std::fmin(a[3] + a[1], b[3] + b[1]) - std::fmax(a[1], b[1]);
-      if (h <= 0) continue;
-      const double i = w * h;
-      const double u = c ? da : da + ga - i;
-      o = i / u;
-    }
-  }
+  for (int64_t g = 0; g < G; ++g)
+    for (int64_t d = 0; d < D; ++d) out[d * G + g] = iou_xywh(dt + 4 * d, gt + 4 * g, crowd != nullptr && crowd[g]);
 }
 
 CocoEval::CocoEval(CocoParams params, int64_t num_images, int64_t num_cats, Annotations gt,
@@ -70,8 +69,23 @@ CocoEval::CocoEval(CocoParams params, int64_t num_images, int64_t num_cats, Anno
       group_index_[key_of(*side, i)] = 0;
     }
   int64_t G = 0;
+  std::vector<int64_t> group_img;
   for (int64_t key = 0; key < K_ * I_; ++key)
-    if (group_index_[key] >= 0) group_index_[key] = G++;
+    if (group_index_[key] >= 0) {
+      group_index_[key] = G++;
+      group_img.push_back(key % I_);
+    }
+  // The order evaluate() visits the groups in: by image, then category (a counting sort of the
+  // groups by image). Results and ground truth usually come image by image, so an image's
+  // groups then read neighbouring entries of the input arrays; in (category, image) order
+  // every group's scores, areas and boxes were cache misses.
+  {
+    std::vector<int64_t> at(static_cast<size_t>(I_ + 1), 0);
+    for (int64_t g = 0; g < G; ++g) ++at[group_img[g] + 1];
+    for (int64_t i = 0; i < I_; ++i) at[i + 1] += at[i];
+    by_image_.resize(static_cast<size_t>(G));
+    for (int64_t g = 0; g < G; ++g) by_image_[at[group_img[g]]++] = g;
+  }
   // Stable counting sort of each side into its groups.
   auto bucket = [&](const Annotations& a, std::vector<int64_t>& start, std::vector<int64_t>& idx) {
     start.assign(static_cast<size_t>(G + 1), 0);
@@ -136,7 +150,7 @@ void CocoEval::evaluate() {
   const int64_t G = static_cast<int64_t>(dt_keep_.size());
   parallel_for(0, G, 64, [&](int64_t g0, int64_t g1) {
     EvalScratch es;  // reused across the task's groups
-    for (int64_t g = g0; g < g1; ++g) evaluate_group(g, es);
+    for (int64_t i = g0; i < g1; ++i) evaluate_group(by_image_[i], es);
   });
 }
 
@@ -225,46 +239,94 @@ void CocoEval::evaluate_group(int64_t g, EvalScratch& es) {
     return dt_.score[a] > dt_.score[b] || (dt_.score[a] == dt_.score[b] && a < b);
   });
   const int64_t D = num_dets(g), G = gt_start_[g + 1] - gt_start_[g];
-  for (int64_t d = 0; d < D; ++d) dt_score_[res_off_[g] + d] = dt_.score[dets[d]];
+  // Per kept detection: its score, and per area range kIgnored where it lies outside (or is
+  // flagged), which makes it ignored wherever it matches nothing.
+  es.outside.resize(static_cast<size_t>(D * A_));
+  for (int64_t d = 0; d < D; ++d) {
+    dt_score_[res_off_[g] + d] = dt_.score[dets[d]];
+    for (int64_t a = 0; a < A_; ++a)
+      es.outside[d * A_ + a] = unmatched_ignored(dets[d], p_.area_lo[a], p_.area_hi[a]) ? kIgnored : 0;
+  }
+  uint8_t* states = state_.data() + result_at(g, 0);  // (D, A, T), this group's
   if (G == 0) {  // common: nothing to match; detections outside an area range are ignored
-    for (int64_t d = 0; d < D; ++d) {
-      uint8_t* st = state_.data() + result_at(g, d);
-      for (int64_t a = 0; a < A_; ++a) {
-        const uint8_t out = unmatched_ignored(dets[d], p_.area_lo[a], p_.area_hi[a]) ? kIgnored : 0;
-        for (int64_t t = 0; t < T_; ++t) st[a * T_ + t] = out;
-      }
-    }
+    for (int64_t d = 0; d < D; ++d)
+      for (int64_t a = 0; a < A_; ++a)
+        std::memset(states + (d * A_ + a) * T_, es.outside[d * A_ + a], static_cast<size_t>(T_));
     return;
   }
   GroupScratch& sc = es.group;
-  load_group(g, sc);
+  const int64_t* gts = gt_idx_.data() + gt_start_[g];
+  if (gt_kpts_ == nullptr && gt_rle_.empty() && dt_rle_.empty()) {  // boxes: IoU straight from the inputs
+    sc.iou.resize(D * G);
+    sc.crowd.resize(G);
+    for (int64_t j = 0; j < G; ++j) sc.crowd[j] = gt_.crowd[gts[j]];
+    for (int64_t d = 0; d < D; ++d)
+      for (int64_t j = 0; j < G; ++j)
+        sc.iou[d * G + j] = iou_xywh(dt_.box + 4 * dets[d], gt_.box + 4 * gts[j], sc.crowd[j] != 0);
+  } else {
+    load_group(g, sc);
+  }
   const int64_t TD = T_ * D;
+  // matched (A, D, T) for each distinct set of ignored ground truth: kMatched, plus kIgnored
+  // for a match to ignored ground truth; 0 unmatched
+  es.matched.resize(A_ * TD);
+  const bool bits = G <= kMatchBits && T_ <= kMatchBits;
   es.ignore.resize(A_ * G);
-  es.match.resize(A_ * TD);
-  es.dig.resize(A_ * TD);
+  es.ignore_bits.resize(A_);
+  uint64_t crowd_bits = 0;
+  if (bits)
+    for (int64_t j = 0; j < G; ++j) crowd_bits |= uint64_t(sc.crowd[j] != 0) << j;
   for (int64_t a = 0; a < A_; ++a) {
-    const double lo = p_.area_lo[a], hi = p_.area_hi[a];
     uint8_t* ig = es.ignore.data() + a * G;
     npig_[g * A_ + a] = gt_ignore_flags(g, a, ig);
     // The matching depends on the area range only through these flags: an earlier range with
     // the same flags (COCO's "all" and the one size range that holds a group's ground truth)
     // has it already.
     int64_t src = a;
-    for (int64_t b = 0; b < a && src == a; ++b)
-      if (std::equal(ig, ig + G, es.ignore.data() + b * G)) src = b;
-    int32_t* match = es.match.data() + src * TD;
-    uint8_t* dig = es.dig.data() + src * TD;
-    if (src == a)
-      match_coco(sc.iou.data(), D, G, p_.iou_thrs.data(), T_, sc.crowd.data(), ig, match, dig, es.matcher);
+    if (bits) {
+      uint64_t m = 0;
+      for (int64_t j = 0; j < G; ++j) m |= uint64_t(ig[j]) << j;
+      es.ignore_bits[a] = m;
+      for (int64_t b = 0; b < a && src == a; ++b)
+        if (es.ignore_bits[b] == m) src = b;
+    } else {
+      for (int64_t b = 0; b < a && src == a; ++b)
+        if (std::equal(ig, ig + G, es.ignore.data() + b * G)) src = b;
+    }
+    uint8_t* out = es.matched.data() + a * TD;
+    if (src == a && bits) {
+      match_coco_bits(sc.iou.data(), D, G, p_.iou_thrs.data(), T_, crowd_bits, es.ignore_bits[a],
+                      [&](int64_t t, int64_t d, int64_t m, bool ignored) {
+                        out[d * T_ + t] = static_cast<uint8_t>(m < 0 ? 0 : (ignored ? kMatched | kIgnored : kMatched));
+                      });
+    } else if (src == a) {
+      es.match.resize(TD);
+      es.dig.resize(TD);
+      match_coco(sc.iou.data(), D, G, p_.iou_thrs.data(), T_, sc.crowd.data(), ig, es.match.data(), es.dig.data(),
+                 es.matcher);
+      for (int64_t t = 0; t < T_; ++t)
+        for (int64_t d = 0; d < D; ++d) {
+          const int64_t i = t * D + d;
+          out[d * T_ + t] = static_cast<uint8_t>((es.match[i] >= 0 ? kMatched : 0) | (es.dig[i] ? kIgnored : 0));
+        }
+    }
     // Unmatched detections outside the area range (or flagged) are ignored.
+    const uint8_t* matched = es.matched.data() + src * TD;
+    // (A match sets bit kMatched, so a state without it is unmatched: st = m | (~m & 1) * outside.)
+    constexpr uint64_t kOnes = 0x0101010101010101ull;
     for (int64_t d = 0; d < D; ++d) {
-      const bool outside = unmatched_ignored(dets[d], lo, hi);
-      uint8_t* st = state_.data() + result_at(g, d) + a * T_;
-      for (int64_t t = 0; t < T_; ++t) {
-        const int64_t i = t * D + d;
-        const bool m = match[i] >= 0;
-        st[t] = static_cast<uint8_t>((m ? kMatched : 0) | ((dig[i] || (outside && !m)) ? kIgnored : 0));
+      const uint8_t outside = es.outside[d * A_ + a];
+      const uint64_t outside8 = outside * kOnes;
+      const uint8_t* m = matched + d * T_;
+      uint8_t* st = states + (d * A_ + a) * T_;
+      int64_t t = 0;
+      for (; t + 8 <= T_; t += 8) {  // eight thresholds at a time
+        uint64_t w;
+        std::memcpy(&w, m + t, 8);
+        w |= ((~w & kOnes) * 0xff) & outside8;
+        std::memcpy(st + t, &w, 8);
       }
+      for (; t < T_; ++t) st[t] = static_cast<uint8_t>(m[t] | ((~m[t] & 1) * outside));
     }
   }
 }

@@ -14,9 +14,27 @@ void match_coco(const double* iou, int64_t D, int64_t G, const double* thrs, int
   match_coco(iou, D, G, thrs, T, crowd, ignore, match, dt_ignore, scratch);
 }
 
+namespace {
+
+void match_coco_small(const double* iou, int64_t D, int64_t G, const double* thrs, int64_t T,
+                      const uint8_t* crowd, const uint8_t* ignore, int32_t* match, uint8_t* dt_ignore) {
+  uint64_t crowd_bits = 0, ignore_bits = 0;
+  for (int64_t j = 0; j < G; ++j) {
+    crowd_bits |= uint64_t(crowd[j] != 0) << j;
+    ignore_bits |= uint64_t(ignore[j] != 0) << j;
+  }
+  match_coco_bits(iou, D, G, thrs, T, crowd_bits, ignore_bits, [&](int64_t t, int64_t d, int64_t m, bool ignored) {
+    match[t * D + d] = static_cast<int32_t>(m);
+    dt_ignore[t * D + d] = ignored;
+  });
+}
+
+}  // namespace
+
 void match_coco(const double* iou, int64_t D, int64_t G, const double* thrs, int64_t T,
                 const uint8_t* crowd, const uint8_t* ignore, int32_t* match, uint8_t* dt_ignore,
                 MatchScratch& scratch) {
+  if (G <= kMatchBits && T <= kMatchBits) return match_coco_small(iou, D, G, thrs, T, crowd, ignore, match, dt_ignore);
   std::vector<int64_t>& order = scratch.order;  // regular ground truth first, then ignored
   std::vector<uint8_t>& taken = scratch.taken;
   order.clear();
