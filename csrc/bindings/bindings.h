@@ -16,6 +16,13 @@
 namespace cvk {
 namespace bindings {
 
+// A dict key the readers look up in every result: interned, so that it is the very object of
+// the keys a Python source wrote as literals (also interned), and a dict lookup matches it by
+// identity instead of comparing characters.
+inline pybind11::str interned_key(const char* s) {
+  return pybind11::reinterpret_steal<pybind11::str>(PyUnicode_InternFromString(s));
+}
+
 
 void register_common(pybind11::module_& m);
 void register_nms(pybind11::module_& m);

@@ -45,7 +45,7 @@ struct RleSet {
 // The "segmentation" of every annotation of a list when each is a plain compressed RLE dict
 // (RleStrings::add_dict); false at the first that is not.
 bool compressed_rles_of(const py::list& anns, RleStrings& out) {
-  static const py::str k_segm("segmentation");
+  static const py::str k_segm = interned_key("segmentation");
   const py::ssize_t n = static_cast<py::ssize_t>(PyList_GET_SIZE(anns.ptr()));
   for (py::ssize_t i = 0; i < n; ++i) {
     PyObject* a = PyList_GET_ITEM(anns.ptr(), i);
@@ -175,22 +175,40 @@ bool result_double(PyObject* v, double& out) {
 // false the caller finds the first bad one and says what is wrong.
 py::object box_results_from_list(const py::list& anns) {
   const py::ssize_t n = static_cast<py::ssize_t>(PyList_GET_SIZE(anns.ptr()));
-  static const py::str k_img("image_id"), k_cat("category_id"), k_box("bbox"), k_score("score");
+  static const py::str k_img = interned_key("image_id"), k_cat = interned_key("category_id"),
+                            k_box = interned_key("bbox"), k_score = interned_key("score");
   py::array_t<int64_t> img(n), cat(n);
   py::array_t<double> box({n, py::ssize_t(4)}), score(n);
   int64_t* ip = img.mutable_data();
   int64_t* cp = cat.mutable_data();
   double* bp = box.mutable_data();
   double* sp = score.mutable_data();
-  auto get = [](PyObject* d, const py::str& key) { return PyDict_GetItemWithError(d, key.ptr()); };
   auto as_int = result_int;
   auto as_double = result_double;
   bool sane = true;
+  PyObject** items = PySequence_Fast_ITEMS(anns.ptr());
   for (py::ssize_t i = 0; i < n; ++i) {
-    PyObject* a = PyList_GET_ITEM(anns.ptr(), i);
-    bool ok = PyDict_CheckExact(a) && as_int(get(a, k_img), ip[i]) && as_int(get(a, k_cat), cp[i]) &&
-              as_double(get(a, k_score), sp[i]);
-    PyObject* b = ok ? get(a, k_box) : nullptr;
+    PyObject* a = items[i];
+    if (!PyDict_CheckExact(a)) return py::none();
+    // The four values, found by walking the dict's few entries and comparing key objects (a
+    // dict written with literal keys holds the interned ones); a key not found that way is
+    // looked up (equal strings that are other objects, as json.load makes).
+    PyObject* v[4] = {nullptr, nullptr, nullptr, nullptr};
+    {
+      PyObject *key, *value;
+      Py_ssize_t pos = 0;
+      while (PyDict_Next(a, &pos, &key, &value)) {
+        if (key == k_img.ptr()) v[0] = value;
+        else if (key == k_cat.ptr()) v[1] = value;
+        else if (key == k_score.ptr()) v[2] = value;
+        else if (key == k_box.ptr()) v[3] = value;
+      }
+      const py::str* keys[4] = {&k_img, &k_cat, &k_score, &k_box};
+      for (int k = 0; k < 4; ++k)
+        if (v[k] == nullptr) v[k] = PyDict_GetItemWithError(a, keys[k]->ptr());
+    }
+    bool ok = as_int(v[0], ip[i]) && as_int(v[1], cp[i]) && as_double(v[2], sp[i]);
+    PyObject* b = ok ? v[3] : nullptr;
     ok = ok && b != nullptr && (PyList_CheckExact(b) || PyTuple_CheckExact(b)) && PySequence_Fast_GET_SIZE(b) == 4;
     for (int c = 0; ok && c < 4; ++c) ok = as_double(PySequence_Fast_GET_ITEM(b, c), bp[4 * i + c]);
     if (!ok) {
@@ -210,7 +228,8 @@ py::object box_results_from_list(const py::list& anns) {
 // bbox of each mask, the parsed masks as an RleSet), or None for any other list.
 py::object segm_results_from_list(const py::list& anns) {
   const py::ssize_t n = static_cast<py::ssize_t>(PyList_GET_SIZE(anns.ptr()));
-  static const py::str k_img("image_id"), k_cat("category_id"), k_box("bbox"), k_score("score");
+  static const py::str k_img = interned_key("image_id"), k_cat = interned_key("category_id"),
+                            k_box = interned_key("bbox"), k_score = interned_key("score");
   RleStrings in(n);
   if (!compressed_rles_of(anns, in)) return py::none();
   py::array_t<int64_t> img(n), cat(n);

@@ -85,7 +85,7 @@ std::vector<rle::Rle> parse_rle_strings(const RleStrings& in, const char* label,
 
 bool RleStrings::add_dict(PyObject* segm) {
   if (segm == nullptr || !PyDict_CheckExact(segm)) return false;
-  static const py::str k_size("size"), k_counts("counts");  // hashed once
+  static const py::str k_size = interned_key("size"), k_counts = interned_key("counts");  // hashed once
   PyObject* size = PyDict_GetItemWithError(segm, k_size.ptr());
   PyObject* c = PyDict_GetItemWithError(segm, k_counts.ptr());
   if (size == nullptr || c == nullptr) return false;
