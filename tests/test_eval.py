@@ -539,11 +539,15 @@ def _odd(kind, dets):
         dets[len(dets) // 2] = type("Ann", (dict,), {})(d)
     elif kind == "bytes_counts" and "segmentation" in d:
         d["segmentation"]["counts"] = d["segmentation"]["counts"].encode()
+    elif kind == "json_keys":  # keys equal to the readers' but other objects (not interned), extra keys
+        dets = [{"extra": 1, **{"".join(list(k)): v for k, v in x.items()}} for x in dets]
+        key = next(k for k in dets[0] if k == "image_id")
+        assert key is not sys.intern("image_id")  # the identity is the point
     return dets
 
 
 @requires_pycocotools
-@pytest.mark.parametrize("kind", ["plain", "numpy_score", "bool_category", "tuple_box", "dict_subclass"])
+@pytest.mark.parametrize("kind", ["plain", "numpy_score", "bool_category", "tuple_box", "dict_subclass", "json_keys"])
 def test_box_result_lists_fast_and_python_readers_agree(kind):
     gt, dets = synthetic_coco(40, 5, seed=4, score_decimals=2)
     odd = _odd(kind, dets)
