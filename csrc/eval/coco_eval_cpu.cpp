@@ -24,6 +24,7 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "common/radix_sort.h"
 #include "common/thread_pool.h"
 
 namespace cvk {
@@ -368,6 +369,58 @@ void scan_true_positives(const uint8_t* st, int64_t n, int64_t* pos, int64_t* nf
   }
 }
 
+// A match record's state bytes (kMatched | kIgnored bits) as accumulate's codes: 0 ignored, 1 true
+// positive, 2 false positive; eight at a time.
+void state_codes(uint8_t* x, int64_t n) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
+  auto code = [](uint64_t w) {
+    const uint64_t matched = w & kOnes, kept = ~(w >> 1) & kOnes;  // not ignored
+    return (matched & kept) | (((matched ^ kOnes) & kept) << 1);
+  };
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, x + i, 8);
+    w = code(w);
+    std::memcpy(x + i, &w, 8);
+  }
+  for (; i < n; ++i) x[i] = static_cast<uint8_t>(code(x[i]));
+}
+
+// rows[s * n + j] = src[j][s] for the n rows src[j] of m bytes: eight rows at a time, each 8 x 8
+// block of bytes transposed in three swap steps on 64-bit words (4 x 4 blocks, 2 x 2, single
+// bytes) and written as one 8-byte store per output row.
+void transpose_rows(const uint8_t* const* src, int64_t n, int64_t m, uint8_t* rows) {
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    int64_t s = 0;
+    for (; s + 8 <= m; s += 8) {
+      uint64_t x[8];
+      for (int i = 0; i < 8; ++i) std::memcpy(&x[i], src[j + i] + s, 8);
+      for (int i = 0; i < 4; ++i) {
+        const uint64_t t = ((x[i] >> 32) ^ x[i + 4]) & 0x00000000ffffffffull;
+        x[i] ^= t << 32;
+        x[i + 4] ^= t;
+      }
+      for (int i : {0, 1, 4, 5}) {
+        const uint64_t t = ((x[i] >> 16) ^ x[i + 2]) & 0x0000ffff0000ffffull;
+        x[i] ^= t << 16;
+        x[i + 2] ^= t;
+      }
+      for (int i : {0, 2, 4, 6}) {
+        const uint64_t t = ((x[i] >> 8) ^ x[i + 1]) & 0x00ff00ff00ff00ffull;
+        x[i] ^= t << 8;
+        x[i + 1] ^= t;
+      }
+      for (int i = 0; i < 8; ++i) std::memcpy(rows + (s + i) * n + j, &x[i], 8);
+    }
+    for (; s < m; ++s)
+      for (int i = 0; i < 8; ++i) rows[s * n + j + i] = src[j + i][s];
+  }
+  for (; j < n; ++j)
+    for (int64_t s = 0; s < m; ++s) rows[s * n + j] = src[j][s];
+}
+
 // accumulate on records; state_of(i, a) points to record i's states for area range a (T bytes).
 template <class StateOf>
 void accumulate_impl(const MatchRecords& rec, int64_t K, int64_t A, int64_t T,
@@ -407,29 +460,56 @@ void accumulate_impl(const MatchRecords& rec, int64_t K, int64_t A, int64_t T,
       double score;
       int64_t u;  // the place in members
     };
+    // A stable radix sort of the places u by descending score (common/radix_sort.h: keys
+    // ~float_key, so -0.0 ties with 0.0; a NaN last, as numpy's argsort of -score puts it),
+    // the places riding along as exact doubles; half the time of a comparison sort.
     std::vector<Key> keys(nd_all);
-    for (int64_t u = 0; u < nd_all; ++u) keys[u] = {rec.score[members[u]], u};
-    std::sort(keys.begin(), keys.end(), [](const Key& x, const Key& y) {
-      return x.score > y.score || (x.score == y.score && x.u < y.u);
-    });
-    // Per (area, threshold, detection) in merged order: 0 ignored, 1 true, 2 false positive.
-    // Read in input order (sequential for one process's records), written to the merged place.
-    std::vector<int64_t> place(nd_all);
-    std::vector<int64_t> rank_m(nd_all);  // rank in its image, in merged order
-    for (int64_t j = 0; j < nd_all; ++j) place[keys[j].u] = j;
-    for (int64_t u = 0; u < nd_all; ++u) rank_m[place[u]] = rec.rank[members[u]];
-    std::vector<uint8_t> state(static_cast<size_t>(A * T * nd_all));
-    static constexpr uint8_t kCode[4] = {2, 1, 0, 0};  // by kMatched | kIgnored bits
-    for (int64_t u = 0; u < nd_all; ++u) {
-      uint8_t* out = state.data() + place[u];
-      for (int64_t a = 0; a < A; ++a) {
-        const uint8_t* row = state_of(members[u], a);
-        for (int64_t t = 0; t < T; ++t) out[(a * T + t) * nd_all] = kCode[row[t] & 3];
+    {
+      std::vector<uint64_t> key(nd_all), ktmp(nd_all);
+      std::vector<double> place(nd_all), ptmp(nd_all);
+      for (int64_t u = 0; u < nd_all; ++u) {
+        const double x = rec.score[members[u]];
+        key[u] = std::isnan(x) ? ~uint64_t(0) : ~float_key(x);
+        place[u] = static_cast<double>(u);
+      }
+      radix_sort(key.data(), ktmp.data(), place.data(), ptmp.data(), static_cast<size_t>(nd_all));
+      for (int64_t j = 0; j < nd_all; ++j) {
+        const int64_t u = static_cast<int64_t>(place[j]);
+        keys[j] = {rec.score[members[u]], u};
       }
     }
+    std::vector<int64_t> rank_m(nd_all);  // rank in its image, in merged order
+    for (int64_t j = 0; j < nd_all; ++j) rank_m[j] = rec.rank[members[keys[j].u]];
+    // The detections kept by each maxDet (rank < maxDet in their image): how many.
+    std::vector<int64_t> nd_of(M, 0);
+    for (int64_t mi = 0; mi < M; ++mi)
+      for (int64_t j = 0; j < nd_all; ++j) nd_of[mi] += rank_m[j] < max_dets[mi];
+    // Per maxDet, per (area, threshold) a row of its kept detections in merged order: 0
+    // ignored, 1 true, 2 false positive. The category's states are first copied as codes in
+    // input order (sequential reads of the records), then transposed from that L2-resident
+    // copy into the rows, eight detections at a time (transpose_rows). Stored straight into
+    // merged places, single bytes 40 rows apart, this was a third of accumulate.
+    const int64_t AT = A * T;
+    std::vector<uint8_t> mine(static_cast<size_t>(AT * nd_all));
+    for (int64_t u = 0; u < nd_all; ++u)
+      for (int64_t a = 0; a < A; ++a) std::memcpy(mine.data() + u * AT + a * T, state_of(members[u], a), T);
+    state_codes(mine.data(), AT * nd_all);
+    // (The kept sets of two maxDets are nested, so an equal count means the same detections:
+    // such a maxDet copies the previous one's values below instead of having rows.)
+    std::vector<std::vector<uint8_t>> rows(M);
+    std::vector<char> own(M, 0);
+    std::vector<const uint8_t*> kept;
+    for (int64_t mi = 0; mi < M; ++mi) {
+      if (mi > 0 && nd_of[mi] == nd_of[mi - 1]) continue;
+      own[mi] = 1;
+      rows[mi].resize(static_cast<size_t>(AT * nd_of[mi]));
+      kept.clear();
+      for (int64_t j = 0; j < nd_all; ++j)
+        if (rank_m[j] < max_dets[mi]) kept.push_back(mine.data() + keys[j].u * AT);
+      transpose_rows(kept.data(), nd_of[mi], AT, rows[mi].data());
+    }
     std::vector<double> sc, tp_prec(nd_all + 1);
-    std::vector<int64_t> tp_pos(nd_all + 1), tp_nfp(nd_all + 1), need(R), keep;
-    std::vector<uint8_t> kept;
+    std::vector<int64_t> tp_pos(nd_all + 1), tp_nfp(nd_all + 1), need(R);
     auto at = [&](int64_t t, int64_t r, int64_t ai, int64_t mi) { return ((t * R + r) * kBlock + kk) * AM + ai * M + mi; };
     auto rat = [&](int64_t t, int64_t ai, int64_t mi) { return (t * K + k) * AM + ai * M + mi; };
     double* const recall_k = recall;  // (T, K, A, M), written in place
@@ -442,14 +522,9 @@ void accumulate_impl(const MatchRecords& rec, int64_t K, int64_t A, int64_t T,
           for (int64_t r = 0; r < R; ++r) prec_k[at(t, r, ai, mi)] = scores_k[at(t, r, ai, mi)] = -1.0;
         }
     }
-    int64_t prev_nd = -1;
     for (int64_t mi = 0; mi < M; ++mi) {
-      // The detections kept by this maxDet (rank < maxDet in their image), in merged order.
-      keep.clear();
-      for (int64_t j = 0; j < nd_all; ++j)
-        if (rank_m[j] < max_dets[mi]) keep.push_back(j);
-      const int64_t nd = static_cast<int64_t>(keep.size());
-      if (mi > 0 && nd == prev_nd) {  // the same detections as the smaller maxDet: same values
+      const int64_t nd = nd_of[mi];
+      if (!own[mi]) {  // the same detections as the previous maxDet: the same values
         for (int64_t t = 0; t < T; ++t)
           for (int64_t ai = 0; ai < A; ++ai) {
             recall_k[rat(t, ai, mi)] = recall_k[rat(t, ai, mi - 1)];
@@ -460,9 +535,10 @@ void accumulate_impl(const MatchRecords& rec, int64_t K, int64_t A, int64_t T,
           }
         continue;
       }
-      prev_nd = nd;
-      sc.resize(nd);
-      for (int64_t j = 0; j < nd; ++j) sc[j] = keys[keep[j]].score;
+      // the kept detections' scores, in merged order (rank < maxDet)
+      sc.clear();
+      for (int64_t j = 0; j < nd_all; ++j)
+        if (rank_m[j] < max_dets[mi]) sc.push_back(keys[j].score);
       for (int64_t ai = 0; ai < A; ++ai) {
         const int64_t npig = rec.npig[k * A + ai];
         if (npig == 0) continue;
@@ -477,12 +553,7 @@ void accumulate_impl(const MatchRecords& rec, int64_t K, int64_t A, int64_t T,
           need[r] = c;
         }
         for (int64_t t = 0; t < T; ++t) {
-          const uint8_t* st = state.data() + (ai * T + t) * nd_all;
-          if (nd != nd_all) {  // a smaller maxDet: the kept ones, contiguous
-            kept.resize(nd);
-            for (int64_t j = 0; j < nd; ++j) kept[j] = st[keep[j]];
-            st = kept.data();
-          }
+          const uint8_t* st = rows[mi].data() + (ai * T + t) * nd;
           // Precision only changes upwards at a true positive, so the envelope (the running
           // maximum from the right) is the suffix maximum over true positives: record where
           // each true positive is and how many false positives precede it.
