@@ -480,10 +480,6 @@ void accumulate_impl(const MatchRecords& rec, int64_t K, int64_t A, int64_t T,
     }
     std::vector<int64_t> rank_m(nd_all);  // rank in its image, in merged order
     for (int64_t j = 0; j < nd_all; ++j) rank_m[j] = rec.rank[members[keys[j].u]];
-    // The detections kept by each maxDet (rank < maxDet in their image): how many.
-    std::vector<int64_t> nd_of(M, 0);
-    for (int64_t mi = 0; mi < M; ++mi)
-      for (int64_t j = 0; j < nd_all; ++j) nd_of[mi] += rank_m[j] < max_dets[mi];
     // Per maxDet, per (area, threshold) a row of its kept detections in merged order: 0
     // ignored, 1 true, 2 false positive. The category's states are first copied as codes in
     // input order (sequential reads of the records), then transposed from that L2-resident
@@ -494,22 +490,46 @@ void accumulate_impl(const MatchRecords& rec, int64_t K, int64_t A, int64_t T,
     for (int64_t u = 0; u < nd_all; ++u)
       for (int64_t a = 0; a < A; ++a) std::memcpy(mine.data() + u * AT + a * T, state_of(members[u], a), T);
     state_codes(mine.data(), AT * nd_all);
-    // (The kept sets of two maxDets are nested, so an equal count means the same detections:
-    // such a maxDet copies the previous one's values below instead of having rows.)
+    // Per maxDet the detections it keeps (rank < maxDet in their image), in merged order: their
+    // codes and scores, picked without a branch (each slot written, the count advanced by the
+    // test). The kept sets of two maxDets are nested, so an equal count means the same
+    // detections: such a maxDet copies the previous one's values below instead of having rows.
     std::vector<std::vector<uint8_t>> rows(M);
+    std::vector<std::vector<double>> kept_score(M);
+    std::vector<int64_t> nd_of(M, 0);
     std::vector<char> own(M, 0);
-    std::vector<const uint8_t*> kept;
+    std::vector<const uint8_t*> kept(nd_all);
     for (int64_t mi = 0; mi < M; ++mi) {
-      if (mi > 0 && nd_of[mi] == nd_of[mi - 1]) continue;
+      std::vector<double>& sc = kept_score[mi];
+      sc.resize(nd_all);
+      int64_t nd = 0;
+      for (int64_t j = 0; j < nd_all; ++j) {
+        kept[nd] = mine.data() + keys[j].u * AT;
+        sc[nd] = keys[j].score;
+        nd += rank_m[j] < max_dets[mi];
+      }
+      nd_of[mi] = nd;
+      if (mi > 0 && nd == nd_of[mi - 1]) continue;
       own[mi] = 1;
-      rows[mi].resize(static_cast<size_t>(AT * nd_of[mi]));
-      kept.clear();
-      for (int64_t j = 0; j < nd_all; ++j)
-        if (rank_m[j] < max_dets[mi]) kept.push_back(mine.data() + keys[j].u * AT);
-      transpose_rows(kept.data(), nd_of[mi], AT, rows[mi].data());
+      rows[mi].resize(static_cast<size_t>(AT * nd));
+      transpose_rows(kept.data(), nd, AT, rows[mi].data());
     }
-    std::vector<double> sc, tp_prec(nd_all + 1);
-    std::vector<int64_t> tp_pos(nd_all + 1), tp_nfp(nd_all + 1), need(R);
+    std::vector<double> tp_prec(nd_all + 1);
+    std::vector<int64_t> tp_pos(nd_all + 1), tp_nfp(nd_all + 1);
+    // need_of[ai * R + r]: the fewest true positives whose recall tp / npig reaches rec_thrs[r],
+    // computed with the same division numpy does.
+    std::vector<int64_t> need_of(A * R, 0);
+    for (int64_t ai = 0; ai < A; ++ai) {
+      const int64_t npig = rec.npig[k * A + ai];
+      for (int64_t r = 0; r < R && npig != 0; ++r) {
+        const double thr = rec_thrs[r];
+        int64_t c = static_cast<int64_t>(std::ceil(thr * static_cast<double>(npig)));
+        c = std::max<int64_t>(c, 0);
+        while (c > 0 && static_cast<double>(c - 1) / static_cast<double>(npig) >= thr) --c;
+        while (static_cast<double>(c) / static_cast<double>(npig) < thr && c <= npig + 1) ++c;
+        need_of[ai * R + r] = c;
+      }
+    }
     auto at = [&](int64_t t, int64_t r, int64_t ai, int64_t mi) { return ((t * R + r) * kBlock + kk) * AM + ai * M + mi; };
     auto rat = [&](int64_t t, int64_t ai, int64_t mi) { return (t * K + k) * AM + ai * M + mi; };
     double* const recall_k = recall;  // (T, K, A, M), written in place
@@ -535,23 +555,11 @@ void accumulate_impl(const MatchRecords& rec, int64_t K, int64_t A, int64_t T,
           }
         continue;
       }
-      // the kept detections' scores, in merged order (rank < maxDet)
-      sc.clear();
-      for (int64_t j = 0; j < nd_all; ++j)
-        if (rank_m[j] < max_dets[mi]) sc.push_back(keys[j].score);
+      const std::vector<double>& sc = kept_score[mi];
       for (int64_t ai = 0; ai < A; ++ai) {
         const int64_t npig = rec.npig[k * A + ai];
         if (npig == 0) continue;
-        // need[r]: the fewest true positives whose recall tp / npig reaches rec_thrs[r],
-        // computed with the same division numpy does.
-        for (int64_t r = 0; r < R; ++r) {
-          const double thr = rec_thrs[r];
-          int64_t c = static_cast<int64_t>(std::ceil(thr * static_cast<double>(npig)));
-          c = std::max<int64_t>(c, 0);
-          while (c > 0 && static_cast<double>(c - 1) / static_cast<double>(npig) >= thr) --c;
-          while (static_cast<double>(c) / static_cast<double>(npig) < thr && c <= npig + 1) ++c;
-          need[r] = c;
-        }
+        const int64_t* need = need_of.data() + ai * R;
         for (int64_t t = 0; t < T; ++t) {
           const uint8_t* st = rows[mi].data() + (ai * T + t) * nd;
           // Precision only changes upwards at a true positive, so the envelope (the running
