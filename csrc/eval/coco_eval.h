@@ -172,7 +172,7 @@ class CocoEval {
   CocoParams p_;
   int64_t I_, K_, T_, A_;
   Annotations gt_, dt_;
-  std::vector<int64_t> group_index_;  // (cat * I + img) -> group or -1
+  std::vector<int32_t> group_index_;  // (cat * I + img) -> group or -1
   // Members of each group, flat: gt_idx_[gt_start_[g] .. gt_start_[g+1]) in group order;
   // dt_idx_[dt_start_[g] ..) sorted by score by evaluate(), of which the first dt_keep_[g].
   std::vector<int64_t> gt_start_, gt_idx_, dt_start_, dt_idx_, dt_keep_;
