@@ -51,9 +51,12 @@ class COCOeval(Reports):
         if self.cocoGt is None or self.cocoDt is None:
             raise ValueError("COCOeval needs cocoGt and cocoDt")
         try:
-            p.imgIds = list(np.unique(p.imgIds))
+            img_ids = np.unique(p.imgIds)
+            p.imgIds = list(img_ids)
+            cat_ids = p.catIds
             if p.useCats:
-                p.catIds = list(np.unique(p.catIds))
+                cat_ids = np.unique(p.catIds)
+                p.catIds = list(cat_ids)
         except TypeError:
             raise ValueError("image ids and category ids must be all integers or all strings") from None
         p.maxDets = sorted(p.maxDets)
@@ -65,8 +68,8 @@ class COCOeval(Reports):
             if c.no_bbox >= 0 and (p.iouType == "bbox" or (p.iouType == "keypoints" and side == "annotation")):
                 raise ValueError(f"{side} {c.no_bbox} has no 'bbox' ({p.iouType} evaluation needs one)")
             img, cat, boxes, area, crowd, score = c.image_id, c.category_id, c.bbox, c.area, c.iscrowd, c.score
-            ii = _positions(img, p.imgIds)
-            kk = _positions(cat, p.catIds)
+            ii = _positions(img, img_ids)  # (the arrays: not the lists of numpy scalars again)
+            kk = _positions(cat, cat_ids)
             keep = (ii >= 0) & (kk >= 0)
             if p.useCats and keep.all():  # the usual case: every annotation, no copies
                 sides.append((slice(None), ii, kk, boxes, area, crowd, score))
@@ -122,11 +125,14 @@ class COCOeval(Reports):
         eval_cats = list(pe.catIds) if pe.useCats else [-1]
         cat_pos = {c: k for k, c in enumerate(eval_cats)}
         area_pos = {tuple(a): i for i, a in enumerate(map(tuple, pe.areaRng))}
-        img_pos = {im: i for i, im in enumerate(pe.imgIds)}
         k_list = [cat_pos[c] if pe.useCats else 0 for c in p.catIds if c in cat_pos]
         a_list = [area_pos[tuple(a)] for a in p.areaRng if tuple(a) in area_pos]
         m_list = [m for m in p.maxDets if m in set(pe.maxDets)]
-        i_list = [img_pos[i] for i in p.imgIds if i in img_pos]
+        if p.imgIds == pe.imgIds:  # the usual case: the images evaluated, in their order
+            i_list = list(range(len(pe.imgIds)))
+        else:
+            img_pos = {im: i for i, im in enumerate(pe.imgIds)}
+            i_list = [img_pos[i] for i in p.imgIds if i in img_pos]
         precision, recall, scores = self._ev.accumulate(k_list, a_list, m_list, i_list)
         T, R = len(p.iouThrs), len(p.recThrs)
         K = len(p.catIds) if p.useCats else 1

@@ -41,6 +41,8 @@ def copy_params(p):
     for name, value in vars(p).items():
         if isinstance(value, np.ndarray):
             setattr(q, name, value.copy())
+        elif isinstance(value, list) and name in ("imgIds", "catIds"):  # ids: a shallow copy (thousands)
+            setattr(q, name, list(value))
         elif isinstance(value, list):
             setattr(q, name, [list(v) if isinstance(v, list) else v for v in value])
     return q
