@@ -313,6 +313,40 @@ def test_sampling_ratio_bound():
         _C.roi_align_forward(x, False, rois(1, 1), np.empty((1, 1, 2, 2), f32), 1.0, 2**40, False)
 
 
+def test_box_list_reader_in_parallel_reads_what_a_loop_reads():
+    """A list long enough for the reader's threads: results with the interned keys (read by the
+    threads), with equal keys that are other objects, ints of 2^53 and beyond, tuples, extra keys
+    (read afterwards by lookups): the columns a plain Python loop gives; one result of another
+    kind anywhere makes it None."""
+    import sys
+
+    rng = np.random.default_rng(3)
+    results = []
+    for i in range(30000):
+        d = {"image_id": int(rng.integers(0, 500)), "category_id": int(rng.integers(1, 9)),
+             "bbox": [float(x) for x in rng.random(4) * 100], "score": float(rng.random())}
+        if i % 7 == 0:
+            d = {"".join(list(k)): v for k, v in d.items()}  # keys equal, not identical
+        if i % 11 == 0:
+            d["bbox"] = (1, 2, 2**53, 2**60)  # exact ints; beyond 2^53 rounded as PyLong_AsDouble
+        if i % 13 == 0:
+            d["extra"] = [1, 2]
+        if i % 17 == 0:
+            d["score"] = 1
+        results.append(d)
+    assert next(k for k in results[0] if k == "bbox") is not sys.intern("bbox")
+    img, cat, box, score, sane = _C.box_results_from_list(results)
+    assert sane is True
+    np.testing.assert_array_equal(img, [d["image_id"] for d in results])
+    np.testing.assert_array_equal(cat, [d["category_id"] for d in results])
+    np.testing.assert_array_equal(box, np.array([[float(x) for x in d["bbox"]] for d in results]))
+    np.testing.assert_array_equal(score, [float(d["score"]) for d in results])
+    for at in (0, 12345, 29999):
+        odd = list(results)
+        odd[at] = dict(results[at], category_id=True)
+        assert _C.box_results_from_list(odd) is None
+
+
 def test_list_readers_and_converted_entries_refuse_garbage():
     """The C++ readers of Python lists give None (the Python reader takes over) for anything that
     is not a plain list of plain dicts; the converted-array entries check shapes."""

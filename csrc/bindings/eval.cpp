@@ -165,6 +165,29 @@ bool result_double(PyObject* v, double& out) {
   return !(out == -1.0 && PyErr_Occurred());
 }
 
+// A number of a result read without any call that could run Python code or touch the error
+// state (so that threads without the GIL may do it while the caller holds it): an exact float,
+// or an exact int of magnitude at most 2^53 (converted exactly, as PyLong_AsDouble would).
+bool plain_double(PyObject* v, double& out) {
+  if (PyFloat_CheckExact(v)) {
+    out = PyFloat_AS_DOUBLE(v);
+    return true;
+  }
+  if (!PyLong_CheckExact(v)) return false;
+  int overflow = 0;
+  const long long x = PyLong_AsLongLongAndOverflow(v, &overflow);  // exact int: reads digits only
+  if (overflow != 0 || x > (1LL << 53) || x < -(1LL << 53)) return false;
+  out = static_cast<double>(x);
+  return true;
+}
+
+bool plain_int(PyObject* v, int64_t& out) {
+  if (!PyLong_CheckExact(v)) return false;
+  int overflow = 0;
+  out = PyLong_AsLongLongAndOverflow(v, &overflow);
+  return overflow == 0;
+}
+
 // loadRes' fast path: a list of plain box results, each a dict with "image_id" and
 // "category_id" ints, "bbox" a list or tuple of 4 ints / floats and "score" an int or float
 // (other keys ignored), read straight into columns (image_id, category_id, bbox (N, 4), score)
@@ -173,6 +196,13 @@ bool result_double(PyObject* v, double& out) {
 // what is wrong with it. The fifth element says whether every value is sane (finite boxes with
 // no negative width or height, no NaN score), found while the values are read; when it is
 // false the caller finds the first bad one and says what is wrong.
+//
+// The results are read in parallel while this thread keeps the GIL (so no Python code runs and
+// nothing changes the list): the pool's threads only read objects, matching the keys by
+// identity (the interned keys a dict written with literal keys holds) and taking only exact
+// types, with no call that could run Python code or set an error. Any result they cannot
+// read that way (equal keys that are other objects, as json.load makes; big ints) is read
+// here afterwards with dict lookups.
 py::object box_results_from_list(const py::list& anns) {
   const py::ssize_t n = static_cast<py::ssize_t>(PyList_GET_SIZE(anns.ptr()));
   static const py::str k_img = interned_key("image_id"), k_cat = interned_key("category_id"),
@@ -183,38 +213,47 @@ py::object box_results_from_list(const py::list& anns) {
   int64_t* cp = cat.mutable_data();
   double* bp = box.mutable_data();
   double* sp = score.mutable_data();
-  auto as_int = result_int;
-  auto as_double = result_double;
-  bool sane = true;
   PyObject** items = PySequence_Fast_ITEMS(anns.ptr());
+  PyObject* const keys[4] = {k_img.ptr(), k_cat.ptr(), k_score.ptr(), k_box.ptr()};
+  // The values of result i: found[k] for keys[k], by identity (nullptr: not found so).
+  auto by_identity = [&](PyObject* a, PyObject** v) {
+    PyObject *key, *value;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(a, &pos, &key, &value))
+      for (int k = 0; k < 4; ++k)
+        if (key == keys[k]) v[k] = value;
+  };
+  // Result i from its four values; false when one is not what the fast path takes.
+  auto take = [&](py::ssize_t i, PyObject* const* v, auto as_int, auto as_double) {
+    if (!(as_int(v[0], ip[i]) && as_int(v[1], cp[i]) && as_double(v[2], sp[i]))) return false;
+    PyObject* b = v[3];
+    if (!(PyList_CheckExact(b) || PyTuple_CheckExact(b)) || PySequence_Fast_GET_SIZE(b) != 4) return false;
+    for (int c = 0; c < 4; ++c)
+      if (!as_double(PySequence_Fast_GET_ITEM(b, c), bp[4 * i + c])) return false;
+    return true;
+  };
+  std::vector<uint8_t> later(static_cast<size_t>(n), 0);
+  parallel_for(0, n, 4096, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      PyObject* a = items[i];
+      PyObject* v[4] = {nullptr, nullptr, nullptr, nullptr};
+      if (PyDict_CheckExact(a)) by_identity(a, v);
+      later[i] = !(v[0] && v[1] && v[2] && v[3] && take(i, v, plain_int, plain_double));
+    }
+  });
   for (py::ssize_t i = 0; i < n; ++i) {
+    if (!later[i]) continue;
     PyObject* a = items[i];
     if (!PyDict_CheckExact(a)) return py::none();
-    // The four values, found by walking the dict's few entries and comparing key objects (a
-    // dict written with literal keys holds the interned ones); a key not found that way is
-    // looked up (equal strings that are other objects, as json.load makes).
     PyObject* v[4] = {nullptr, nullptr, nullptr, nullptr};
-    {
-      PyObject *key, *value;
-      Py_ssize_t pos = 0;
-      while (PyDict_Next(a, &pos, &key, &value)) {
-        if (key == k_img.ptr()) v[0] = value;
-        else if (key == k_cat.ptr()) v[1] = value;
-        else if (key == k_score.ptr()) v[2] = value;
-        else if (key == k_box.ptr()) v[3] = value;
-      }
-      const py::str* keys[4] = {&k_img, &k_cat, &k_score, &k_box};
-      for (int k = 0; k < 4; ++k)
-        if (v[k] == nullptr) v[k] = PyDict_GetItemWithError(a, keys[k]->ptr());
-    }
-    bool ok = as_int(v[0], ip[i]) && as_int(v[1], cp[i]) && as_double(v[2], sp[i]);
-    PyObject* b = ok ? v[3] : nullptr;
-    ok = ok && b != nullptr && (PyList_CheckExact(b) || PyTuple_CheckExact(b)) && PySequence_Fast_GET_SIZE(b) == 4;
-    for (int c = 0; ok && c < 4; ++c) ok = as_double(PySequence_Fast_GET_ITEM(b, c), bp[4 * i + c]);
-    if (!ok) {
+    for (int k = 0; k < 4; ++k) v[k] = PyDict_GetItemWithError(a, keys[k]);
+    if (!(v[0] && v[1] && v[2] && v[3] && take(i, v, result_int, result_double))) {
       PyErr_Clear();  // an int too large for a float, say: the Python reader reports it
       return py::none();
     }
+  }
+  bool sane = true;
+  for (py::ssize_t i = 0; i < n; ++i) {
     const double* q = bp + 4 * i;
     sane = sane && std::isfinite(q[0]) && std::isfinite(q[1]) && std::isfinite(q[2]) && std::isfinite(q[3]) &&
            q[2] >= 0 && q[3] >= 0 && !std::isnan(sp[i]);
