@@ -178,6 +178,7 @@ class CocoEval {
   std::vector<int64_t> gt_start_, gt_idx_, dt_start_, dt_idx_, dt_keep_;
   std::vector<int64_t> res_off_;  // prefix sums of dt_keep_
   std::vector<int64_t> by_image_;  // the groups by image, then category: evaluate()'s order
+  std::vector<int32_t> group_cat_, group_img_;  // each group's category and image
   // (group, detection, area, threshold): kMatched | kIgnored bits (a match record's state). The matched ground truth
   // itself is recomputed for evalImgs, so the common path stores one byte, not five.
   std::vector<uint8_t> state_;

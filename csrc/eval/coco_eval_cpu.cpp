@@ -75,12 +75,13 @@ CocoEval::CocoEval(CocoParams params, int64_t num_images, int64_t num_cats, Anno
       (*keys)[i] = cat * I_ + img;
     }
   group_index_.resize(static_cast<size_t>(K_ * I_));
-  std::vector<int64_t> group_img(static_cast<size_t>(std::min(K_ * I_, gt_.n + dt_.n) + 1));
+  std::vector<int64_t> group_img(static_cast<size_t>(std::min(K_ * I_, gt_.n + dt_.n) + 1)), group_cat(group_img.size());
   int64_t G = 0;
   for (int64_t cat = 0, key = 0; cat < K_; ++cat)
     for (int64_t img = 0; img < I_; ++img, ++key) {  // branch-free: written always, counted if present
       group_index_[key] = present[key] ? static_cast<int32_t>(G) : -1;
       group_img[G] = img;
+      group_cat[G] = cat;
       G += present[key];
     }
   // The order evaluate() visits the groups in: by image, then category (a counting sort of the
@@ -94,6 +95,8 @@ CocoEval::CocoEval(CocoParams params, int64_t num_images, int64_t num_cats, Anno
     by_image_.resize(static_cast<size_t>(G));
     for (int64_t g = 0; g < G; ++g) by_image_[at[group_img[g]]++] = g;
   }
+  group_img_.assign(group_img.begin(), group_img.begin() + G);
+  group_cat_.assign(group_cat.begin(), group_cat.begin() + G);
   // Stable counting sort of each side into its groups (keys becomes each annotation's group).
   auto bucket = [&](std::vector<int64_t>& keys, std::vector<int64_t>& start, std::vector<int64_t>& idx) {
     const int64_t n = static_cast<int64_t>(keys.size());
@@ -647,6 +650,44 @@ void CocoEval::fill_records(const std::vector<int64_t>& cats, const std::vector<
                             std::vector<int64_t>* where) const {
   const int64_t K = static_cast<int64_t>(cats.size()), A = static_cast<int64_t>(areas.size());
   const int64_t I = static_cast<int64_t>(images.size());
+  auto counts_up = [](const std::vector<int64_t>& v) {
+    for (size_t i = 0; i < v.size(); ++i)
+      if (v[i] != static_cast<int64_t>(i)) return false;
+    return true;
+  };
+  const int64_t max_det = p_.max_dets.empty() ? 0 : p_.max_dets.back();
+  if (K == K_ && I == I_ && cap >= max_det && counts_up(cats) && counts_up(images)) {
+    // Every category and image, in evaluated order: the records are evaluate()'s kept
+    // detections group by group, as they lie in state_ and dt_score_.
+    const int64_t G = static_cast<int64_t>(dt_keep_.size()), n = res_off_.back();
+    r.cat.resize(n);
+    r.image.resize(n);
+    r.rank.resize(n);
+    r.score.assign(dt_score_.begin(), dt_score_.end());
+    if (where != nullptr)
+      where->resize(n);
+    else
+      r.state.resize(n * A * T_);
+    parallel_for(0, G, 1024, [&](int64_t g0, int64_t g1) {
+      for (int64_t g = g0; g < g1; ++g)
+        for (int64_t d = 0, o = res_off_[g]; d < dt_keep_[g]; ++d, ++o) {
+          r.cat[o] = group_cat_[g];
+          r.image[o] = group_img_[g];
+          r.rank[o] = d;
+          const uint8_t* st = state_.data() + result_at(g, d);
+          if (where != nullptr) {
+            (*where)[o] = result_at(g, d);
+            continue;
+          }
+          uint8_t* out = r.state.data() + o * A * T_;
+          for (int64_t ai = 0; ai < A; ++ai) std::copy(st + areas[ai] * T_, st + (areas[ai] + 1) * T_, out + ai * T_);
+        }
+    });
+    r.npig.assign(K * A, 0);
+    for (int64_t g = 0; g < G; ++g)
+      for (int64_t ai = 0; ai < A; ++ai) r.npig[group_cat_[g] * A + ai] += npig_[g * A_ + areas[ai]];
+    return;
+  }
   // Each category's records go to their own range (sizes first), filled in parallel.
   std::vector<int64_t> off(K + 1, 0);
   parallel_for_each(K, [&](int64_t ki) {
