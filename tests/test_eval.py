@@ -295,6 +295,13 @@ def test_bad_input(tmp_path):
         e.evaluate()
     with pytest.raises(RuntimeError, match="evaluate"):
         COCOeval(g, g, "bbox").accumulate()
+    ev = cvkernels._C.CocoEval([0.5], [0.0, 1.0], np.array([[0.0, 1e10]]), [10], 1, 1, *(
+        np.zeros(1, np.int64), np.zeros(1, np.int64), np.ones((1, 4)), np.ones(1), np.zeros(1, np.uint8)), *(
+        np.zeros(1, np.int64), np.zeros(1, np.int64), np.ones((1, 4)), np.ones(1), np.ones(1)))
+    with pytest.raises(ValueError, match="evaluate"):  # the compiled evaluator alone: an error, not a crash
+        ev.accumulate([0], [0], [10], [0])
+    ev.evaluate()
+    assert ev.accumulate([0], [0], [10], [0])[1].tolist() == [[[[1.0]]]]
 
 
 def test_empty_results():

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "eval/match.h"
@@ -181,7 +182,7 @@ class CocoEval {
   std::vector<int32_t> group_cat_, group_img_;  // each group's category and image
   // (group, detection, area, threshold): kMatched | kIgnored bits (a match record's state). The matched ground truth
   // itself is recomputed for evalImgs, so the common path stores one byte, not five.
-  std::vector<uint8_t> state_;
+  std::unique_ptr<uint8_t[]> state_;
   std::vector<int64_t> npig_;  // (group, area): non-ignored ground truth
   std::vector<double> dt_score_;  // (group, detection): the kept detections' scores, in order
   std::vector<const rle::Rle*> gt_rle_, dt_rle_;  // empty: boxes

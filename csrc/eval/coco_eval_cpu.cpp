@@ -160,7 +160,9 @@ std::vector<uint8_t> CocoEval::group_gt_ignore(int64_t g, int64_t a) const {
 }
 
 void CocoEval::evaluate() {
-  state_.assign(static_cast<size_t>(res_off_.back() * A_ * T_), 0);
+  // Every entry is written by evaluate_group: no zeroing pass (7.8 MB for val2017-sized
+  // results), and the pages are first touched by the threads that fill them.
+  state_.reset(new uint8_t[static_cast<size_t>(res_off_.back() * A_ * T_)]);
   dt_score_.resize(static_cast<size_t>(res_off_.back()));
   const int64_t G = static_cast<int64_t>(dt_keep_.size());
   parallel_for(0, G, 64, [&](int64_t g0, int64_t g1) {
@@ -262,7 +264,7 @@ void CocoEval::evaluate_group(int64_t g, EvalScratch& es) {
     for (int64_t a = 0; a < A_; ++a)
       es.outside[d * A_ + a] = unmatched_ignored(dets[d], p_.area_lo[a], p_.area_hi[a]) ? kIgnored : 0;
   }
-  uint8_t* states = state_.data() + result_at(g, 0);  // (D, A, T), this group's
+  uint8_t* states = state_.get() + result_at(g, 0);  // (D, A, T), this group's
   if (G == 0) {  // common: nothing to match; detections outside an area range are ignored
     for (int64_t d = 0; d < D; ++d)
       for (int64_t a = 0; a < A_; ++a)
@@ -648,6 +650,7 @@ OwnedRecords CocoEval::records(const std::vector<int64_t>& cats, const std::vect
 void CocoEval::fill_records(const std::vector<int64_t>& cats, const std::vector<int64_t>& areas,
                             const std::vector<int64_t>& images, int64_t cap, OwnedRecords& r,
                             std::vector<int64_t>* where) const {
+  if (!state_) throw std::invalid_argument("cvkernels: evaluate() must run before accumulate() or records()");
   const int64_t K = static_cast<int64_t>(cats.size()), A = static_cast<int64_t>(areas.size());
   const int64_t I = static_cast<int64_t>(images.size());
   auto counts_up = [](const std::vector<int64_t>& v) {
@@ -674,7 +677,7 @@ void CocoEval::fill_records(const std::vector<int64_t>& cats, const std::vector<
           r.cat[o] = group_cat_[g];
           r.image[o] = group_img_[g];
           r.rank[o] = d;
-          const uint8_t* st = state_.data() + result_at(g, d);
+          const uint8_t* st = state_.get() + result_at(g, d);
           if (where != nullptr) {
             (*where)[o] = result_at(g, d);
             continue;
@@ -719,7 +722,7 @@ void CocoEval::fill_records(const std::vector<int64_t>& cats, const std::vector<
         r.image[o] = ii;
         r.rank[o] = d;
         r.score[o] = dt_score_[res_off_[g] + d];
-        const uint8_t* st = state_.data() + result_at(g, d);
+        const uint8_t* st = state_.get() + result_at(g, d);
         if (where != nullptr) {  // where the record's state is in state_
           (*where)[o] = result_at(g, d);
           continue;
@@ -741,7 +744,7 @@ void CocoEval::accumulate(const std::vector<int64_t>& cats, const std::vector<in
   fill_records(cats, areas, images, cap, r, &where);
   accumulate_impl(r.view(), static_cast<int64_t>(cats.size()), static_cast<int64_t>(areas.size()),
                   T_, p_.rec_thrs, max_dets, precision, recall, scores,
-                  [&](int64_t i, int64_t a) { return state_.data() + where[i] + areas[a] * T_; });
+                  [&](int64_t i, int64_t a) { return state_.get() + where[i] + areas[a] * T_; });
 }
 
 void accumulate_records(const MatchRecords& rec, int64_t K, int64_t A, int64_t T,
