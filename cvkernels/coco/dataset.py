@@ -172,7 +172,10 @@ class COCO:
         catIds = catIds if _is_list(catIds) else [catIds]
         if len(imgIds) == len(catIds) == 0:
             if self._native is not None and not self._is_result:
-                return [int(i) for i in dict.fromkeys(self._native["image_ids"].tolist())]
+                ids = self._native["image_ids"]
+                if ids.dtype.kind in "iu":  # tolist gives Python ints already
+                    return list(dict.fromkeys(ids.tolist()))
+                return [int(i) for i in dict.fromkeys(ids.tolist())]
             return list(self.imgs.keys())
         ids = set(imgIds)
         for i, cat in enumerate(catIds):

@@ -332,6 +332,8 @@ def _positions(col, ids):
         if ids_arr[0] >= 0 and hi <= 4 * (len(col) + len(ids_arr)) + 4096:  # small ids: a table
             table = np.full(hi + 1, -1, dtype=np.int64)
             table[ids_arr] = np.arange(len(ids_arr))
+            if len(col) == 0 or (col.min() >= 0 and col.max() <= hi):  # the usual case: one gather
+                return table[col]
             inside = (col >= 0) & (col <= hi)
             return np.where(inside, table[np.where(inside, col, 0)], -1)
         pos = np.searchsorted(ids_arr, col)
