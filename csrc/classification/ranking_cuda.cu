@@ -125,11 +125,13 @@ void run(const F* score, int64_t N, int64_t C, const int64_t* labels, const uint
                                                          flags_out, static_cast<int>(n), 0, int(sizeof(K) * 8), s),
                "radix sort");
   } else {
+    // (the offsets typed as in layout()'s sizing call, so that both use one instantiation)
     offsets_kernel<<<static_cast<unsigned>((C + 1 + kThreads - 1) / kThreads), kThreads, 0, s>>>(N, C, offsets);
     check_launch("ranking offsets");
     check_cuda(cub::DeviceSegmentedRadixSort::SortPairsDescending(
                    base + l.temp, temp_bytes, keys_in, keys_out, flags_in, flags_out, static_cast<int>(n),
-                   static_cast<int>(C), offsets, offsets + 1, 0, int(sizeof(K) * 8), s),
+                   static_cast<int>(C), static_cast<const int*>(offsets), static_cast<const int*>(offsets + 1), 0,
+                   int(sizeof(K) * 8), s),
                "segmented radix sort");
   }
   const unsigned cblocks = static_cast<unsigned>((C + 63) / 64);
