@@ -438,8 +438,10 @@ void transpose_rows(const uint8_t* const* src, int64_t n, int64_t m, uint8_t* ro
 }
 
 // accumulate on records; state_of(i, a) points to record i's states for area range a (T bytes).
+// contiguous: state_of(i, a) == state_of(0, 0) + (i * A + a) * T for every record (states stored
+// record by record, every area range), so consecutive records' states are one block.
 template <class StateOf>
-void accumulate_impl(const MatchRecords& rec, int64_t K, int64_t A, int64_t T,
+void accumulate_impl(bool contiguous, const MatchRecords& rec, int64_t K, int64_t A, int64_t T,
                      const std::vector<double>& rec_thrs, const std::vector<int64_t>& max_dets,
                      double* precision, double* recall, double* scores, StateOf state_of) {
   const int64_t R = static_cast<int64_t>(rec_thrs.size());
@@ -503,8 +505,13 @@ void accumulate_impl(const MatchRecords& rec, int64_t K, int64_t A, int64_t T,
     // merged places, single bytes 40 rows apart, this was a third of accumulate.
     const int64_t AT = A * T;
     std::vector<uint8_t> mine(static_cast<size_t>(AT * nd_all));
-    for (int64_t u = 0; u < nd_all; ++u)
-      for (int64_t a = 0; a < A; ++a) std::memcpy(mine.data() + u * AT + a * T, state_of(members[u], a), T);
+    bool one_block = contiguous && nd_all > 0;  // the category's records consecutive: one copy
+    for (int64_t u = 1; one_block && u < nd_all; ++u) one_block = members[u] == members[0] + u;
+    if (one_block)
+      std::memcpy(mine.data(), state_of(members[0], 0), static_cast<size_t>(AT * nd_all));
+    else
+      for (int64_t u = 0; u < nd_all; ++u)
+        for (int64_t a = 0; a < A; ++a) std::memcpy(mine.data() + u * AT + a * T, state_of(members[u], a), T);
     state_codes(mine.data(), AT * nd_all);
     // Per maxDet the detections it keeps (rank < maxDet in their image), in merged order: their
     // codes and scores, picked without a branch (each slot written, the count advanced by the
@@ -742,7 +749,12 @@ void CocoEval::accumulate(const std::vector<int64_t>& cats, const std::vector<in
   OwnedRecords r;
   std::vector<int64_t> where;
   fill_records(cats, areas, images, cap, r, &where);
-  accumulate_impl(r.view(), static_cast<int64_t>(cats.size()), static_cast<int64_t>(areas.size()),
+  // Every area range in order and the records as evaluate() stored them (the usual call): the
+  // states lie record by record in state_.
+  bool contiguous = static_cast<int64_t>(areas.size()) == A_;
+  for (int64_t a = 0; contiguous && a < A_; ++a) contiguous = areas[a] == a;
+  for (size_t i = 0; contiguous && i < where.size(); ++i) contiguous = where[i] == static_cast<int64_t>(i) * A_ * T_;
+  accumulate_impl(contiguous, r.view(), static_cast<int64_t>(cats.size()), static_cast<int64_t>(areas.size()),
                   T_, p_.rec_thrs, max_dets, precision, recall, scores,
                   [&](int64_t i, int64_t a) { return state_.get() + where[i] + areas[a] * T_; });
 }
@@ -750,7 +762,7 @@ void CocoEval::accumulate(const std::vector<int64_t>& cats, const std::vector<in
 void accumulate_records(const MatchRecords& rec, int64_t K, int64_t A, int64_t T,
                         const std::vector<double>& rec_thrs, const std::vector<int64_t>& max_dets,
                         double* precision, double* recall, double* scores) {
-  accumulate_impl(rec, K, A, T, rec_thrs, max_dets, precision, recall, scores,
+  accumulate_impl(true, rec, K, A, T, rec_thrs, max_dets, precision, recall, scores,
                   [&](int64_t i, int64_t a) { return rec.state + (i * A + a) * T; });
 }
 
