@@ -1,18 +1,20 @@
 // COCO evaluation, pycocotools' algorithm on columnar arrays.
 //
 // evaluate(): annotations are bucketed by (category, image) with a stable counting sort. For
-// each group, in parallel: detections sorted by score (stable, so ties keep dataset order) and
-// cut to the largest maxDet; the D x G IoU matrix once; then for each area range the ground
-// truth is reordered with ignored ones last and, for each IoU threshold, every detection in
-// score order takes the best still-free ground truth with IoU >= threshold (match.h's COCO
-// rule). Unmatched detections outside the area range are ignored.
+// each group, in parallel, image by image: detections sorted by score (stable, so ties keep
+// dataset order) and cut to the largest maxDet; the D x G IoU matrix once; then for each area
+// range the ground truth is reordered with ignored ones last and, for each IoU threshold,
+// every detection in score order takes the best still-free ground truth with IoU >= threshold
+// (match.h's COCO rule; bit masks up to 64 ground truth). Unmatched detections outside the
+// area range are ignored.
 // accumulate(): evaluate's outcome as one match record per detection (score, category, image,
 // rank in its image, matched / ignored per area range and threshold; records from many
-// processes can be concatenated). For each category the records are merged by score once
-// (ties by image order, then rank); for each maxDet, area range and IoU threshold, cumulative
-// true / false positives give recall and precision, and the precision envelope is sampled at
-// the recall thresholds, as numpy does it in pycocotools (same divisions, same values).
-// Cost: O(sum over groups of T * D * G) for matching, O(D log D + A*T*M*D) to accumulate.
+// processes can be concatenated). For each category the records are merged by score once (a
+// stable radix sort; ties by image order, then rank); each maxDet's kept records are
+// transposed into one row per (area range, IoU threshold); along each row cumulative true /
+// false positives give recall and precision, and the precision envelope is sampled at the
+// recall thresholds, as numpy does it in pycocotools (same divisions, same values).
+// Cost: O(sum over groups of T * D * G) for matching, O(D + A*T*M*D) to accumulate.
 #include "eval/coco_eval.h"
 #include "eval/match.h"
 #include "eval/oks.h"
