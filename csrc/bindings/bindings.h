@@ -23,7 +23,6 @@ inline pybind11::str interned_key(const char* s) {
   return pybind11::reinterpret_steal<pybind11::str>(PyUnicode_InternFromString(s));
 }
 
-
 void register_common(pybind11::module_& m);
 void register_nms(pybind11::module_& m);
 void register_eval(pybind11::module_& m);

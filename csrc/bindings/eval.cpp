@@ -181,6 +181,8 @@ bool plain_double(PyObject* v, double& out) {
   return true;
 }
 
+// An exact int that fits int64, read under the same rule (result_int also asks the error
+// state, which only a thread holding the GIL may do).
 bool plain_int(PyObject* v, int64_t& out) {
   if (!PyLong_CheckExact(v)) return false;
   int overflow = 0;
@@ -215,7 +217,7 @@ py::object box_results_from_list(const py::list& anns) {
   double* sp = score.mutable_data();
   PyObject** items = PySequence_Fast_ITEMS(anns.ptr());
   PyObject* const keys[4] = {k_img.ptr(), k_cat.ptr(), k_score.ptr(), k_box.ptr()};
-  // The values of result i: found[k] for keys[k], by identity (nullptr: not found so).
+  // The values v[k] of keys[k] in dict a, found by identity (nullptr: not found so).
   auto by_identity = [&](PyObject* a, PyObject** v) {
     PyObject *key, *value;
     Py_ssize_t pos = 0;

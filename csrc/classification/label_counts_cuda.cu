@@ -127,11 +127,7 @@ __global__ void indicator_rows_kernel(const uint8_t* __restrict__ t, const uint8
       s += tj;
       q += pj;
     }
-    for (int o = 16; o > 0; o >>= 1) {
-      a += __shfl_down_sync(0xffffffffu, a, o);
-      s += __shfl_down_sync(0xffffffffu, s, o);
-      q += __shfl_down_sync(0xffffffffu, q, o);
-    }
+    warp_sum(a, s, q);
     if (lane == 0) {
       tp[i] = static_cast<double>(a);
       ts[i] = static_cast<double>(s);

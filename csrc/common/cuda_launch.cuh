@@ -1,5 +1,6 @@
 // What every CUDA translation unit shares: the caller's stream from the opaque pointer the
-// bindings pass, and a launch check that turns a CUDA error into a Python-visible exception.
+// bindings pass, a launch check that turns a CUDA error into a Python-visible exception, and a
+// warp's sum of per-lane counts.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -22,6 +23,12 @@ inline void check_launch(const char* what) {
 inline void check_cuda(cudaError_t err, const char* what) {
   if (err != cudaSuccess)
     throw std::runtime_error(std::string("cvkernels: CUDA ") + what + " failed: " + cudaGetErrorString(err));
+}
+
+// Adds each of the counters over the 32 lanes of a (full) warp; lane 0 holds the sums.
+template <class... T>
+__device__ void warp_sum(T&... v) {
+  for (int o = 16; o > 0; o >>= 1) ((v += __shfl_down_sync(0xffffffffu, v, o)), ...);
 }
 
 }  // namespace cvk

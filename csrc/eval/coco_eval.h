@@ -156,8 +156,9 @@ class CocoEval {
   };
   void evaluate_group(int64_t g, EvalScratch& es);
   // records(); with where given, the state is left out and where gets, per record, the offset
-  // of its states in state_.
-  void fill_records(const std::vector<int64_t>& cats, const std::vector<int64_t>& areas,
+  // of its states in state_. True when the records are evaluate()'s groups as they lie (every
+  // category and image, nothing cut): record i's states are then at i * A_ * T_ in state_.
+  bool fill_records(const std::vector<int64_t>& cats, const std::vector<int64_t>& areas,
                     const std::vector<int64_t>& images, int64_t cap, OwnedRecords& r,
                     std::vector<int64_t>* where) const;
   void load_group(int64_t g, GroupScratch& sc) const;

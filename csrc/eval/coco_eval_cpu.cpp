@@ -649,6 +649,17 @@ void accumulate_impl(bool contiguous, const MatchRecords& rec, int64_t K, int64_
 
 }  // namespace
 
+namespace {
+
+// Whether v is 0, 1, ..., v.size() - 1 (the positions of every evaluated entry, in order).
+bool counts_up(const std::vector<int64_t>& v) {
+  for (size_t i = 0; i < v.size(); ++i)
+    if (v[i] != static_cast<int64_t>(i)) return false;
+  return true;
+}
+
+}  // namespace
+
 OwnedRecords CocoEval::records(const std::vector<int64_t>& cats, const std::vector<int64_t>& areas,
                                const std::vector<int64_t>& images, int64_t cap) const {
   OwnedRecords r;
@@ -656,49 +667,50 @@ OwnedRecords CocoEval::records(const std::vector<int64_t>& cats, const std::vect
   return r;
 }
 
-void CocoEval::fill_records(const std::vector<int64_t>& cats, const std::vector<int64_t>& areas,
+bool CocoEval::fill_records(const std::vector<int64_t>& cats, const std::vector<int64_t>& areas,
                             const std::vector<int64_t>& images, int64_t cap, OwnedRecords& r,
                             std::vector<int64_t>* where) const {
   if (!state_) throw std::invalid_argument("cvkernels: evaluate() must run before accumulate() or records()");
   const int64_t K = static_cast<int64_t>(cats.size()), A = static_cast<int64_t>(areas.size());
   const int64_t I = static_cast<int64_t>(images.size());
-  auto counts_up = [](const std::vector<int64_t>& v) {
-    for (size_t i = 0; i < v.size(); ++i)
-      if (v[i] != static_cast<int64_t>(i)) return false;
-    return true;
+  auto resize = [&](int64_t n) {
+    r.cat.resize(n);
+    r.image.resize(n);
+    r.rank.resize(n);
+    r.score.resize(n);
+    if (where != nullptr)
+      where->resize(n);
+    else
+      r.state.resize(n * A * T_);
+    r.npig.assign(K * A, 0);
+  };
+  // Record o: detection d of group g, as category position ki and image position ii.
+  auto put = [&](int64_t o, int64_t ki, int64_t ii, int64_t g, int64_t d) {
+    r.cat[o] = ki;
+    r.image[o] = ii;
+    r.rank[o] = d;
+    r.score[o] = dt_score_[res_off_[g] + d];
+    const uint8_t* st = state_.get() + result_at(g, d);
+    if (where != nullptr) {  // where the record's state is in state_
+      (*where)[o] = result_at(g, d);
+      return;
+    }
+    uint8_t* out = r.state.data() + o * A * T_;
+    for (int64_t ai = 0; ai < A; ++ai) std::copy(st + areas[ai] * T_, st + (areas[ai] + 1) * T_, out + ai * T_);
   };
   const int64_t max_det = p_.max_dets.empty() ? 0 : p_.max_dets.back();
   if (K == K_ && I == I_ && cap >= max_det && counts_up(cats) && counts_up(images)) {
     // Every category and image, in evaluated order: the records are evaluate()'s kept
     // detections group by group, as they lie in state_ and dt_score_.
-    const int64_t G = static_cast<int64_t>(dt_keep_.size()), n = res_off_.back();
-    r.cat.resize(n);
-    r.image.resize(n);
-    r.rank.resize(n);
-    r.score.assign(dt_score_.begin(), dt_score_.end());
-    if (where != nullptr)
-      where->resize(n);
-    else
-      r.state.resize(n * A * T_);
+    const int64_t G = static_cast<int64_t>(dt_keep_.size());
+    resize(res_off_.back());
     parallel_for(0, G, 1024, [&](int64_t g0, int64_t g1) {
       for (int64_t g = g0; g < g1; ++g)
-        for (int64_t d = 0, o = res_off_[g]; d < dt_keep_[g]; ++d, ++o) {
-          r.cat[o] = group_cat_[g];
-          r.image[o] = group_img_[g];
-          r.rank[o] = d;
-          const uint8_t* st = state_.get() + result_at(g, d);
-          if (where != nullptr) {
-            (*where)[o] = result_at(g, d);
-            continue;
-          }
-          uint8_t* out = r.state.data() + o * A * T_;
-          for (int64_t ai = 0; ai < A; ++ai) std::copy(st + areas[ai] * T_, st + (areas[ai] + 1) * T_, out + ai * T_);
-        }
+        for (int64_t d = 0; d < dt_keep_[g]; ++d) put(res_off_[g] + d, group_cat_[g], group_img_[g], g, d);
     });
-    r.npig.assign(K * A, 0);
     for (int64_t g = 0; g < G; ++g)
       for (int64_t ai = 0; ai < A; ++ai) r.npig[group_cat_[g] * A + ai] += npig_[g * A_ + areas[ai]];
-    return;
+    return true;
   }
   // Each category's records go to their own range (sizes first), filled in parallel.
   std::vector<int64_t> off(K + 1, 0);
@@ -709,16 +721,7 @@ void CocoEval::fill_records(const std::vector<int64_t>& cats, const std::vector<
     }
   });
   for (int64_t ki = 0; ki < K; ++ki) off[ki + 1] += off[ki];
-  const int64_t n = off[K];
-  r.cat.resize(n);
-  r.image.resize(n);
-  r.rank.resize(n);
-  r.score.resize(n);
-  if (where != nullptr)
-    where->resize(n);
-  else
-    r.state.resize(n * A * T_);
-  r.npig.assign(K * A, 0);
+  resize(off[K]);
   parallel_for_each(K, [&](int64_t ki) {
     int64_t o = off[ki];
     for (int64_t ii = 0; ii < I; ++ii) {
@@ -726,21 +729,10 @@ void CocoEval::fill_records(const std::vector<int64_t>& cats, const std::vector<
       if (g < 0) continue;
       for (int64_t ai = 0; ai < A; ++ai) r.npig[ki * A + ai] += npig_[g * A_ + areas[ai]];
       const int64_t nd = std::min(cap, num_dets(g));
-      for (int64_t d = 0; d < nd; ++d, ++o) {
-        r.cat[o] = ki;
-        r.image[o] = ii;
-        r.rank[o] = d;
-        r.score[o] = dt_score_[res_off_[g] + d];
-        const uint8_t* st = state_.get() + result_at(g, d);
-        if (where != nullptr) {  // where the record's state is in state_
-          (*where)[o] = result_at(g, d);
-          continue;
-        }
-        uint8_t* out = r.state.data() + o * A * T_;
-        for (int64_t ai = 0; ai < A; ++ai) std::copy(st + areas[ai] * T_, st + (areas[ai] + 1) * T_, out + ai * T_);
-      }
+      for (int64_t d = 0; d < nd; ++d) put(o++, ki, ii, g, d);
     }
   });
+  return false;
 }
 
 void CocoEval::accumulate(const std::vector<int64_t>& cats, const std::vector<int64_t>& areas,
@@ -750,12 +742,10 @@ void CocoEval::accumulate(const std::vector<int64_t>& cats, const std::vector<in
   const int64_t cap = max_dets.empty() ? 0 : *std::max_element(max_dets.begin(), max_dets.end());
   OwnedRecords r;
   std::vector<int64_t> where;
-  fill_records(cats, areas, images, cap, r, &where);
-  // Every area range in order and the records as evaluate() stored them (the usual call): the
-  // states lie record by record in state_.
-  bool contiguous = static_cast<int64_t>(areas.size()) == A_;
-  for (int64_t a = 0; contiguous && a < A_; ++a) contiguous = areas[a] == a;
-  for (size_t i = 0; contiguous && i < where.size(); ++i) contiguous = where[i] == static_cast<int64_t>(i) * A_ * T_;
+  // The records as evaluate() stored them, with every area range in order (the usual call):
+  // their states lie record by record in state_.
+  const bool contiguous = fill_records(cats, areas, images, cap, r, &where) &&
+                          static_cast<int64_t>(areas.size()) == A_ && counts_up(areas);
   accumulate_impl(contiguous, r.view(), static_cast<int64_t>(cats.size()), static_cast<int64_t>(areas.size()),
                   T_, p_.rec_thrs, max_dets, precision, recall, scores,
                   [&](int64_t i, int64_t a) { return state_.get() + where[i] + areas[a] * T_; });

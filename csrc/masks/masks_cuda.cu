@@ -41,11 +41,7 @@ __global__ void binary_kernel(const uint8_t* __restrict__ p, const uint8_t* __re
     P += a;
     T += b;
   }
-  for (int o = 16; o > 0; o >>= 1) {
-    I += __shfl_down_sync(0xffffffffu, I, o);
-    P += __shfl_down_sync(0xffffffffu, P, o);
-    T += __shfl_down_sync(0xffffffffu, T, o);
-  }
+  warp_sum(I, P, T);
   if ((threadIdx.x & 31) == 0) {
     atomicAdd(inter + plane, I);
     atomicAdd(psum + plane, P);
