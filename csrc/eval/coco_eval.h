@@ -174,17 +174,20 @@ class CocoEval {
   CocoParams p_;
   int64_t I_, K_, T_, A_;
   Annotations gt_, dt_;
-  std::vector<int32_t> group_index_;  // (cat * I + img) -> group or -1
   // Members of each group, flat: gt_idx_[gt_start_[g] .. gt_start_[g+1]) in group order;
   // dt_idx_[dt_start_[g] ..) sorted by score by evaluate(), of which the first dt_keep_[g].
   std::vector<int64_t> gt_start_, gt_idx_, dt_start_, dt_idx_, dt_keep_;
-  std::vector<int64_t> res_off_;  // prefix sums of dt_keep_
-  std::vector<int64_t> by_image_;  // the groups by image, then category: evaluate()'s order
+  // Groups are numbered by image, then category (evaluate()'s order): image i's are
+  // img_first_[i] .. img_first_[i + 1] - 1. by_cat_: the groups in (category, image) order, the
+  // order of the match records; category k's are by_cat_[cat_first_[k] .. cat_first_[k + 1]).
+  std::vector<int64_t> img_first_, cat_first_, by_cat_;
+  std::vector<int64_t> res_off_;  // group g's first record (records in by_cat_ order)
+  int64_t n_records_ = 0;
   std::vector<int32_t> group_cat_, group_img_;  // each group's category and image
   // (group, detection, area, threshold): kMatched | kIgnored bits (a match record's state). The matched ground truth
   // itself is recomputed for evalImgs, so the common path stores one byte, not five.
   std::unique_ptr<uint8_t[]> state_;
-  std::vector<int64_t> npig_;  // (group, area): non-ignored ground truth
+  std::unique_ptr<int32_t[]> npig_;  // (group, area): non-ignored ground truth
   std::vector<double> dt_score_;  // (group, detection): the kept detections' scores, in order
   std::vector<const rle::Rle*> gt_rle_, dt_rle_;  // empty: boxes
   std::vector<const double*> gt_mask_box_, dt_mask_box_;  // empty: computed per group

@@ -61,72 +61,117 @@ CocoEval::CocoEval(CocoParams params, int64_t num_images, int64_t num_cats, Anno
   std::sort(p_.max_dets.begin(), p_.max_dets.end());
   T_ = static_cast<int64_t>(p_.iou_thrs.size());
   A_ = static_cast<int64_t>(p_.area_lo.size());
-  // Groups: every (cat, img) that has ground truth or detections, in (cat, img) order. Each
-  // annotation's key cat * I + img is computed once; a byte per key marks the ones present
-  // (K * I bytes stay in cache where the int32 table would not), then the table is numbered
-  // in one sequential pass.
+  // Groups: every (cat, img) that has ground truth or detections, numbered image by image and
+  // by category inside an image: evaluate()'s order, in which an image's groups read
+  // neighbouring entries of the inputs. Found with arrays of I and K entries and of the groups
+  // only: each side's annotations by image (a stable counting sort; inputs usually come image
+  // by image, so it reads them in order), then per image its categories (first sight marked per
+  // category, a small sort) and its annotations' groups. A K * I table of groups (96 MB for
+  // LVIS) and members bucketed in (category, image) order made this setup as slow as matching.
   if (gt_.n + dt_.n >= (int64_t(1) << 31)) throw std::invalid_argument("cvkernels: at most 2^31 - 1 annotations");
-  std::vector<uint8_t> present(static_cast<size_t>(K_ * I_), 0);
-  std::vector<int64_t> gt_key(static_cast<size_t>(gt_.n)), dt_key(static_cast<size_t>(dt_.n));
-  for (auto [side, keys] : {std::pair<const Annotations*, std::vector<int64_t>*>{&gt_, &gt_key}, {&dt_, &dt_key}})
-    for (int64_t i = 0; i < side->n; ++i) {
-      const int64_t img = side->img[i], cat = side->cat[i];
+  const Annotations* sides[2] = {&gt_, &dt_};
+  std::vector<int64_t> side_start[2], side_order[2];  // per side: annotations by image
+  for (int s = 0; s < 2; ++s) {
+    const Annotations& an = *sides[s];
+    std::vector<int64_t>& start = side_start[s];
+    start.assign(static_cast<size_t>(I_ + 1), 0);
+    for (int64_t i = 0; i < an.n; ++i) {
+      const int64_t img = an.img[i], cat = an.cat[i];
       if (img < 0 || img >= I_ || cat < 0 || cat >= K_)
         throw std::invalid_argument("cvkernels: annotation image or category index out of range");
-      present[cat * I_ + img] = 1;
-      (*keys)[i] = cat * I_ + img;
+      ++start[img + 1];
     }
-  group_index_.resize(static_cast<size_t>(K_ * I_));
-  std::vector<int64_t> group_img(static_cast<size_t>(std::min(K_ * I_, gt_.n + dt_.n) + 1)), group_cat(group_img.size());
-  int64_t G = 0;
-  for (int64_t cat = 0, key = 0; cat < K_; ++cat)
-    for (int64_t img = 0; img < I_; ++img, ++key) {  // branch-free: written always, counted if present
-      group_index_[key] = present[key] ? static_cast<int32_t>(G) : -1;
-      group_img[G] = img;
-      group_cat[G] = cat;
-      G += present[key];
-    }
-  // The order evaluate() visits the groups in: by image, then category (a counting sort of the
-  // groups by image). Results and ground truth usually come image by image, so an image's
-  // groups then read neighbouring entries of the input arrays; in (category, image) order
-  // every group's scores, areas and boxes were cache misses.
-  {
-    std::vector<int64_t> at(static_cast<size_t>(I_ + 1), 0);
-    for (int64_t g = 0; g < G; ++g) ++at[group_img[g] + 1];
-    for (int64_t i = 0; i < I_; ++i) at[i + 1] += at[i];
-    by_image_.resize(static_cast<size_t>(G));
-    for (int64_t g = 0; g < G; ++g) by_image_[at[group_img[g]]++] = g;
+    for (int64_t i = 0; i < I_; ++i) start[i + 1] += start[i];
+    std::vector<int64_t> fill(start.begin(), start.end() - 1);
+    side_order[s].resize(static_cast<size_t>(an.n));
+    for (int64_t i = 0; i < an.n; ++i) side_order[s][fill[an.img[i]]++] = i;
   }
-  group_img_.assign(group_img.begin(), group_img.begin() + G);
-  group_cat_.assign(group_cat.begin(), group_cat.begin() + G);
-  // Stable counting sort of each side into its groups (keys becomes each annotation's group).
-  auto bucket = [&](std::vector<int64_t>& keys, std::vector<int64_t>& start, std::vector<int64_t>& idx) {
-    const int64_t n = static_cast<int64_t>(keys.size());
-    start.assign(static_cast<size_t>(G + 1), 0);
-    for (int64_t i = 0; i < n; ++i) {
-      keys[i] = group_index_[keys[i]];
-      ++start[keys[i] + 1];
+  img_first_.assign(static_cast<size_t>(I_ + 1), 0);
+  group_cat_.clear();
+  group_cat_.reserve(static_cast<size_t>(gt_.n + dt_.n));
+  group_img_.clear();
+  // An image's categories in ascending order: a bit per category, walked word by word (a
+  // sort of each image's few categories, with its unpredictable branches, took longer than the
+  // rest of the setup); a sort where the image's categories span more than 64 words.
+  std::vector<uint64_t> bits(static_cast<size_t>((K_ + 63) / 64), 0);
+  std::vector<int64_t> seen(static_cast<size_t>(K_), -1), slot(static_cast<size_t>(K_), 0);
+  std::vector<int32_t> ann_group[2] = {std::vector<int32_t>(static_cast<size_t>(gt_.n)),
+                                       std::vector<int32_t>(static_cast<size_t>(dt_.n))};  // in side_order
+  for (int64_t img = 0; img < I_; ++img) {
+    const int64_t first = static_cast<int64_t>(group_cat_.size());
+    int64_t lo = static_cast<int64_t>(bits.size()), hi = -1;
+    for (int s = 0; s < 2; ++s)
+      for (int64_t e = side_start[s][img]; e < side_start[s][img + 1]; ++e) {
+        const int64_t cat = sides[s]->cat[side_order[s][e]];
+        bits[cat >> 6] |= uint64_t(1) << (cat & 63);
+        lo = std::min(lo, cat >> 6);
+        hi = std::max(hi, cat >> 6);
+      }
+    if (hi - lo < 64) {
+      for (int64_t w = lo; w <= hi; ++w) {
+        for (uint64_t b = bits[w]; b != 0; b &= b - 1) group_cat_.push_back(static_cast<int32_t>(64 * w + __builtin_ctzll(b)));
+        bits[w] = 0;
+      }
+    } else {
+      for (int s = 0; s < 2; ++s)
+        for (int64_t e = side_start[s][img]; e < side_start[s][img + 1]; ++e) {
+          const int64_t cat = sides[s]->cat[side_order[s][e]];
+          if (seen[cat] != img) group_cat_.push_back(static_cast<int32_t>(cat));
+          seen[cat] = img;
+          bits[cat >> 6] = 0;
+        }
+      std::sort(group_cat_.begin() + first, group_cat_.end());
     }
+    const int64_t last = static_cast<int64_t>(group_cat_.size());
+    for (int64_t g = first; g < last; ++g) slot[group_cat_[g]] = g;
+    group_img_.resize(static_cast<size_t>(last), static_cast<int32_t>(img));
+    img_first_[img + 1] = last;
+    for (int s = 0; s < 2; ++s)
+      for (int64_t e = side_start[s][img]; e < side_start[s][img + 1]; ++e)
+        ann_group[s][e] = static_cast<int32_t>(slot[sides[s]->cat[side_order[s][e]]]);
+  }
+  const int64_t G = static_cast<int64_t>(group_cat_.size());
+  // Members of each group in input order (ascending indices inside a group: the score sort's
+  // tie order), from the annotations in image order: every write lands near the last one.
+  for (int s = 0; s < 2; ++s) {
+    std::vector<int64_t>& start = s == 0 ? gt_start_ : dt_start_;
+    std::vector<int64_t>& idx = s == 0 ? gt_idx_ : dt_idx_;
+    const int64_t n = sides[s]->n;
+    start.assign(static_cast<size_t>(G + 1), 0);
+    for (int64_t e = 0; e < n; ++e) ++start[ann_group[s][e] + 1];
     for (int64_t g = 0; g < G; ++g) start[g + 1] += start[g];
     std::vector<int64_t> fill(start.begin(), start.end() - 1);
     idx.resize(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) idx[fill[keys[i]]++] = i;
-  };
-  bucket(gt_key, gt_start_, gt_idx_);
-  bucket(dt_key, dt_start_, dt_idx_);
+    for (int64_t e = 0; e < n; ++e) idx[fill[ann_group[s][e]]++] = side_order[s][e];
+  }
+  // The groups in (category, image) order (a stable counting sort by category), in which the
+  // match records are stored: a category's records lie together for accumulate.
+  cat_first_.assign(static_cast<size_t>(K_ + 1), 0);
+  for (int64_t g = 0; g < G; ++g) ++cat_first_[group_cat_[g] + 1];
+  for (int64_t k = 0; k < K_; ++k) cat_first_[k + 1] += cat_first_[k];
+  by_cat_.resize(static_cast<size_t>(G));
+  {
+    std::vector<int64_t> fill(cat_first_.begin(), cat_first_.end() - 1);
+    for (int64_t g = 0; g < G; ++g) by_cat_[fill[group_cat_[g]]++] = g;
+  }
   const int64_t max_det = p_.max_dets.empty() ? 0 : p_.max_dets.back();
   dt_keep_.resize(G);
-  res_off_.assign(static_cast<size_t>(G + 1), 0);
-  for (int64_t g = 0; g < G; ++g) {
-    dt_keep_[g] = std::min(max_det, dt_start_[g + 1] - dt_start_[g]);
-    res_off_[g + 1] = res_off_[g] + dt_keep_[g];
+  res_off_.resize(G);
+  n_records_ = 0;
+  for (int64_t g = 0; g < G; ++g) dt_keep_[g] = std::min(max_det, dt_start_[g + 1] - dt_start_[g]);
+  for (int64_t g : by_cat_) {
+    res_off_[g] = n_records_;
+    n_records_ += dt_keep_[g];
   }
-  npig_.assign(static_cast<size_t>(G * A_), 0);
 }
 
 int64_t CocoEval::group_of(int64_t cat, int64_t img) const {
   if (cat < 0 || cat >= K_ || img < 0 || img >= I_) return -1;
-  return group_index_[cat * I_ + img];
+  // the image's groups, by category: a binary search
+  const int32_t* first = group_cat_.data() + img_first_[img];
+  const int32_t* last = group_cat_.data() + img_first_[img + 1];
+  const int32_t* at = std::lower_bound(first, last, static_cast<int32_t>(cat));
+  return at != last && *at == cat ? at - group_cat_.data() : -1;
 }
 
 std::vector<int64_t> CocoEval::group_dets(int64_t g) const {
@@ -164,12 +209,13 @@ std::vector<uint8_t> CocoEval::group_gt_ignore(int64_t g, int64_t a) const {
 void CocoEval::evaluate() {
   // Every entry is written by evaluate_group: no zeroing pass (7.8 MB for val2017-sized
   // results), and the pages are first touched by the threads that fill them.
-  state_.reset(new uint8_t[static_cast<size_t>(res_off_.back() * A_ * T_)]);
-  dt_score_.resize(static_cast<size_t>(res_off_.back()));
+  state_.reset(new uint8_t[static_cast<size_t>(n_records_ * A_ * T_)]);
+  npig_.reset(new int32_t[static_cast<size_t>(dt_keep_.size() * A_)]);  // written by evaluate_group
+  dt_score_.resize(static_cast<size_t>(n_records_));
   const int64_t G = static_cast<int64_t>(dt_keep_.size());
   parallel_for(0, G, 64, [&](int64_t g0, int64_t g1) {
     EvalScratch es;  // reused across the task's groups
-    for (int64_t i = g0; i < g1; ++i) evaluate_group(by_image_[i], es);
+    for (int64_t g = g0; g < g1; ++g) evaluate_group(g, es);
   });
 }
 
@@ -254,9 +300,20 @@ void CocoEval::evaluate_group(int64_t g, EvalScratch& es) {
   int64_t* dets = dt_idx_.data() + dt_start_[g];
   // Score order, ties in dataset order (the indices ascend inside a group): pycocotools'
   // stable mergesort, without the temporary buffer std::stable_sort allocates.
-  std::sort(dets, dets + (dt_start_[g + 1] - dt_start_[g]), [&](int64_t a, int64_t b) {
+  auto before = [&](int64_t a, int64_t b) {
     return dt_.score[a] > dt_.score[b] || (dt_.score[a] == dt_.score[b] && a < b);
-  });
+  };
+  const int64_t n = dt_start_[g + 1] - dt_start_[g];
+  if (n > 16) {
+    std::sort(dets, dets + n, before);
+  } else {  // most groups hold a few detections: an insertion sort, without std::sort's set-up
+    for (int64_t i = 1; i < n; ++i) {
+      const int64_t x = dets[i];
+      int64_t j = i;
+      for (; j > 0 && before(x, dets[j - 1]); --j) dets[j] = dets[j - 1];
+      dets[j] = x;
+    }
+  }
   const int64_t D = num_dets(g), G = gt_start_[g + 1] - gt_start_[g];
   // Per kept detection: its score, and per area range kIgnored where it lies outside (or is
   // flagged), which makes it ignored wherever it matches nothing.
@@ -268,6 +325,7 @@ void CocoEval::evaluate_group(int64_t g, EvalScratch& es) {
   }
   uint8_t* states = state_.get() + result_at(g, 0);  // (D, A, T), this group's
   if (G == 0) {  // common: nothing to match; detections outside an area range are ignored
+    for (int64_t a = 0; a < A_; ++a) npig_[g * A_ + a] = 0;
     for (int64_t d = 0; d < D; ++d)
       for (int64_t a = 0; a < A_; ++a)
         std::memset(states + (d * A_ + a) * T_, es.outside[d * A_ + a], static_cast<size_t>(T_));
@@ -297,7 +355,7 @@ void CocoEval::evaluate_group(int64_t g, EvalScratch& es) {
     for (int64_t j = 0; j < G; ++j) crowd_bits |= uint64_t(sc.crowd[j] != 0) << j;
   for (int64_t a = 0; a < A_; ++a) {
     uint8_t* ig = es.ignore.data() + a * G;
-    npig_[g * A_ + a] = gt_ignore_flags(g, a, ig);
+    npig_[g * A_ + a] = static_cast<int32_t>(gt_ignore_flags(g, a, ig));
     // The matching depends on the area range only through these flags: an earlier range with
     // the same flags (COCO's "all" and the one size range that holds a group's ground truth)
     // has it already.
@@ -703,7 +761,7 @@ bool CocoEval::fill_records(const std::vector<int64_t>& cats, const std::vector<
     // Every category and image, in evaluated order: the records are evaluate()'s kept
     // detections group by group, as they lie in state_ and dt_score_.
     const int64_t G = static_cast<int64_t>(dt_keep_.size());
-    resize(res_off_.back());
+    resize(n_records_);
     parallel_for(0, G, 1024, [&](int64_t g0, int64_t g1) {
       for (int64_t g = g0; g < g1; ++g)
         for (int64_t d = 0; d < dt_keep_[g]; ++d) put(res_off_[g] + d, group_cat_[g], group_img_[g], g, d);
@@ -712,25 +770,41 @@ bool CocoEval::fill_records(const std::vector<int64_t>& cats, const std::vector<
       for (int64_t ai = 0; ai < A; ++ai) r.npig[group_cat_[g] * A + ai] += npig_[g * A_ + areas[ai]];
     return true;
   }
-  // Each category's records go to their own range (sizes first), filled in parallel.
+  // Each category's records go to their own range (sizes first), filled in parallel. visit(ki,
+  // f) calls f(ii, g) for the groups of category cats[ki] and image images[ii], ii ascending:
+  // for an increasing image list by walking the category's groups (which lie in image order).
+  std::vector<int64_t> ii_of(static_cast<size_t>(I_), -1);
+  bool increasing = true;
+  for (int64_t ii = 0; ii < I; ++ii) {
+    increasing = increasing && images[ii] >= 0 && images[ii] < I_ && (ii == 0 || images[ii] > images[ii - 1]);
+    if (increasing) ii_of[images[ii]] = ii;
+  }
+  auto visit = [&](int64_t ki, auto&& f) {
+    const int64_t cat = cats[ki];
+    if (cat < 0 || cat >= K_) return;
+    if (increasing) {
+      for (int64_t c = cat_first_[cat]; c < cat_first_[cat + 1]; ++c)
+        if (ii_of[group_img_[by_cat_[c]]] >= 0) f(ii_of[group_img_[by_cat_[c]]], by_cat_[c]);
+      return;
+    }
+    for (int64_t ii = 0; ii < I; ++ii) {
+      const int64_t g = group_of(cat, images[ii]);
+      if (g >= 0) f(ii, g);
+    }
+  };
   std::vector<int64_t> off(K + 1, 0);
   parallel_for_each(K, [&](int64_t ki) {
-    for (int64_t ii = 0; ii < I; ++ii) {
-      const int64_t g = group_of(cats[ki], images[ii]);
-      if (g >= 0) off[ki + 1] += std::min(cap, num_dets(g));
-    }
+    visit(ki, [&](int64_t, int64_t g) { off[ki + 1] += std::min(cap, num_dets(g)); });
   });
   for (int64_t ki = 0; ki < K; ++ki) off[ki + 1] += off[ki];
   resize(off[K]);
   parallel_for_each(K, [&](int64_t ki) {
     int64_t o = off[ki];
-    for (int64_t ii = 0; ii < I; ++ii) {
-      const int64_t g = group_of(cats[ki], images[ii]);
-      if (g < 0) continue;
+    visit(ki, [&](int64_t ii, int64_t g) {
       for (int64_t ai = 0; ai < A; ++ai) r.npig[ki * A + ai] += npig_[g * A_ + areas[ai]];
       const int64_t nd = std::min(cap, num_dets(g));
       for (int64_t d = 0; d < nd; ++d) put(o++, ki, ii, g, d);
-    }
+    });
   });
   return false;
 }
