@@ -97,6 +97,17 @@ def test_identical_to_pycocotools(seed, decimals):
     assert_same(run_ours(gt, dets), run_theirs(gt, dets))
 
 
+@requires_pycocotools
+def test_annotations_out_of_image_order_match_pycocotools():
+    # results and ground truth in shuffled order (the evaluator buckets them by image itself),
+    # with tied scores: ties still go by the order the results came in
+    gt, dets = synthetic_coco(150, 7, seed=9, score_decimals=1)
+    rng = np.random.default_rng(3)
+    dets = [dets[i] for i in rng.permutation(len(dets))]
+    gt = dict(gt, annotations=[gt["annotations"][i] for i in rng.permutation(len(gt["annotations"]))])
+    assert_same(run_ours(gt, dets), run_theirs(gt, dets))
+
+
 SETUPS = {
     "custom_area_ranges": lambda p: (setattr(p, "areaRng", [[0, 1e10], [0, 500], [500, 5000], [5000, 1e10], [100, 200]]),
                                      setattr(p, "areaRngLbl", ["all", "small", "medium", "large", "tiny"])),

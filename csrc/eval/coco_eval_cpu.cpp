@@ -64,105 +64,165 @@ CocoEval::CocoEval(CocoParams params, int64_t num_images, int64_t num_cats, Anno
   // Groups: every (cat, img) that has ground truth or detections, numbered image by image and
   // by category inside an image: evaluate()'s order, in which an image's groups read
   // neighbouring entries of the inputs. Found with arrays of I and K entries and of the groups
-  // only: each side's annotations by image (a stable counting sort; inputs usually come image
-  // by image, so it reads them in order), then per image its categories (first sight marked per
-  // category, a small sort) and its annotations' groups. A K * I table of groups (96 MB for
-  // LVIS) and members bucketed in (category, image) order made this setup as slow as matching.
+  // only: each side's annotations by image (a stable counting sort, skipped when the input
+  // comes image by image), then, in parallel over blocks of images, each image's categories,
+  // groups and members. A K * I table of groups (96 MB for LVIS) and members bucketed in
+  // (category, image) order made this setup as slow as the matching.
   if (gt_.n + dt_.n >= (int64_t(1) << 31)) throw std::invalid_argument("cvkernels: at most 2^31 - 1 annotations");
   const Annotations* sides[2] = {&gt_, &dt_};
-  std::vector<int64_t> side_start[2], side_order[2];  // per side: annotations by image
+  // Per side, its annotations by image: image i's are order(s, side_start[s][i] ..
+  // side_start[s][i + 1] - 1), their input order kept (identity when the input comes image by
+  // image, as it usually does).
+  std::vector<int64_t> side_start[2];
+  Uninit<int64_t> side_order[2];
+  bool in_image_order[2];
   for (int s = 0; s < 2; ++s) {
     const Annotations& an = *sides[s];
     std::vector<int64_t>& start = side_start[s];
     start.assign(static_cast<size_t>(I_ + 1), 0);
+    bool ordered = true;
     for (int64_t i = 0; i < an.n; ++i) {
       const int64_t img = an.img[i], cat = an.cat[i];
       if (img < 0 || img >= I_ || cat < 0 || cat >= K_)
         throw std::invalid_argument("cvkernels: annotation image or category index out of range");
       ++start[img + 1];
+      ordered = ordered && (i == 0 || img >= an.img[i - 1]);
     }
     for (int64_t i = 0; i < I_; ++i) start[i + 1] += start[i];
+    in_image_order[s] = ordered;
+    if (ordered) continue;
     std::vector<int64_t> fill(start.begin(), start.end() - 1);
     side_order[s].resize(static_cast<size_t>(an.n));
     for (int64_t i = 0; i < an.n; ++i) side_order[s][fill[an.img[i]]++] = i;
   }
-  img_first_.assign(static_cast<size_t>(I_ + 1), 0);
-  group_cat_.clear();
-  group_cat_.reserve(static_cast<size_t>(gt_.n + dt_.n));
-  group_img_.clear();
-  // An image's categories in ascending order: a bit per category, walked word by word (a
-  // sort of each image's few categories, with its unpredictable branches, took longer than the
-  // rest of the setup); a sort where the image's categories span more than 64 words.
-  std::vector<uint64_t> bits(static_cast<size_t>((K_ + 63) / 64), 0);
-  std::vector<int64_t> seen(static_cast<size_t>(K_), -1), slot(static_cast<size_t>(K_), 0);
-  std::vector<int32_t> ann_group[2] = {std::vector<int32_t>(static_cast<size_t>(gt_.n)),
-                                       std::vector<int32_t>(static_cast<size_t>(dt_.n))};  // in side_order
-  for (int64_t img = 0; img < I_; ++img) {
-    const int64_t first = static_cast<int64_t>(group_cat_.size());
-    int64_t lo = static_cast<int64_t>(bits.size()), hi = -1;
-    for (int s = 0; s < 2; ++s)
-      for (int64_t e = side_start[s][img]; e < side_start[s][img + 1]; ++e) {
-        const int64_t cat = sides[s]->cat[side_order[s][e]];
-        bits[cat >> 6] |= uint64_t(1) << (cat & 63);
-        lo = std::min(lo, cat >> 6);
-        hi = std::max(hi, cat >> 6);
-      }
-    if (hi - lo < 64) {
-      for (int64_t w = lo; w <= hi; ++w) {
-        for (uint64_t b = bits[w]; b != 0; b &= b - 1) group_cat_.push_back(static_cast<int32_t>(64 * w + __builtin_ctzll(b)));
-        bits[w] = 0;
-      }
-    } else {
+  auto order = [&](int s, int64_t e) { return in_image_order[s] ? e : side_order[s][e]; };
+  // The rest in parallel over blocks of images (a block's groups, members and records per
+  // category follow those of the blocks before it): first each block's groups, then, with the
+  // counts of the blocks before, everything else of the block.
+  const int64_t NB = std::max<int64_t>(1, std::min<int64_t>({16, I_, (int64_t(1) << 18) / std::max<int64_t>(K_, 1)}));
+  auto block_img = [&](int64_t b) { return I_ * b / NB; };  // block b: images block_img(b) .. block_img(b + 1) - 1
+  std::vector<std::vector<int32_t>> block_cats(static_cast<size_t>(NB));  // per image its categories, ascending
+  std::vector<std::vector<int64_t>> block_img_first(static_cast<size_t>(NB));
+  // per (block, category): groups and kept detections, then (after the prefix sums) the first of each
+  std::vector<int64_t> cat_groups(static_cast<size_t>(NB * K_), 0), cat_records(cat_groups.size(), 0);
+  const int64_t max_det = p_.max_dets.empty() ? 0 : p_.max_dets.back();
+  parallel_for_each(NB, [&](int64_t b) {
+    // An image's categories in ascending order: a bit per category, walked word by word (a
+    // sort of each image's few categories, with its unpredictable branches, took longer than
+    // the rest of the setup); a sort where they span more than 64 words.
+    std::vector<uint64_t> bits(static_cast<size_t>((K_ + 63) / 64), 0);
+    std::vector<int64_t> seen(static_cast<size_t>(K_), -1), ndet(static_cast<size_t>(K_), 0);
+    std::vector<int32_t>& cats = block_cats[b];
+    std::vector<int64_t>& first = block_img_first[b];
+    first.push_back(0);
+    for (int64_t img = block_img(b); img < block_img(b + 1); ++img) {
+      const size_t at = cats.size();
+      int64_t lo = static_cast<int64_t>(bits.size()), hi = -1;
       for (int s = 0; s < 2; ++s)
         for (int64_t e = side_start[s][img]; e < side_start[s][img + 1]; ++e) {
-          const int64_t cat = sides[s]->cat[side_order[s][e]];
-          if (seen[cat] != img) group_cat_.push_back(static_cast<int32_t>(cat));
-          seen[cat] = img;
-          bits[cat >> 6] = 0;
+          const int64_t cat = sides[s]->cat[order(s, e)];
+          bits[cat >> 6] |= uint64_t(1) << (cat & 63);
+          lo = std::min(lo, cat >> 6);
+          hi = std::max(hi, cat >> 6);
+          if (s == 1) ++ndet[cat];
         }
-      std::sort(group_cat_.begin() + first, group_cat_.end());
+      if (hi - lo < 64) {
+        for (int64_t w = lo; w <= hi; ++w) {
+          for (uint64_t m = bits[w]; m != 0; m &= m - 1) cats.push_back(static_cast<int32_t>(64 * w + __builtin_ctzll(m)));
+          bits[w] = 0;
+        }
+      } else {
+        for (int s = 0; s < 2; ++s)
+          for (int64_t e = side_start[s][img]; e < side_start[s][img + 1]; ++e) {
+            const int64_t cat = sides[s]->cat[order(s, e)];
+            if (seen[cat] != img) cats.push_back(static_cast<int32_t>(cat));
+            seen[cat] = img;
+            bits[cat >> 6] = 0;
+          }
+        std::sort(cats.begin() + static_cast<int64_t>(at), cats.end());
+      }
+      for (size_t j = at; j < cats.size(); ++j) {
+        ++cat_groups[b * K_ + cats[j]];
+        cat_records[b * K_ + cats[j]] += std::min(max_det, ndet[cats[j]]);
+        ndet[cats[j]] = 0;
+      }
+      first.push_back(static_cast<int64_t>(cats.size()));
     }
-    const int64_t last = static_cast<int64_t>(group_cat_.size());
-    for (int64_t g = first; g < last; ++g) slot[group_cat_[g]] = g;
-    group_img_.resize(static_cast<size_t>(last), static_cast<int32_t>(img));
-    img_first_[img + 1] = last;
-    for (int s = 0; s < 2; ++s)
-      for (int64_t e = side_start[s][img]; e < side_start[s][img + 1]; ++e)
-        ann_group[s][e] = static_cast<int32_t>(slot[sides[s]->cat[side_order[s][e]]]);
-  }
-  const int64_t G = static_cast<int64_t>(group_cat_.size());
-  // Members of each group in input order (ascending indices inside a group: the score sort's
-  // tie order), from the annotations in image order: every write lands near the last one.
-  for (int s = 0; s < 2; ++s) {
-    std::vector<int64_t>& start = s == 0 ? gt_start_ : dt_start_;
-    std::vector<int64_t>& idx = s == 0 ? gt_idx_ : dt_idx_;
-    const int64_t n = sides[s]->n;
-    start.assign(static_cast<size_t>(G + 1), 0);
-    for (int64_t e = 0; e < n; ++e) ++start[ann_group[s][e] + 1];
-    for (int64_t g = 0; g < G; ++g) start[g + 1] += start[g];
-    std::vector<int64_t> fill(start.begin(), start.end() - 1);
-    idx.resize(static_cast<size_t>(n));
-    for (int64_t e = 0; e < n; ++e) idx[fill[ann_group[s][e]]++] = side_order[s][e];
-  }
-  // The groups in (category, image) order (a stable counting sort by category), in which the
-  // match records are stored: a category's records lie together for accumulate.
+  });
+  // Prefix sums: each block's first group; per (block, category) the first place in
+  // (category, image) order of its groups (by_cat_) and of their records (res_off_).
+  std::vector<int64_t> block_g0(static_cast<size_t>(NB + 1), 0);
+  for (int64_t b = 0; b < NB; ++b) block_g0[b + 1] = block_g0[b] + static_cast<int64_t>(block_cats[b].size());
+  const int64_t G = block_g0[NB];
   cat_first_.assign(static_cast<size_t>(K_ + 1), 0);
-  for (int64_t g = 0; g < G; ++g) ++cat_first_[group_cat_[g] + 1];
-  for (int64_t k = 0; k < K_; ++k) cat_first_[k + 1] += cat_first_[k];
-  by_cat_.resize(static_cast<size_t>(G));
-  {
-    std::vector<int64_t> fill(cat_first_.begin(), cat_first_.end() - 1);
-    for (int64_t g = 0; g < G; ++g) by_cat_[fill[group_cat_[g]]++] = g;
-  }
-  const int64_t max_det = p_.max_dets.empty() ? 0 : p_.max_dets.back();
-  dt_keep_.resize(G);
-  res_off_.resize(G);
   n_records_ = 0;
-  for (int64_t g = 0; g < G; ++g) dt_keep_[g] = std::min(max_det, dt_start_[g + 1] - dt_start_[g]);
-  for (int64_t g : by_cat_) {
-    res_off_[g] = n_records_;
-    n_records_ += dt_keep_[g];
+  for (int64_t k = 0, groups = 0; k < K_; ++k) {
+    cat_first_[k] = groups;
+    for (int64_t b = 0; b < NB; ++b) {
+      const int64_t ng = cat_groups[b * K_ + k], nr = cat_records[b * K_ + k];
+      cat_groups[b * K_ + k] = groups;
+      cat_records[b * K_ + k] = n_records_;
+      groups += ng;
+      n_records_ += nr;
+    }
   }
+  cat_first_[K_] = G;
+  img_first_.resize(static_cast<size_t>(I_ + 1));
+  img_first_[I_] = G;
+  group_cat_.resize(static_cast<size_t>(G));
+  group_img_.resize(static_cast<size_t>(G));
+  by_cat_.resize(static_cast<size_t>(G));
+  res_off_.resize(static_cast<size_t>(G));
+  dt_keep_.resize(static_cast<size_t>(G));
+  gt_start_.resize(static_cast<size_t>(G + 1));
+  dt_start_.resize(static_cast<size_t>(G + 1));
+  gt_start_[G] = gt_.n;
+  dt_start_[G] = dt_.n;
+  gt_idx_.resize(static_cast<size_t>(gt_.n));
+  dt_idx_.resize(static_cast<size_t>(dt_.n));
+  parallel_for_each(NB, [&](int64_t b) {
+    const int64_t g0 = block_g0[b], img0 = block_img(b);
+    const std::vector<int32_t>& cats = block_cats[b];
+    int64_t* next_group = cat_groups.data() + b * K_;    // by_cat_ places of this block's groups
+    int64_t* next_record = cat_records.data() + b * K_;  // res_off_ of this block's groups
+    std::vector<int64_t> slot(static_cast<size_t>(K_), 0);
+    std::vector<int64_t> count;
+    for (int64_t img = img0; img < block_img(b + 1); ++img) {
+      const int64_t f = g0 + block_img_first[b][img - img0], l = g0 + block_img_first[b][img - img0 + 1];
+      img_first_[img] = f;
+      for (int64_t g = f; g < l; ++g) {
+        const int32_t cat = cats[g - g0];
+        group_cat_[g] = cat;
+        group_img_[g] = static_cast<int32_t>(img);
+        slot[cat] = g;
+        by_cat_[next_group[cat]++] = g;
+      }
+      // Each side's annotations of the image into its groups, in input order (ascending
+      // indices inside a group: the score sort's tie order), members of the image's groups
+      // starting where the image's annotations start.
+      for (int s = 0; s < 2; ++s) {
+        Uninit<int64_t>& start = s == 0 ? gt_start_ : dt_start_;
+        Uninit<int64_t>& idx = s == 0 ? gt_idx_ : dt_idx_;
+        count.assign(static_cast<size_t>(l - f), 0);
+        for (int64_t e = side_start[s][img]; e < side_start[s][img + 1]; ++e)
+          ++count[slot[sides[s]->cat[order(s, e)]] - f];
+        for (int64_t g = f, at = side_start[s][img]; g < l; ++g) {
+          if (s == 1) dt_keep_[g] = std::min(max_det, count[g - f]);
+          start[g] = at;
+          at += count[g - f];
+          count[g - f] = start[g];  // now the next member's place
+        }
+        for (int64_t e = side_start[s][img]; e < side_start[s][img + 1]; ++e) {
+          const int64_t i = order(s, e);
+          idx[count[slot[sides[s]->cat[i]] - f]++] = i;
+        }
+      }
+      for (int64_t g = f; g < l; ++g) {
+        res_off_[g] = next_record[group_cat_[g]];
+        next_record[group_cat_[g]] += dt_keep_[g];
+      }
+    }
+  });
 }
 
 int64_t CocoEval::group_of(int64_t cat, int64_t img) const {
