@@ -103,4 +103,57 @@ void radix_sort(K* keys, K* ktmp, double* w, double* wtmp, size_t n) {
   }
 }
 
+// The same result as radix_sort (ascending, stable, w carried along), for keys that spread
+// over their range (scores): one counting pass puts the keys into about 2n buckets by their
+// top bits (relative to the smallest key), then an insertion sort orders each bucket, whose
+// keys are usually one or two; a bucket of more than 32 keys (a cluster of close keys) is
+// radix-sorted instead. Two passes over the keys where radix_sort makes up to six for
+// 64-bit ones.
+template <class K>
+void bucket_sort(K* keys, K* ktmp, double* w, double* wtmp, size_t n) {
+  static_assert(std::is_unsigned<K>::value, "bucket_sort sorts unsigned keys");
+  if (n < 64) return radix_sort(keys, ktmp, w, wtmp, n);  // (its insertion sort)
+  K lo = keys[0], hi = keys[0];
+  for (size_t i = 1; i < n; ++i) {
+    lo = keys[i] < lo ? keys[i] : lo;
+    hi = keys[i] > hi ? keys[i] : hi;
+  }
+  int bits = 0;  // buckets: 2^bits >= 2n
+  while ((size_t(1) << bits) < 2 * n) ++bits;
+  int shift = 0;  // (hi - lo) >> shift < 2^bits
+  while (shift < static_cast<int>(sizeof(K) * 8) && (static_cast<uint64_t>(hi - lo) >> shift) >= (uint64_t(1) << bits)) ++shift;
+  const size_t nb = static_cast<size_t>((hi - lo) >> shift) + 1;
+  std::vector<size_t> start(nb + 1, 0);
+  for (size_t i = 0; i < n; ++i) ++start[static_cast<size_t>((keys[i] - lo) >> shift) + 1];
+  for (size_t b = 0; b < nb; ++b) start[b + 1] += start[b];
+  {
+    std::vector<size_t> fill(start.begin(), start.end() - 1);
+    for (size_t i = 0; i < n; ++i) {
+      const size_t at = fill[static_cast<size_t>((keys[i] - lo) >> shift)]++;
+      ktmp[at] = keys[i];
+      if (w) wtmp[at] = w[i];
+    }
+  }
+  std::memcpy(keys, ktmp, n * sizeof(K));
+  if (w) std::memcpy(w, wtmp, n * sizeof(double));
+  for (size_t b = 0; b < nb; ++b) {
+    const size_t b0 = start[b], m = start[b + 1] - b0;
+    if (m > 32) {
+      radix_sort(keys + b0, ktmp, w ? w + b0 : nullptr, wtmp, m);
+      continue;
+    }
+    for (size_t i = b0 + 1; i < b0 + m; ++i) {  // insertion sort, stable
+      const K k = keys[i];
+      const double wk = w ? w[i] : 0.0;
+      size_t j = i;
+      for (; j > b0 && keys[j - 1] > k; --j) {
+        keys[j] = keys[j - 1];
+        if (w) w[j] = w[j - 1];
+      }
+      keys[j] = k;
+      if (w) w[j] = wk;
+    }
+  }
+}
+
 }  // namespace cvk

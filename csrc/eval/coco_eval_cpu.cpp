@@ -598,9 +598,10 @@ void accumulate_impl(bool contiguous, const MatchRecords& rec, int64_t K, int64_
       double score;
       int64_t u;  // the place in members
     };
-    // A stable radix sort of the places u by descending score (common/radix_sort.h: keys
-    // ~float_key, so -0.0 ties with 0.0; a NaN last, as numpy's argsort of -score puts it),
-    // the places riding along as exact doubles; half the time of a comparison sort.
+    // A stable sort of the places u by descending score (common/radix_sort.h's bucket sort:
+    // keys ~float_key, so -0.0 ties with 0.0; a NaN last, as numpy's argsort of -score puts
+    // it), the places riding along as exact doubles; a radix sort took half the time of a
+    // comparison sort, the bucket sort two passes of the radix sort's six.
     std::vector<Key> keys(nd_all);
     {
       std::vector<uint64_t> key(nd_all), ktmp(nd_all);
@@ -610,7 +611,7 @@ void accumulate_impl(bool contiguous, const MatchRecords& rec, int64_t K, int64_
         key[u] = std::isnan(x) ? ~uint64_t(0) : ~float_key(x);
         place[u] = static_cast<double>(u);
       }
-      radix_sort(key.data(), ktmp.data(), place.data(), ptmp.data(), static_cast<size_t>(nd_all));
+      bucket_sort(key.data(), ktmp.data(), place.data(), ptmp.data(), static_cast<size_t>(nd_all));
       for (int64_t j = 0; j < nd_all; ++j) {
         const int64_t u = static_cast<int64_t>(place[j]);
         keys[j] = {rec.score[members[u]], u};
