@@ -386,9 +386,16 @@ void CocoEval::evaluate_group(int64_t g, EvalScratch& es) {
   uint8_t* states = state_.get() + result_at(g, 0);  // (D, A, T), this group's
   if (G == 0) {  // common: nothing to match; detections outside an area range are ignored
     for (int64_t a = 0; a < A_; ++a) npig_[g * A_ + a] = 0;
+    constexpr uint64_t kOnes = 0x0101010101010101ull;
     for (int64_t d = 0; d < D; ++d)
-      for (int64_t a = 0; a < A_; ++a)
-        std::memset(states + (d * A_ + a) * T_, es.outside[d * A_ + a], static_cast<size_t>(T_));
+      for (int64_t a = 0; a < A_; ++a) {  // T bytes of the flag, in words (memset calls cost more)
+        const uint8_t v = es.outside[d * A_ + a];
+        const uint64_t v8 = v * kOnes;
+        uint8_t* st = states + (d * A_ + a) * T_;
+        int64_t t = 0;
+        for (; t + 8 <= T_; t += 8) std::memcpy(st + t, &v8, 8);
+        for (; t < T_; ++t) st[t] = v;
+      }
     return;
   }
   GroupScratch& sc = es.group;
