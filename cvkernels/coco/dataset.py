@@ -268,6 +268,11 @@ class COCO:
         """Every result's image_id (a column) is an image of this ground truth."""
         from .evaluator import _positions
 
+        native = self._native["image_ids"] if self._native is not None and not self._is_result else None
+        if native is not None and native.dtype.kind in "iu" and img.dtype.kind in "iu":
+            # the ids getImgIds() lists, as a sorted array without a list of them in between
+            if (_positions(img, np.unique(native)) >= 0).all():
+                return
         ids = self.getImgIds()
         try:
             ids = sorted(ids)
