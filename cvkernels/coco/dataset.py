@@ -264,6 +264,14 @@ class COCO:
         res.createIndex()
         return res
 
+    def _sorted_img_ids(self):
+        """sorted(self.getImgIds()), without a list of the ids in between where they are an
+        integer column."""
+        native = self._native["image_ids"] if self._native is not None and not self._is_result else None
+        if native is not None and native.dtype.kind in "iu":
+            return np.unique(native).tolist()
+        return sorted(self.getImgIds())
+
     def _check_result_images(self, img):
         """Every result's image_id (a column) is an image of this ground truth."""
         from .evaluator import _positions

@@ -35,7 +35,8 @@ class COCOeval(Reports):
         self._ious = None
         if cocoGt is not None:
             try:
-                self.params.imgIds = sorted(cocoGt.getImgIds())
+                sorted_ids = getattr(cocoGt, "_sorted_img_ids", None)
+                self.params.imgIds = sorted_ids() if sorted_ids else sorted(cocoGt.getImgIds())
                 self.params.catIds = sorted(cocoGt.getCatIds())
             except TypeError:  # pycocotools' sorted() fails the same way; say why
                 raise ValueError("image ids and category ids must be all integers or all strings") from None
@@ -70,10 +71,10 @@ class COCOeval(Reports):
             img, cat, boxes, area, crowd, score = c.image_id, c.category_id, c.bbox, c.area, c.iscrowd, c.score
             ii = _positions(img, img_ids)  # (the arrays: not the lists of numpy scalars again)
             kk = _positions(cat, cat_ids)
-            keep = (ii >= 0) & (kk >= 0)
-            if p.useCats and keep.all():  # the usual case: every annotation, no copies
-                sides.append((slice(None), ii, kk, boxes, area, crowd, score))
+            if p.useCats and (len(ii) == 0 or (ii.min() >= 0 and kk.min() >= 0)):  # the usual case:
+                sides.append((slice(None), ii, kk, boxes, area, crowd, score))  # every annotation, no copies
                 continue
+            keep = (ii >= 0) & (kk >= 0)
             sel = np.flatnonzero(keep)
             if p.useCats:
                 kcol = kk[sel]
