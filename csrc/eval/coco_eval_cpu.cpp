@@ -1,8 +1,9 @@
 // COCO evaluation, pycocotools' algorithm on columnar arrays.
 //
-// evaluate(): annotations are bucketed by (category, image) with a stable counting sort. For
-// each group, in parallel, image by image: detections sorted by score (stable, so ties keep
-// dataset order) and cut to the largest maxDet; the D x G IoU matrix once; then for each area
+// evaluate(): annotations are grouped by (category, image): bucketed by image, then, in
+// parallel over blocks of images, split by category (the constructor). For each group, in
+// parallel, image by image: detections sorted by score (stable, so ties keep dataset order)
+// and cut to the largest maxDet; the D x G IoU matrix once; then for each area
 // range the ground truth is reordered with ignored ones last and, for each IoU threshold,
 // every detection in score order takes the best still-free ground truth with IoU >= threshold
 // (match.h's COCO rule; bit masks up to 64 ground truth). Unmatched detections outside the
@@ -10,7 +11,7 @@
 // accumulate(): evaluate's outcome as one match record per detection (score, category, image,
 // rank in its image, matched / ignored per area range and threshold; records from many
 // processes can be concatenated). For each category the records are merged by score once (a
-// stable radix sort; ties by image order, then rank); each maxDet's kept records are
+// stable bucket sort; ties by image order, then rank); each maxDet's kept records are
 // transposed into one row per (area range, IoU threshold); along each row cumulative true /
 // false positives give recall and precision, and the precision envelope is sampled at the
 // recall thresholds, as numpy does it in pycocotools (same divisions, same values).

@@ -264,23 +264,24 @@ class COCO:
         res.createIndex()
         return res
 
-    def _sorted_img_ids(self):
-        """sorted(self.getImgIds()), without a list of the ids in between where they are an
-        integer column."""
+    def _sorted_id_column(self):
+        """The image ids getImgIds() lists, sorted, as an array, where they are an integer
+        column (None otherwise): no list of them in between."""
         native = self._native["image_ids"] if self._native is not None and not self._is_result else None
-        if native is not None and native.dtype.kind in "iu":
-            return np.unique(native).tolist()
-        return sorted(self.getImgIds())
+        return np.unique(native) if native is not None and native.dtype.kind in "iu" else None
+
+    def _sorted_img_ids(self):
+        """sorted(self.getImgIds())."""
+        ids = self._sorted_id_column()
+        return ids.tolist() if ids is not None else sorted(self.getImgIds())
 
     def _check_result_images(self, img):
         """Every result's image_id (a column) is an image of this ground truth."""
         from .evaluator import _positions
 
-        native = self._native["image_ids"] if self._native is not None and not self._is_result else None
-        if native is not None and native.dtype.kind in "iu" and img.dtype.kind in "iu":
-            # the ids getImgIds() lists, as a sorted array without a list of them in between
-            if (_positions(img, np.unique(native)) >= 0).all():
-                return
+        ids = self._sorted_id_column()
+        if ids is not None and img.dtype.kind in "iu" and (_positions(img, ids) >= 0).all():
+            return
         ids = self.getImgIds()
         try:
             ids = sorted(ids)
